@@ -1,0 +1,18 @@
+//! `flowactor-actors`: everything that runs behind the HTTP front.
+//!
+//! The HTTP layer (crate `flowactor`) only translates requests into messages for the actors
+//! defined here and their answers back into Langflow's wire format. Nothing in this crate knows
+//! about actix-web: the registry answers identity questions, the store owns the bytes on disk,
+//! and (later) the engine runs graphs.
+
+pub mod clock;
+pub mod codec;
+pub mod crypto;
+pub mod error;
+pub mod records;
+pub mod registry;
+pub mod store;
+
+pub use error::RegistryError;
+pub use registry::RegistryActor;
+pub use store::Store;
