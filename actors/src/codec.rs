@@ -36,9 +36,7 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
 /// # Errors
 /// Unknown version byte or a body that does not decode as `T`.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    let (&version, body) = bytes
-        .split_first()
-        .ok_or_else(|| CodecError::Decode("empty record".into()))?;
+    let (&version, body) = bytes.split_first().ok_or_else(|| CodecError::Decode("empty record".into()))?;
     if version != FORMAT_VERSION {
         return Err(CodecError::Version(version));
     }

@@ -146,9 +146,7 @@ pub fn generate_password() -> String {
 pub fn looks_like_api_key(text: &str) -> bool {
     text.len() == API_KEY_LEN
         && text.starts_with(API_KEY_PREFIX)
-        && text[API_KEY_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && text[API_KEY_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The masked form shown in listings: the first 8 characters, then one `*` per hidden character.
@@ -165,10 +163,7 @@ pub fn mask_api_key(visible_prefix: &str, full_len: usize) -> String {
 /// Only on an internal argon2 failure.
 pub fn hash_password(password: &str) -> Result<String, CryptoError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| CryptoError::Hash)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| CryptoError::Hash)
 }
 
 /// Verifies a password against a stored PHC string. Slow: call from a blocking pool.

@@ -36,7 +36,13 @@ impl Registry {
         self.store.user_api_keys.scan_prefix(user_id.as_bytes()).count()
     }
 
-    fn new_key_record(user_id: Uuid, name: Option<String>, expires_at: Option<Micros>, plaintext: &str, hash: [u8; 32]) -> ApiKeyRecord {
+    fn new_key_record(
+        user_id: Uuid,
+        name: Option<String>,
+        expires_at: Option<Micros>,
+        plaintext: &str,
+        hash: [u8; 32],
+    ) -> ApiKeyRecord {
         ApiKeyRecord {
             id: Uuid::new_v4(),
             user_id,
@@ -86,7 +92,9 @@ impl Registry {
     ) -> Result<(ApiKeyRecord, String), RegistryError> {
         if let Some(n) = &name {
             if n.chars().count() > MAX_KEY_NAME_LEN {
-                return Err(RegistryError::Invalid(format!("API key name must be at most {MAX_KEY_NAME_LEN} characters")));
+                return Err(RegistryError::Invalid(format!(
+                    "API key name must be at most {MAX_KEY_NAME_LEN} characters"
+                )));
             }
         }
         if self.get_user(user_id)?.is_none() {
@@ -151,7 +159,8 @@ impl Registry {
         let new = Self::new_key_record(user_id, old.name.clone(), old.expires_at, &plaintext, hash);
         let remove_old = grace_seconds == 0;
         if !remove_old {
-            let grace_end = now.saturating_add(i64::try_from(grace_seconds).unwrap_or(i64::MAX).saturating_mul(1_000_000));
+            let grace_end =
+                now.saturating_add(i64::try_from(grace_seconds).unwrap_or(i64::MAX).saturating_mul(1_000_000));
             old.expires_at = Some(old.expires_at.map_or(grace_end, |t| t.min(grace_end)));
         }
         self.commit_keys(&new, Some((&old, remove_old)))?;

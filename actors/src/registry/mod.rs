@@ -10,7 +10,6 @@ mod users;
 mod variables;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -97,8 +96,8 @@ impl Actor for RegistryActor {
 }
 
 /// Runs slow CPU work (argon2) on the runtime's blocking pool.
-fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> impl Future<Output = Result<T, RegistryError>> {
-    async move { tokio::task::spawn_blocking(f).await.map_err(|_| RegistryError::Unavailable) }
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, RegistryError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| RegistryError::Unavailable)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -317,16 +316,14 @@ impl Handler<CreateUser> for RegistryActor {
             return Box::pin(fut::ready(Err(e)));
         }
         let password = m.password;
-        Box::pin(
-            blocking(move || crate::crypto::hash_password(&password))
-                .into_actor(self)
-                .then(move |hashed, act, _| {
-                    let result = hashed.and_then(|h| h.map_err(RegistryError::from)).and_then(|hash| {
-                        act.inner.insert_user(&m.username, hash, m.is_active, m.is_superuser, m.optins)
-                    });
-                    act.durable(result).into_actor(act)
-                }),
-        )
+        Box::pin(blocking(move || crate::crypto::hash_password(&password)).into_actor(self).then(
+            move |hashed, act, _| {
+                let result = hashed
+                    .and_then(|h| h.map_err(RegistryError::from))
+                    .and_then(|hash| act.inner.insert_user(&m.username, hash, m.is_active, m.is_superuser, m.optins));
+                act.durable(result).into_actor(act)
+            },
+        ))
     }
 }
 
@@ -337,18 +334,15 @@ impl Handler<Login> for RegistryActor {
             Ok(found) => found,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        let phc = found
-            .as_ref()
-            .map_or_else(|| crate::crypto::decoy_password_hash().to_owned(), |u| u.password_hash.clone());
+        let phc =
+            found.as_ref().map_or_else(|| crate::crypto::decoy_password_hash().to_owned(), |u| u.password_hash.clone());
         let password = m.password;
-        Box::pin(
-            blocking(move || crate::crypto::verify_password(&password, &phc))
-                .into_actor(self)
-                .then(move |verified, act, _| {
-                    let result = verified.and_then(|ok| act.inner.complete_login(found.map(|u| u.id), ok));
-                    act.durable(result).into_actor(act)
-                }),
-        )
+        Box::pin(blocking(move || crate::crypto::verify_password(&password, &phc)).into_actor(self).then(
+            move |verified, act, _| {
+                let result = verified.and_then(|ok| act.inner.complete_login(found.map(|u| u.id), ok));
+                act.durable(result).into_actor(act)
+            },
+        ))
     }
 }
 
@@ -378,14 +372,14 @@ impl Handler<UpdateUser> for RegistryActor {
         }
         let password = patch.password.take();
         Box::pin(
-            blocking(move || password.map(|p| crate::crypto::hash_password(&p)).transpose())
-                .into_actor(self)
-                .then(move |hashed, act, _| {
+            blocking(move || password.map(|p| crate::crypto::hash_password(&p)).transpose()).into_actor(self).then(
+                move |hashed, act, _| {
                     let result = hashed
                         .and_then(|h| h.map_err(RegistryError::from))
                         .and_then(|hash| act.inner.update_user(m.id, patch, hash));
                     act.durable(result).into_actor(act)
-                }),
+                },
+            ),
         )
     }
 }
@@ -415,9 +409,9 @@ impl Handler<ResetPassword> for RegistryActor {
             })
             .into_actor(self)
             .then(move |hashed, act, _| {
-                let result = hashed.and_then(|h| h).and_then(|hash| {
-                    act.inner.update_user(m.id, UserPatch::default(), Some(hash))
-                });
+                let result = hashed
+                    .and_then(|h| h)
+                    .and_then(|hash| act.inner.update_user(m.id, UserPatch::default(), Some(hash)));
                 act.durable(result).into_actor(act)
             }),
         )

@@ -31,7 +31,9 @@ pub struct VariablePatch {
 
 fn validate_name(name: &str) -> Result<(), RegistryError> {
     if name.chars().count() > MAX_VARIABLE_NAME_LEN {
-        return Err(RegistryError::Invalid(format!("Variable name must be at most {MAX_VARIABLE_NAME_LEN} characters")));
+        return Err(RegistryError::Invalid(format!(
+            "Variable name must be at most {MAX_VARIABLE_NAME_LEN} characters"
+        )));
     }
     if name.chars().any(char::is_control) {
         return Err(RegistryError::Invalid("Variable name cannot contain control characters".into()));
@@ -62,7 +64,13 @@ impl Registry {
         self.get_variable(id)?.filter(|v| v.user_id == user_id).ok_or(RegistryError::NotFound(NOT_FOUND))
     }
 
-    fn stored_value(&self, user_id: Uuid, id: Uuid, kind: VariableKind, value: &str) -> Result<StoredValue, RegistryError> {
+    fn stored_value(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        kind: VariableKind,
+        value: &str,
+    ) -> Result<StoredValue, RegistryError> {
         Ok(match kind {
             VariableKind::Generic => StoredValue::Plain(value.to_owned()),
             VariableKind::Credential => {
@@ -213,7 +221,11 @@ impl Registry {
         self.get_variable(id)?.map(|v| self.plaintext(&v)).transpose()
     }
 
-    pub(crate) fn seed_credentials(&mut self, user_id: Uuid, values: Vec<(String, String)>) -> Result<usize, RegistryError> {
+    pub(crate) fn seed_credentials(
+        &mut self,
+        user_id: Uuid,
+        values: Vec<(String, String)>,
+    ) -> Result<usize, RegistryError> {
         let mut stored = 0;
         for (name, value) in values {
             if name.is_empty() || value.is_empty() {
@@ -222,7 +234,11 @@ impl Registry {
             let existing = self.store.variable_names.get(compose(user_id.as_bytes(), name.as_bytes()))?;
             match existing.and_then(|id| Uuid::from_slice(&id).ok()) {
                 Some(id) => {
-                    let patch = VariablePatch { value: Some(value), kind: Some(VariableKind::Credential), ..Default::default() };
+                    let patch = VariablePatch {
+                        value: Some(value),
+                        kind: Some(VariableKind::Credential),
+                        ..Default::default()
+                    };
                     self.update_variable(user_id, id, patch)?;
                 }
                 None => {
@@ -244,7 +260,8 @@ mod tests {
     fn credentials_are_sealed_and_resolvable() {
         let mut r = registry();
         let u = r.insert_user("v", "h".into(), true, false, None).expect("user");
-        let v = r.create_variable(u.id, "OPENAI_API_KEY", "sk-canary", VariableKind::Credential, vec![]).expect("create");
+        let v =
+            r.create_variable(u.id, "OPENAI_API_KEY", "sk-canary", VariableKind::Credential, vec![]).expect("create");
         assert!(matches!(v.value, StoredValue::Sealed(_)));
         assert_eq!(r.resolve_variable(u.id, "OPENAI_API_KEY").expect("resolve").as_deref(), Some("sk-canary"));
         assert!(matches!(
@@ -264,9 +281,15 @@ mod tests {
             Err(RegistryError::Invalid(m)) => m,
             other => panic!("unexpected {other:?}"),
         };
-        assert_eq!(msg(r.create_variable(id, "", "", VariableKind::Generic, vec![])), "Variable name and value cannot be empty");
+        assert_eq!(
+            msg(r.create_variable(id, "", "", VariableKind::Generic, vec![])),
+            "Variable name and value cannot be empty"
+        );
         assert_eq!(msg(r.create_variable(id, "", "v", VariableKind::Generic, vec![])), "Variable name cannot be empty");
-        assert_eq!(msg(r.create_variable(id, "n", "", VariableKind::Generic, vec![])), "Variable value cannot be empty");
+        assert_eq!(
+            msg(r.create_variable(id, "n", "", VariableKind::Generic, vec![])),
+            "Variable value cannot be empty"
+        );
     }
 
     #[test]
@@ -274,12 +297,16 @@ mod tests {
         let mut r = registry();
         let u = r.insert_user("k", "h".into(), true, false, None).expect("user");
         let v = r.create_variable(u.id, "A", "plain", VariableKind::Generic, vec![]).expect("create");
-        let patch = VariablePatch { name: Some("B".into()), kind: Some(VariableKind::Credential), ..Default::default() };
+        let patch =
+            VariablePatch { name: Some("B".into()), kind: Some(VariableKind::Credential), ..Default::default() };
         let v2 = r.update_variable(u.id, v.id, patch).expect("update");
         assert!(matches!(v2.value, StoredValue::Sealed(_)));
         assert_eq!(r.resolve_variable(u.id, "B").expect("resolve").as_deref(), Some("plain"));
         assert!(r.resolve_variable(u.id, "A").expect("resolve").is_none());
-        assert_eq!(r.seed_credentials(u.id, vec![("B".into(), "new".into()), ("C".into(), "c".into())]).expect("seed"), 2);
+        assert_eq!(
+            r.seed_credentials(u.id, vec![("B".into(), "new".into()), ("C".into(), "c".into())]).expect("seed"),
+            2
+        );
         assert_eq!(r.resolve_variable(u.id, "B").expect("resolve").as_deref(), Some("new"));
         assert_eq!(r.list_variables(u.id).expect("list").len(), 2);
     }

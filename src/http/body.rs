@@ -1,0 +1,80 @@
+//! Request-body, query and form extraction errors in FastAPI's shapes: 422 with a `detail` list
+//! for malformed input, 413 with Langflow's text for oversized bodies.
+
+use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::{web, HttpRequest};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+fn serde_item(location: &str, message: &str) -> Value {
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return json!({"type": "missing", "loc": [location, field], "msg": "Field required"});
+    }
+    if message.starts_with("expected") || message.contains("EOF") || message.contains("key must be a string") {
+        return json!({"type": "json_invalid", "loc": [location, 0], "msg": "JSON decode error", "ctx": {"error": message}});
+    }
+    json!({"type": "value_error", "loc": [location], "msg": message})
+}
+
+/// `JsonConfig` error handler.
+pub fn json_error(
+    limit_mb: u64,
+) -> impl Fn(JsonPayloadError, &HttpRequest) -> actix_web::Error + Send + Sync + Clone + 'static {
+    move |err, _| {
+        let api = match &err {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ApiError::PayloadTooLarge { limit_mb }
+            }
+            JsonPayloadError::Deserialize(e) => {
+                if e.is_syntax() || e.is_eof() {
+                    ApiError::Validation(vec![
+                        json!({"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error", "ctx": {"error": e.to_string()}}),
+                    ])
+                } else {
+                    ApiError::Validation(vec![serde_item("body", &e.to_string())])
+                }
+            }
+            other => {
+                ApiError::Validation(vec![json!({"type": "json_invalid", "loc": ["body"], "msg": other.to_string()})])
+            }
+        };
+        api.into()
+    }
+}
+
+/// `QueryConfig` error handler.
+pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Validation(vec![serde_item("query", &err.to_string())]).into()
+}
+
+/// `FormConfig` error handler.
+pub fn form_error(
+    limit_mb: u64,
+) -> impl Fn(UrlencodedError, &HttpRequest) -> actix_web::Error + Send + Sync + Clone + 'static {
+    move |err, _| {
+        let api = match &err {
+            UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge { limit_mb },
+            UrlencodedError::Parse(e) => ApiError::Validation(vec![serde_item("body", &e.to_string())]),
+            other => ApiError::Validation(vec![json!({"type": "missing", "loc": ["body"], "msg": other.to_string()})]),
+        };
+        api.into()
+    }
+}
+
+/// A UUID path segment, or FastAPI's 422 `uuid_parsing`.
+///
+/// # Errors
+/// 422 naming the parameter.
+pub fn path_uuid(name: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::validation("uuid_parsing", &["path", name], "Input should be a valid UUID"))
+}
+
+/// Wraps `web::Json` registration with our limits and error shapes.
+#[must_use]
+pub fn json_config(limit_bytes: usize, limit_mb: u64) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit_bytes).content_type_required(false).error_handler(json_error(limit_mb))
+}

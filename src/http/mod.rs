@@ -1,0 +1,92 @@
+//! The HTTP front: application state, the app factory, and the route modules.
+//!
+//! Requests enter through [`policy::enforce`] (who may call what), then a thin handler in
+//! `routes/` that asks an actor and renders the answer with `views`. Errors leave through
+//! [`crate::error::ApiError`].
+
+pub mod auth;
+pub mod body;
+pub mod policy;
+pub mod ratelimit;
+pub mod routes;
+pub mod tokens;
+pub mod views;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use actix::Addr;
+use actix_cors::Cors;
+use actix_web::http::header;
+use actix_web::web;
+use flowactor_actors::RegistryActor;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::settings::Settings;
+use ratelimit::RateLimiter;
+use tokens::TokenService;
+
+/// Shared by every worker (behind `web::Data`).
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub registry: Addr<RegistryActor>,
+    pub tokens: TokenService,
+    pub login_limiter: RateLimiter<Option<IpAddr>>,
+    pub reset_limiter: RateLimiter<Uuid>,
+    cli_token: String,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(settings: Arc<Settings>, registry: Addr<RegistryActor>, secret: &str, cli_token: String) -> Self {
+        Self {
+            tokens: TokenService::new(
+                secret,
+                settings.access_token_expire_seconds,
+                settings.refresh_token_expire_seconds,
+            ),
+            login_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
+            reset_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
+            settings,
+            registry,
+            cli_token,
+        }
+    }
+
+    /// Constant-time check of the local CLI's token.
+    #[must_use]
+    pub fn cli_token_matches(&self, presented: &str) -> bool {
+        !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(self.cli_token.as_bytes()))
+    }
+}
+
+/// CORS as Langflow configures it, except that a wildcard origin never allows credentials.
+pub fn cors(settings: &Settings) -> Cors {
+    let base = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([header::ETAG, header::RETRY_AFTER])
+        .max_age(3600);
+    if settings.cors_origins.iter().any(|o| o == "*") {
+        return base.allow_any_origin().send_wildcard();
+    }
+    let mut cors = base;
+    for origin in &settings.cors_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    if settings.cors_allow_credentials {
+        cors = cors.supports_credentials();
+    }
+    cors
+}
+
+/// Registers the state-independent configuration (extractor limits and error shapes).
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    let limit = settings.max_body_bytes();
+    cfg.app_data(body::json_config(limit, settings.max_body_mb))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(body::form_error(settings.max_body_mb)))
+        .app_data(web::QueryConfig::default().error_handler(body::query_error));
+    routes::configure(cfg);
+}

@@ -1,0 +1,38 @@
+//! Local-only routes through which `flowactor superuser` / `flowactor api-key` act while the
+//! server holds the database lock. They are authenticated by the random token the server writes
+//! (mode 0600) into `runtime.json` in the config dir: whoever can read it could open the
+//! database directly anyway.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::admin::{self, AdminOutcome};
+use crate::http::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/_cli/superuser", web::post().to(superuser))
+        .route("/api/v1/_cli/api-key", web::post().to(api_key));
+}
+
+#[derive(Deserialize)]
+struct SuperuserRequest {
+    username: Option<String>,
+    password: Option<String>,
+    auth_token: Option<String>,
+}
+
+fn respond(outcome: AdminOutcome) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"ok": outcome.ok, "lines": outcome.lines}))
+}
+
+async fn superuser(state: web::Data<AppState>, body: web::Json<SuperuserRequest>) -> HttpResponse {
+    let b = body.into_inner();
+    let ctx = admin::AdminContext { registry: &state.registry, settings: &state.settings, tokens: &state.tokens };
+    respond(admin::create_superuser(&ctx, b.username, b.password, b.auth_token).await)
+}
+
+async fn api_key(state: web::Data<AppState>) -> HttpResponse {
+    let ctx = admin::AdminContext { registry: &state.registry, settings: &state.settings, tokens: &state.tokens };
+    respond(admin::create_cli_api_key(&ctx).await)
+}

@@ -1,0 +1,78 @@
+//! JSON views of registry records in Langflow's field names and formats (`create_at` sic,
+//! ISO datetimes with `+00:00`, masked keys, `null` credential values).
+
+use flowactor_actors::clock::iso_seconds;
+use flowactor_actors::crypto::mask_api_key;
+use flowactor_actors::records::{ApiKeyRecord, StoredValue, UserRecord, VariableKind, VariableRecord};
+use serde_json::{json, Value};
+
+#[must_use]
+pub fn user_read(u: &UserRecord) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "profile_image": u.profile_image,
+        "store_api_key": Value::Null,
+        "is_active": u.is_active,
+        "is_superuser": u.is_superuser,
+        "create_at": iso_seconds(u.create_at),
+        "updated_at": iso_seconds(u.updated_at),
+        "last_login_at": u.last_login_at.map(iso_seconds),
+        "optins": serde_json::from_str::<Value>(&u.optins).unwrap_or(Value::Null),
+    })
+}
+
+/// `ApiKeyRead`: the key masked to its first 8 characters.
+#[must_use]
+pub fn api_key_read(k: &ApiKeyRecord) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "api_key": mask_api_key(&k.visible_prefix, usize::from(k.key_len)),
+        "user_id": k.user_id,
+        "created_at": iso_seconds(k.created_at),
+        "last_used_at": k.last_used_at.map(iso_seconds),
+        "total_uses": k.total_uses,
+        "is_active": k.is_active,
+        "expires_at": k.expires_at.map(iso_seconds),
+    })
+}
+
+/// `UnmaskedApiKeyRead`: the only response that ever carries a full key.
+#[must_use]
+pub fn api_key_created(k: &ApiKeyRecord, plaintext: &str) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "api_key": plaintext,
+        "user_id": k.user_id,
+        "created_at": iso_seconds(k.created_at),
+        "last_used_at": Value::Null,
+        "total_uses": 0,
+        "is_active": k.is_active,
+        "expires_at": k.expires_at.map(iso_seconds),
+    })
+}
+
+/// `VariableRead`: Generic values in clear, Credential values always `null`.
+#[must_use]
+pub fn variable_read(v: &VariableRecord, owner: bool) -> Value {
+    let value = match (&v.value, v.kind) {
+        (StoredValue::Plain(text), VariableKind::Generic) => Value::String(text.clone()),
+        _ => Value::Null,
+    };
+    json!({
+        "id": v.id,
+        "name": v.name,
+        "type": v.kind.as_str(),
+        "value": value,
+        "default_fields": v.default_fields,
+        "validation_error": Value::Null,
+        "is_valid": Value::Null,
+        "has_value": true,
+        "is_owner": owner,
+        "can_manage_shares": owner,
+        "created_at": iso_seconds(v.created_at),
+        "updated_at": iso_seconds(v.updated_at),
+    })
+}

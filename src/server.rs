@@ -1,0 +1,203 @@
+//! Start-up and shutdown: config dir and secret, the sled store, the registry actor on its own
+//! arbiter, bootstrap, the HTTP server, and the `runtime.json` that lets the CLI reach a running
+//! server. `main` only parses arguments and calls into here.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actix::{Actor, Addr, Arbiter};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use flowactor_actors::crypto::{generate_secret, Secrets};
+use flowactor_actors::registry::RegistryOptions;
+use flowactor_actors::store::StoreError;
+use flowactor_actors::{RegistryActor, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{self, AdminContext};
+use crate::http::{self, AppState};
+use crate::settings::Settings;
+
+/// File (in the config dir) holding the generated secret when `LANGFLOW_SECRET_KEY` is unset.
+pub const SECRET_FILE: &str = "secret_key";
+/// File (in the config dir) telling the CLI where the running server listens.
+pub const RUNTIME_FILE: &str = "runtime.json";
+
+/// Contents of [`RUNTIME_FILE`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RuntimeInfo {
+    pub url: String,
+    pub token: String,
+    pub pid: u32,
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
+}
+
+/// Writes `contents` to `path` readable only by the owner, atomically (temp file + rename).
+///
+/// # Errors
+/// I/O failures.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = private_file(&tmp)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Creates the config dir (mode 0700 on Unix).
+///
+/// # Errors
+/// I/O failures.
+pub fn ensure_config_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create config dir {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+/// The configured secret, or the one persisted in the config dir (generated on first use).
+///
+/// # Errors
+/// I/O failures reading or writing the secret file.
+pub fn resolve_secret(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(secret) = &settings.secret_key {
+        return Ok(secret.expose().to_owned());
+    }
+    let path = settings.config_dir.join(SECRET_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let trimmed = existing.trim();
+        if !trimmed.is_empty() {
+            return Ok(trimmed.to_owned());
+        }
+    }
+    let secret = generate_secret();
+    write_private(&path, secret.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a new secret key");
+    Ok(secret)
+}
+
+/// Opens the store and starts the registry actor on a dedicated arbiter.
+///
+/// # Errors
+/// [`StoreError::Locked`] (another process holds the database) and open failures.
+pub fn start_registry(settings: &Settings, secret: &str) -> Result<(Store, Addr<RegistryActor>, Arbiter), StoreError> {
+    let store = Store::open(&settings.config_dir, settings.message_flush_ms)?;
+    let secrets = Secrets::derive(secret);
+    let options = RegistryOptions { track_key_usage: !settings.disable_track_apikey_usage };
+    let actor_store = store.clone();
+    let arbiter = Arbiter::new();
+    let addr =
+        RegistryActor::start_in_arbiter(&arbiter.handle(), move |_| RegistryActor::new(actor_store, secrets, options));
+    Ok((store, addr, arbiter))
+}
+
+/// A started server.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    server: actix_web::dev::Server,
+    store: Store,
+    registry_arbiter: Arbiter,
+    runtime_file: PathBuf,
+}
+
+impl RunningServer {
+    /// Serves until stopped (SIGINT/SIGTERM or the handle), then flushes the database.
+    ///
+    /// # Errors
+    /// Server I/O failures.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        let _ = std::fs::remove_file(&self.runtime_file);
+        self.store.flush().context("final database flush failed")?;
+        self.registry_arbiter.stop();
+        let _ = tokio::task::spawn_blocking(move || self.registry_arbiter.join()).await;
+        tracing::info!("flowactor stopped");
+        result.context("server error")
+    }
+}
+
+fn log_first_steps(settings: &Settings, url: &str, superuser_exists: bool) {
+    if settings.auto_login {
+        tracing::info!("auto-login is on: get an API key with `flowactor api-key` (it reaches this running server)");
+        return;
+    }
+    if !superuser_exists {
+        tracing::info!("no superuser yet: create one with `flowactor superuser --username admin` (prompts for the password; works while the server runs)");
+    }
+    tracing::info!(
+        "to get an API key: TOKEN=$(curl -s -X POST {url}/api/v1/login -d 'username=<user>&password=<password>' | jq -r .access_token); \
+         curl -s -X POST {url}/api/v1/api_key/ -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"name\": \"my key\"}}'"
+    );
+}
+
+/// Starts everything; must be called inside an actix system.
+///
+/// # Errors
+/// Config dir, secret, database (locked or corrupt), bootstrap or bind failures.
+pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::Result<RunningServer> {
+    if !settings.unknown_variables.is_empty() {
+        tracing::warn!(variables = %settings.unknown_variables.join(", "), "ignoring environment variables flowactor does not know");
+    }
+    for line in settings.security_summary() {
+        tracing::info!(target: "flowactor::security", "{line}");
+    }
+    ensure_config_dir(&settings.config_dir)?;
+    let secret = resolve_secret(&settings)?;
+    let (store, registry, registry_arbiter) = start_registry(&settings, &secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = Arc::new(settings);
+    let cli_token = generate_secret();
+    let state = web::Data::new(AppState::new(settings.clone(), registry.clone(), &secret, cli_token.clone()));
+    let report =
+        admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)
+            .await?;
+    if report.seeded_variables > 0 {
+        tracing::info!(
+            count = report.seeded_variables,
+            "stored component keys from the environment as Credential variables"
+        );
+    }
+
+    let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+        .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
+    let addr = listener.local_addr()?;
+    let app_settings = settings.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(|cfg| http::configure(cfg, &app_settings))
+            .default_service(web::to(http::routes::not_found))
+            .wrap(from_fn(http::policy::enforce))
+            .wrap(http::cors(&app_settings))
+    })
+    .workers(settings.worker_count())
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+
+    let connect_host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+    let url = format!("http://{connect_host}:{}", addr.port());
+    let runtime_file = settings.config_dir.join(RUNTIME_FILE);
+    let info = RuntimeInfo { url: url.clone(), token: cli_token, pid: std::process::id() };
+    write_private(&runtime_file, serde_json::to_string(&info)?.as_bytes())?;
+    tracing::info!("flowactor listening on {url}");
+    log_first_steps(&settings, &url, report.superuser_exists);
+    Ok(RunningServer { addr, handle: server.handle(), server, store, registry_arbiter, runtime_file })
+}

@@ -1,0 +1,585 @@
+//! One typed `Settings`, loaded in layers: defaults < config file (`--config`) < `.env` file
+//! (`--env-file`) < process environment < command-line flags.
+//!
+//! Langflow's variable names are honoured unchanged; every name is written once, in [`vars`].
+//! A malformed value of a known variable refuses start-up with a message naming it; unknown
+//! `LANGFLOW_*` names are collected so start-up can warn about them once. Secrets never appear in
+//! `Debug` output or logs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context as _};
+
+/// Environment variable names (Langflow's, plus flowactor's own `FLOWACTOR_*`).
+pub mod vars {
+    pub const PREFIX: &str = "LANGFLOW_";
+    pub const OWN_PREFIX: &str = "FLOWACTOR_";
+    pub const HOST: &str = "LANGFLOW_HOST";
+    pub const PORT: &str = "LANGFLOW_PORT";
+    pub const CONFIG_DIR: &str = "LANGFLOW_CONFIG_DIR";
+    pub const AUTO_LOGIN: &str = "LANGFLOW_AUTO_LOGIN";
+    pub const SKIP_AUTH_AUTO_LOGIN: &str = "LANGFLOW_SKIP_AUTH_AUTO_LOGIN";
+    pub const SUPERUSER: &str = "LANGFLOW_SUPERUSER";
+    pub const SUPERUSER_PASSWORD: &str = "LANGFLOW_SUPERUSER_PASSWORD";
+    pub const SUPERUSER_TOKEN: &str = "LANGFLOW_SUPERUSER_TOKEN";
+    pub const SECRET_KEY: &str = "LANGFLOW_SECRET_KEY";
+    pub const NEW_USER_IS_ACTIVE: &str = "LANGFLOW_NEW_USER_IS_ACTIVE";
+    pub const ENABLE_SUPERUSER_CLI: &str = "LANGFLOW_ENABLE_SUPERUSER_CLI";
+    pub const ENABLE_SIGNUP: &str = "LANGFLOW_ENABLE_SIGNUP";
+    pub const ACCESS_TOKEN_EXPIRE_SECONDS: &str = "LANGFLOW_ACCESS_TOKEN_EXPIRE_SECONDS";
+    pub const REFRESH_TOKEN_EXPIRE_SECONDS: &str = "LANGFLOW_REFRESH_TOKEN_EXPIRE_SECONDS";
+    pub const CORS_ORIGINS: &str = "LANGFLOW_CORS_ORIGINS";
+    pub const CORS_ALLOW_CREDENTIALS: &str = "LANGFLOW_CORS_ALLOW_CREDENTIALS";
+    pub const RATE_LIMIT_ENABLED: &str = "LANGFLOW_RATE_LIMIT_ENABLED";
+    pub const RATE_LIMIT_PER_MINUTE: &str = "LANGFLOW_RATE_LIMIT_PER_MINUTE";
+    pub const WEBHOOK_AUTH_ENABLE: &str = "LANGFLOW_WEBHOOK_AUTH_ENABLE";
+    pub const DISABLE_TRACK_APIKEY_USAGE: &str = "LANGFLOW_DISABLE_TRACK_APIKEY_USAGE";
+    pub const VARIABLES_TO_GET_FROM_ENVIRONMENT: &str = "LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT";
+    pub const STORE_ENVIRONMENT_VARIABLES: &str = "LANGFLOW_STORE_ENVIRONMENT_VARIABLES";
+    pub const ACCESS_SAME_SITE: &str = "LANGFLOW_ACCESS_SAME_SITE";
+    pub const ACCESS_SECURE: &str = "LANGFLOW_ACCESS_SECURE";
+    pub const ACCESS_HTTPONLY: &str = "LANGFLOW_ACCESS_HTTPONLY";
+    pub const REFRESH_SAME_SITE: &str = "LANGFLOW_REFRESH_SAME_SITE";
+    pub const REFRESH_SECURE: &str = "LANGFLOW_REFRESH_SECURE";
+    pub const REFRESH_HTTPONLY: &str = "LANGFLOW_REFRESH_HTTPONLY";
+    pub const COOKIE_DOMAIN: &str = "LANGFLOW_COOKIE_DOMAIN";
+    pub const MAX_FILE_SIZE_UPLOAD: &str = "LANGFLOW_MAX_FILE_SIZE_UPLOAD";
+    pub const EVENT_DELIVERY: &str = "LANGFLOW_EVENT_DELIVERY";
+    pub const LOG_LEVEL: &str = "LANGFLOW_LOG_LEVEL";
+    pub const BACKEND_ONLY: &str = "LANGFLOW_BACKEND_ONLY";
+    pub const WORKERS: &str = "LANGFLOW_WORKERS";
+    pub const MAX_BODY_MB: &str = "FLOWACTOR_MAX_BODY_MB";
+    pub const MAX_GRAPH_VERTICES: &str = "FLOWACTOR_MAX_GRAPH_VERTICES";
+    pub const BUILD_DEADLINE_SECONDS: &str = "FLOWACTOR_BUILD_DEADLINE_SECONDS";
+    pub const JOB_EXPIRE_SECONDS: &str = "FLOWACTOR_JOB_EXPIRE_SECONDS";
+    pub const MESSAGE_FLUSH_MS: &str = "FLOWACTOR_MESSAGE_FLUSH_MS";
+    pub const ENGINE_THREADS: &str = "FLOWACTOR_ENGINE_THREADS";
+}
+
+/// A secret string: usable, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Cookie `SameSite` policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+}
+
+/// Cookie attributes for one family of cookies (access or refresh).
+#[derive(Debug, Clone)]
+pub struct CookiePolicy {
+    pub same_site: SameSite,
+    pub secure: bool,
+    pub http_only: bool,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to bind (`LANGFLOW_HOST`, default 127.0.0.1).
+    pub host: String,
+    /// Port to bind (`LANGFLOW_PORT`, default 7860; 0 picks a free port).
+    pub port: u16,
+    /// Where the database, the generated secret and runtime files live (`LANGFLOW_CONFIG_DIR`).
+    pub config_dir: PathBuf,
+    /// Single-user mode: `/auto_login` hands out superuser tokens (`LANGFLOW_AUTO_LOGIN`, default false as in 1.13).
+    pub auto_login: bool,
+    /// With auto-login, lets key-less requests act as the superuser (`LANGFLOW_SKIP_AUTH_AUTO_LOGIN`).
+    pub skip_auth_auto_login: bool,
+    /// Bootstrap superuser name (`LANGFLOW_SUPERUSER`, default `langflow`).
+    pub superuser: String,
+    /// Bootstrap superuser password (`LANGFLOW_SUPERUSER_PASSWORD`); `langflow` is refused.
+    pub superuser_password: Option<Secret>,
+    /// JWT signing secret and root of every derived key (`LANGFLOW_SECRET_KEY`; generated and persisted when unset).
+    pub secret_key: Option<Secret>,
+    /// Whether public sign-ups are active at once (`LANGFLOW_NEW_USER_IS_ACTIVE`, default false).
+    pub new_user_is_active: bool,
+    /// Whether `flowactor superuser` may run (`LANGFLOW_ENABLE_SUPERUSER_CLI`, default true).
+    pub enable_superuser_cli: bool,
+    /// Whether anonymous `POST /api/v1/users/` is allowed (`LANGFLOW_ENABLE_SIGNUP`, default true; never with auto-login).
+    pub enable_signup: bool,
+    /// Access JWT lifetime in seconds (default 3600).
+    pub access_token_expire_seconds: u64,
+    /// Refresh JWT lifetime in seconds (default 604800).
+    pub refresh_token_expire_seconds: u64,
+    /// Allowed CORS origins (`*` = any origin, never combined with credentials).
+    pub cors_origins: Vec<String>,
+    /// Whether CORS responses allow credentials for listed origins.
+    pub cors_allow_credentials: bool,
+    /// Login brute-force limit on/off (`LANGFLOW_RATE_LIMIT_ENABLED`, default true).
+    pub rate_limit_enabled: bool,
+    /// Login attempts per minute per client IP (`LANGFLOW_RATE_LIMIT_PER_MINUTE`, default 5).
+    pub rate_limit_per_minute: u32,
+    /// Webhooks need the flow owner's API key (`LANGFLOW_WEBHOOK_AUTH_ENABLE`, default true).
+    pub webhook_auth_enable: bool,
+    /// Skip `total_uses`/`last_used_at` bookkeeping.
+    pub disable_track_apikey_usage: bool,
+    /// Environment names copied into the superuser's Credential variables at start-up.
+    pub variables_to_get_from_environment: Vec<String>,
+    /// Whether that copy happens (`LANGFLOW_STORE_ENVIRONMENT_VARIABLES`, default true).
+    pub store_environment_variables: bool,
+    /// Access-token cookie attributes.
+    pub access_cookie: CookiePolicy,
+    /// Refresh-token cookie attributes.
+    pub refresh_cookie: CookiePolicy,
+    /// Cookie `Domain` attribute.
+    pub cookie_domain: Option<String>,
+    /// Upload limit in MB (`LANGFLOW_MAX_FILE_SIZE_UPLOAD`, reported by `/api/v1/config`).
+    pub max_file_size_upload: u64,
+    /// Largest JSON request body in MB (`FLOWACTOR_MAX_BODY_MB`, default 32).
+    pub max_body_mb: u64,
+    /// Default event delivery reported to clients (`LANGFLOW_EVENT_DELIVERY`).
+    pub event_delivery: String,
+    /// Log filter (`LANGFLOW_LOG_LEVEL`, default info).
+    pub log_level: String,
+    /// API only; flowactor serves no UI either way.
+    pub backend_only: bool,
+    /// HTTP worker threads (`LANGFLOW_WORKERS`; 0 = one per core).
+    pub workers: usize,
+    /// Largest graph accepted, in vertices (`FLOWACTOR_MAX_GRAPH_VERTICES`, default 10000).
+    pub max_graph_vertices: usize,
+    /// Deadline of one build or run in seconds (`FLOWACTOR_BUILD_DEADLINE_SECONDS`, default 300).
+    pub build_deadline_seconds: u64,
+    /// How long finished build jobs stay readable (`FLOWACTOR_JOB_EXPIRE_SECONDS`, default 300).
+    pub job_expire_seconds: u64,
+    /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
+    pub message_flush_ms: u64,
+    /// Engine arbiters (`FLOWACTOR_ENGINE_THREADS`; 0 = one per core).
+    pub engine_threads: usize,
+    /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
+    pub dotenv_values: BTreeMap<String, Secret>,
+    /// `LANGFLOW_*` names that were set but are not known to flowactor.
+    pub unknown_variables: Vec<String>,
+}
+
+/// Langflow's default list of component keys read from the environment.
+pub const DEFAULT_VARIABLES_FROM_ENVIRONMENT: &[&str] = &[
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GOOGLE_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_API_VERSION",
+    "AZURE_OPENAI_API_INSTANCE_NAME",
+    "AZURE_OPENAI_API_DEPLOYMENT_NAME",
+    "AZURE_OPENAI_API_EMBEDDINGS_DEPLOYMENT_NAME",
+    "ASTRA_DB_APPLICATION_TOKEN",
+    "ASTRA_DB_API_ENDPOINT",
+    "COHERE_API_KEY",
+    "GROQ_API_KEY",
+    "HUGGINGFACEHUB_API_TOKEN",
+    "MISTRAL_API_KEY",
+    "NVIDIA_API_KEY",
+    "OLLAMA_BASE_URL",
+    "PINECONE_API_KEY",
+    "SEARCHAPI_API_KEY",
+    "SERPAPI_API_KEY",
+    "TAVILY_API_KEY",
+    "UPSTASH_VECTOR_REST_URL",
+    "UPSTASH_VECTOR_REST_TOKEN",
+    "VECTARA_CUSTOMER_ID",
+    "VECTARA_CORPUS_ID",
+    "VECTARA_API_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+];
+
+/// Known names with their defaults (`None` = unset by default).
+const KNOWN: &[(&str, Option<&str>)] = &[
+    (vars::HOST, Some("127.0.0.1")),
+    (vars::PORT, Some("7860")),
+    (vars::CONFIG_DIR, None),
+    (vars::AUTO_LOGIN, Some("false")),
+    (vars::SKIP_AUTH_AUTO_LOGIN, Some("false")),
+    (vars::SUPERUSER, Some("langflow")),
+    (vars::SUPERUSER_PASSWORD, None),
+    (vars::SUPERUSER_TOKEN, None),
+    (vars::SECRET_KEY, None),
+    (vars::NEW_USER_IS_ACTIVE, Some("false")),
+    (vars::ENABLE_SUPERUSER_CLI, Some("true")),
+    (vars::ENABLE_SIGNUP, Some("true")),
+    (vars::ACCESS_TOKEN_EXPIRE_SECONDS, Some("3600")),
+    (vars::REFRESH_TOKEN_EXPIRE_SECONDS, Some("604800")),
+    (vars::CORS_ORIGINS, Some("*")),
+    (vars::CORS_ALLOW_CREDENTIALS, Some("true")),
+    (vars::RATE_LIMIT_ENABLED, Some("true")),
+    (vars::RATE_LIMIT_PER_MINUTE, Some("5")),
+    (vars::WEBHOOK_AUTH_ENABLE, Some("true")),
+    (vars::DISABLE_TRACK_APIKEY_USAGE, Some("false")),
+    (vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, None),
+    (vars::STORE_ENVIRONMENT_VARIABLES, Some("true")),
+    (vars::ACCESS_SAME_SITE, Some("lax")),
+    (vars::ACCESS_SECURE, Some("false")),
+    (vars::ACCESS_HTTPONLY, Some("true")),
+    (vars::REFRESH_SAME_SITE, Some("lax")),
+    (vars::REFRESH_SECURE, Some("false")),
+    (vars::REFRESH_HTTPONLY, Some("true")),
+    (vars::COOKIE_DOMAIN, None),
+    (vars::MAX_FILE_SIZE_UPLOAD, Some("1024")),
+    (vars::EVENT_DELIVERY, Some("streaming")),
+    (vars::LOG_LEVEL, Some("info")),
+    (vars::BACKEND_ONLY, Some("false")),
+    (vars::WORKERS, Some("0")),
+    (vars::MAX_BODY_MB, Some("32")),
+    (vars::MAX_GRAPH_VERTICES, Some("10000")),
+    (vars::BUILD_DEADLINE_SECONDS, Some("300")),
+    (vars::JOB_EXPIRE_SECONDS, Some("300")),
+    (vars::MESSAGE_FLUSH_MS, Some("50")),
+    (vars::ENGINE_THREADS, Some("0")),
+];
+
+/// Where settings come from; tests pass an explicit environment instead of the process's.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    pub config_file: Option<PathBuf>,
+    pub env_file: Option<PathBuf>,
+    /// The process environment (or a test's stand-in).
+    pub env: HashMap<String, String>,
+}
+
+impl Sources {
+    /// The real process environment plus optional files.
+    #[must_use]
+    pub fn from_process(config_file: Option<PathBuf>, env_file: Option<PathBuf>) -> Self {
+        Self { config_file, env_file, env: std::env::vars().collect() }
+    }
+}
+
+fn is_ours(name: &str) -> bool {
+    name.starts_with(vars::PREFIX) || name.starts_with(vars::OWN_PREFIX)
+}
+
+/// `config` source for the `.env` file's recognised-prefix entries (keys lower-cased as config does).
+#[derive(Debug, Clone)]
+struct MapSource(HashMap<String, String>);
+
+impl config::Source for MapSource {
+    fn clone_into_box(&self) -> Box<dyn config::Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+    fn collect(&self) -> Result<config::Map<String, config::Value>, config::ConfigError> {
+        Ok(self
+            .0
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), config::Value::new(Some(&"env file".to_owned()), v.clone())))
+            .collect())
+    }
+}
+
+fn parse_bool(name: &str, raw: &str) -> anyhow::Result<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "t" | "y" => Ok(true),
+        "0" | "false" | "no" | "off" | "f" | "n" => Ok(false),
+        _ => bail!("invalid value for {name}: expected true or false, got {raw:?}"),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(name: &str, raw: &str) -> anyhow::Result<T> {
+    raw.trim().parse().map_err(|_| anyhow!("invalid value for {name}: expected a non-negative integer, got {raw:?}"))
+}
+
+fn parse_list(name: &str, raw: &str) -> anyhow::Result<Vec<String>> {
+    let t = raw.trim();
+    if t.starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(t).map_err(|_| {
+            anyhow!("invalid value for {name}: expected a JSON list of strings or a comma-separated list")
+        });
+    }
+    Ok(t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+}
+
+fn parse_same_site(name: &str, raw: &str) -> anyhow::Result<SameSite> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "lax" => Ok(SameSite::Lax),
+        "strict" => Ok(SameSite::Strict),
+        "none" => Ok(SameSite::None),
+        _ => bail!("invalid value for {name}: expected lax, strict or none, got {raw:?}"),
+    }
+}
+
+fn default_config_dir() -> PathBuf {
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => Path::new(&home).join(".cache").join("flowactor"),
+        _ => PathBuf::from("flowactor-data"),
+    }
+}
+
+impl Settings {
+    /// Loads and validates settings from `sources`.
+    ///
+    /// # Errors
+    /// A missing config or env file, or a malformed value of a known variable (the message names it).
+    pub fn load(sources: &Sources) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder();
+        for (name, default) in KNOWN {
+            if let Some(d) = default {
+                builder = builder.set_default(name.to_lowercase(), *d)?;
+            }
+        }
+        if let Some(file) = &sources.config_file {
+            if !file.exists() {
+                bail!("config file {} does not exist", file.display());
+            }
+            builder = builder.add_source(config::File::from(file.as_path()).required(true));
+        }
+        let mut dotenv_values = BTreeMap::new();
+        let mut seen: Vec<String> = Vec::new();
+        if let Some(env_file) = &sources.env_file {
+            let entries = dotenvy::from_path_iter(env_file)
+                .with_context(|| format!("cannot read env file {}", env_file.display()))?;
+            let mut ours = HashMap::new();
+            for entry in entries {
+                let (k, v) = entry.with_context(|| format!("malformed line in env file {}", env_file.display()))?;
+                if is_ours(&k) {
+                    seen.push(k.clone());
+                    ours.insert(k, v);
+                } else {
+                    dotenv_values.insert(k, Secret::new(v));
+                }
+            }
+            builder = builder.add_source(MapSource(ours));
+        }
+        let env: HashMap<String, String> =
+            sources.env.iter().filter(|(k, _)| is_ours(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        seen.extend(env.keys().cloned());
+        builder = builder.add_source(MapSource(env));
+        let cfg = builder.build().context("cannot assemble settings")?;
+
+        let known: Vec<&str> = KNOWN.iter().map(|(n, _)| *n).collect();
+        let mut unknown: Vec<String> = seen.into_iter().filter(|k| !known.contains(&k.as_str())).collect();
+        unknown.sort();
+        unknown.dedup();
+
+        let get =
+            |name: &str| -> Option<String> { cfg.get_string(&name.to_lowercase()).ok().filter(|v| !v.is_empty()) };
+        let req =
+            |name: &str| -> anyhow::Result<String> { get(name).ok_or_else(|| anyhow!("{name} must not be empty")) };
+        let boolean = |name: &str| -> anyhow::Result<bool> { parse_bool(name, &req(name)?) };
+
+        let port: u16 = parse_num(vars::PORT, &req(vars::PORT)?)?;
+        let cookie = |same: &str, secure: &str, http_only: &str| -> anyhow::Result<CookiePolicy> {
+            Ok(CookiePolicy {
+                same_site: parse_same_site(same, &req(same)?)?,
+                secure: boolean(secure)?,
+                http_only: boolean(http_only)?,
+            })
+        };
+        let variables_to_get_from_environment = match get(vars::VARIABLES_TO_GET_FROM_ENVIRONMENT) {
+            Some(raw) => parse_list(vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, &raw)?,
+            None => DEFAULT_VARIABLES_FROM_ENVIRONMENT.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let settings = Self {
+            host: req(vars::HOST)?,
+            port,
+            config_dir: get(vars::CONFIG_DIR).map_or_else(default_config_dir, PathBuf::from),
+            auto_login: boolean(vars::AUTO_LOGIN)?,
+            skip_auth_auto_login: boolean(vars::SKIP_AUTH_AUTO_LOGIN)?,
+            superuser: get(vars::SUPERUSER).unwrap_or_default(),
+            superuser_password: get(vars::SUPERUSER_PASSWORD).map(Secret::new),
+            secret_key: get(vars::SECRET_KEY).map(Secret::new),
+            new_user_is_active: boolean(vars::NEW_USER_IS_ACTIVE)?,
+            enable_superuser_cli: boolean(vars::ENABLE_SUPERUSER_CLI)?,
+            enable_signup: boolean(vars::ENABLE_SIGNUP)?,
+            access_token_expire_seconds: parse_num(
+                vars::ACCESS_TOKEN_EXPIRE_SECONDS,
+                &req(vars::ACCESS_TOKEN_EXPIRE_SECONDS)?,
+            )?,
+            refresh_token_expire_seconds: parse_num(
+                vars::REFRESH_TOKEN_EXPIRE_SECONDS,
+                &req(vars::REFRESH_TOKEN_EXPIRE_SECONDS)?,
+            )?,
+            cors_origins: parse_list(vars::CORS_ORIGINS, &req(vars::CORS_ORIGINS)?)?,
+            cors_allow_credentials: boolean(vars::CORS_ALLOW_CREDENTIALS)?,
+            rate_limit_enabled: boolean(vars::RATE_LIMIT_ENABLED)?,
+            rate_limit_per_minute: parse_num(vars::RATE_LIMIT_PER_MINUTE, &req(vars::RATE_LIMIT_PER_MINUTE)?)?,
+            webhook_auth_enable: boolean(vars::WEBHOOK_AUTH_ENABLE)?,
+            disable_track_apikey_usage: boolean(vars::DISABLE_TRACK_APIKEY_USAGE)?,
+            variables_to_get_from_environment,
+            store_environment_variables: boolean(vars::STORE_ENVIRONMENT_VARIABLES)?,
+            access_cookie: cookie(vars::ACCESS_SAME_SITE, vars::ACCESS_SECURE, vars::ACCESS_HTTPONLY)?,
+            refresh_cookie: cookie(vars::REFRESH_SAME_SITE, vars::REFRESH_SECURE, vars::REFRESH_HTTPONLY)?,
+            cookie_domain: get(vars::COOKIE_DOMAIN),
+            max_file_size_upload: parse_num(vars::MAX_FILE_SIZE_UPLOAD, &req(vars::MAX_FILE_SIZE_UPLOAD)?)?,
+            max_body_mb: parse_num(vars::MAX_BODY_MB, &req(vars::MAX_BODY_MB)?)?,
+            event_delivery: {
+                let v = req(vars::EVENT_DELIVERY)?.to_lowercase();
+                if !["streaming", "polling", "direct"].contains(&v.as_str()) {
+                    bail!(
+                        "invalid value for {}: expected streaming, polling or direct, got {v:?}",
+                        vars::EVENT_DELIVERY
+                    );
+                }
+                v
+            },
+            log_level: req(vars::LOG_LEVEL)?.to_lowercase(),
+            backend_only: boolean(vars::BACKEND_ONLY)?,
+            workers: parse_num(vars::WORKERS, &req(vars::WORKERS)?)?,
+            max_graph_vertices: parse_num(vars::MAX_GRAPH_VERTICES, &req(vars::MAX_GRAPH_VERTICES)?)?,
+            build_deadline_seconds: parse_num(vars::BUILD_DEADLINE_SECONDS, &req(vars::BUILD_DEADLINE_SECONDS)?)?,
+            job_expire_seconds: parse_num(vars::JOB_EXPIRE_SECONDS, &req(vars::JOB_EXPIRE_SECONDS)?)?,
+            message_flush_ms: parse_num(vars::MESSAGE_FLUSH_MS, &req(vars::MESSAGE_FLUSH_MS)?)?,
+            engine_threads: parse_num(vars::ENGINE_THREADS, &req(vars::ENGINE_THREADS)?)?,
+            dotenv_values,
+            unknown_variables: unknown,
+        };
+        if settings.rate_limit_per_minute == 0 {
+            bail!("invalid value for {}: must be at least 1", vars::RATE_LIMIT_PER_MINUTE);
+        }
+        if settings.max_body_mb == 0 {
+            bail!("invalid value for {}: must be at least 1", vars::MAX_BODY_MB);
+        }
+        if settings.access_token_expire_seconds == 0 || settings.refresh_token_expire_seconds == 0 {
+            bail!("token lifetimes must be at least 1 second");
+        }
+        Ok(settings)
+    }
+
+    /// A value for a component-key name: process environment first, then the `.env` file.
+    #[must_use]
+    pub fn environment_value(&self, env: &HashMap<String, String>, name: &str) -> Option<String> {
+        env.get(name)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .or_else(|| self.dotenv_values.get(name).map(|s| s.expose().to_owned()))
+    }
+
+    /// Number of HTTP workers to start.
+    #[must_use]
+    pub fn worker_count(&self) -> usize {
+        if self.workers == 0 {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        } else {
+            self.workers
+        }
+    }
+
+    /// Number of engine arbiters to start.
+    #[must_use]
+    pub fn engine_thread_count(&self) -> usize {
+        if self.engine_threads == 0 {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        } else {
+            self.engine_threads
+        }
+    }
+
+    /// Largest accepted request body in bytes.
+    #[must_use]
+    pub fn max_body_bytes(&self) -> usize {
+        usize::try_from(self.max_body_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
+    /// Whether anonymous sign-up is open (1.13: never with auto-login).
+    #[must_use]
+    pub fn public_signup_open(&self) -> bool {
+        self.enable_signup && !self.auto_login
+    }
+
+    /// One line per security-relevant setting, safe to log (no secret values).
+    #[must_use]
+    pub fn security_summary(&self) -> Vec<String> {
+        vec![
+            format!("{}={}", vars::AUTO_LOGIN, self.auto_login),
+            format!("{}={}", vars::SKIP_AUTH_AUTO_LOGIN, self.skip_auth_auto_login),
+            format!("{}={}", vars::SUPERUSER, self.superuser),
+            format!(
+                "{}={}",
+                vars::SUPERUSER_PASSWORD,
+                if self.superuser_password.is_some() { "<set>" } else { "<unset>" }
+            ),
+            format!(
+                "{}={}",
+                vars::SECRET_KEY,
+                if self.secret_key.is_some() { "<set>" } else { "<generated, persisted in config dir>" }
+            ),
+            format!("{}={}", vars::NEW_USER_IS_ACTIVE, self.new_user_is_active),
+            format!("{}={}", vars::ENABLE_SIGNUP, self.enable_signup),
+            format!("{}={}", vars::ENABLE_SUPERUSER_CLI, self.enable_superuser_cli),
+            format!("{}={}", vars::WEBHOOK_AUTH_ENABLE, self.webhook_auth_enable),
+            format!("{}={} ({}/min)", vars::RATE_LIMIT_ENABLED, self.rate_limit_enabled, self.rate_limit_per_minute),
+            format!("{}={}", vars::CORS_ORIGINS, self.cors_origins.join(",")),
+            format!("{}={}", vars::ACCESS_TOKEN_EXPIRE_SECONDS, self.access_token_expire_seconds),
+            format!("{}={}", vars::REFRESH_TOKEN_EXPIRE_SECONDS, self.refresh_token_expire_seconds),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        Settings::load(&Sources {
+            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ..Sources::default()
+        })
+    }
+
+    #[test]
+    fn defaults_follow_langflow_1_13() {
+        let s = load(&[]).expect("defaults");
+        assert!(!s.auto_login);
+        assert_eq!(s.port, 7860);
+        assert_eq!(s.superuser, "langflow");
+        assert_eq!(s.access_token_expire_seconds, 3600);
+        assert_eq!(s.rate_limit_per_minute, 5);
+        assert!(s.variables_to_get_from_environment.contains(&"OPENAI_API_KEY".to_owned()));
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        let err = load(&[(vars::AUTO_LOGIN, "maybe")]).expect_err("must refuse").to_string();
+        assert!(err.contains("LANGFLOW_AUTO_LOGIN"), "{err}");
+        let err = load(&[(vars::PORT, "http")]).expect_err("must refuse").to_string();
+        assert!(err.contains("LANGFLOW_PORT"), "{err}");
+    }
+
+    #[test]
+    fn unknown_langflow_names_are_collected_and_secrets_redacted() {
+        let s = load(&[("LANGFLOW_DATABASE_URL", "sqlite://x"), (vars::SECRET_KEY, "topsecret")]).expect("load");
+        assert_eq!(s.unknown_variables, vec!["LANGFLOW_DATABASE_URL".to_owned()]);
+        assert!(!format!("{s:?}").contains("topsecret"));
+        assert!(!s.security_summary().join(" ").contains("topsecret"));
+    }
+
+    #[test]
+    fn env_file_sits_between_file_and_process_env() {
+        let dir = tempfile::tempdir().expect("dir");
+        let env_file = dir.path().join(".env");
+        std::fs::write(&env_file, "LANGFLOW_AUTO_LOGIN=true\nLANGFLOW_PORT=9000\nOPENAI_API_KEY=sk-x\n")
+            .expect("write");
+        let cfg_file = dir.path().join("flowactor.toml");
+        std::fs::write(&cfg_file, "langflow_port = 8000\nlangflow_superuser = \"admin\"\n").expect("write");
+        let sources = Sources {
+            config_file: Some(cfg_file),
+            env_file: Some(env_file),
+            env: [(vars::PORT.to_owned(), "9100".to_owned())].into_iter().collect(),
+        };
+        let s = Settings::load(&sources).expect("load");
+        assert!(s.auto_login);
+        assert_eq!(s.port, 9100);
+        assert_eq!(s.superuser, "admin");
+        assert_eq!(s.environment_value(&HashMap::new(), "OPENAI_API_KEY").as_deref(), Some("sk-x"));
+    }
+}
