@@ -7,8 +7,11 @@
 
 pub mod clock;
 pub mod codec;
+pub mod components;
 pub mod crypto;
+pub mod engine;
 pub mod error;
+pub mod graph;
 pub mod records;
 pub mod registry;
 pub mod store;

@@ -2,6 +2,8 @@
 //! trees. This module opens it, names the trees, and provides the durability barrier that every
 //! acknowledged identity or flow write waits for.
 
+pub mod messages;
+
 use std::path::Path;
 
 use sled::{Db, Tree};

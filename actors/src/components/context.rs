@@ -1,0 +1,270 @@
+//! What a running component may see and do: its own parameters and vertex, the build's ids and
+//! session, the message store, the event stream and the cancellation token. Components reach
+//! the rest of the engine only through here.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::clock::{now_micros, Micros};
+use crate::engine::{BuildEvent, BuildShared, CancelToken, Mode};
+use crate::graph::{json_text, Params, Vertex};
+use crate::store::messages::MessageStore;
+
+use super::{ComponentError, Inputs, Message, Value};
+
+/// The context of one vertex in one build. Cheap to clone.
+#[derive(Clone)]
+pub struct ComponentContext {
+    pub(crate) shared: Arc<BuildShared>,
+    pub(crate) vertex: usize,
+}
+
+impl ComponentContext {
+    pub(crate) fn new(shared: Arc<BuildShared>, vertex: usize) -> Self {
+        Self { shared, vertex }
+    }
+
+    #[must_use]
+    pub fn vertex(&self) -> &Vertex {
+        &self.shared.graph.vertices[self.vertex]
+    }
+
+    #[must_use]
+    pub fn vertex_index(&self) -> usize {
+        self.vertex
+    }
+
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.vertex().id
+    }
+
+    #[must_use]
+    pub fn display_name(&self) -> &str {
+        &self.vertex().display_name
+    }
+
+    /// This vertex's parameters for this build (template values plus overrides).
+    #[must_use]
+    pub fn params(&self) -> &Params {
+        &self.shared.params[self.vertex]
+    }
+
+    /// Typed access to inputs with parameter fallback.
+    #[must_use]
+    pub fn args<'a>(&'a self, inputs: &'a Inputs) -> Args<'a> {
+        Args { params: self.params(), inputs }
+    }
+
+    /// Whether an output is needed (it has a consumer, or the vertex has none).
+    #[must_use]
+    pub fn wants(&self, output: &str) -> bool {
+        let v = self.vertex();
+        v.output_index(output).is_some_and(|i| v.computed.get(i).copied().unwrap_or(true))
+    }
+
+    #[must_use]
+    pub fn flow_id(&self) -> Uuid {
+        self.shared.flow_id
+    }
+
+    /// The user the build runs for, if known.
+    #[must_use]
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.shared.user_id
+    }
+
+    #[must_use]
+    pub fn run_id(&self) -> Uuid {
+        self.shared.run_id
+    }
+
+    #[must_use]
+    pub fn mode(&self) -> Mode {
+        self.shared.mode
+    }
+
+    /// The session this vertex writes to: `/run` forces the run session on every vertex;
+    /// `/build` keeps a component's own non-empty `session_id` (engine.md §4.1, §5.3).
+    #[must_use]
+    pub fn session_for<'a>(&'a self, own: &'a str) -> &'a str {
+        match self.shared.mode {
+            Mode::Build if !own.is_empty() => own,
+            _ => &self.shared.session_id,
+        }
+    }
+
+    /// The build's session.
+    #[must_use]
+    pub fn run_session(&self) -> &str {
+        &self.shared.session_id
+    }
+
+    #[must_use]
+    pub fn messages(&self) -> Option<&MessageStore> {
+        self.shared.messages.as_ref()
+    }
+
+    #[must_use]
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.shared.cancel
+    }
+
+    /// A resolved global variable.
+    #[must_use]
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        self.shared.variables.get(name).map(String::as_str)
+    }
+
+    #[must_use]
+    pub fn now(&self) -> Micros {
+        now_micros()
+    }
+
+    /// The vertex feeding `field` of this vertex, if an edge does.
+    #[must_use]
+    pub fn source_of(&self, field: &str) -> Option<&Vertex> {
+        let g = &self.shared.graph;
+        self.vertex()
+            .in_edges
+            .iter()
+            .map(|&e| &g.edges[e])
+            .find(|e| &*e.field == field && !e.feedback)
+            .map(|e| &g.vertices[e.source])
+    }
+
+    /// Sends one event to the build's stream, waiting while the stream is full (a slow reader
+    /// slows the build down instead of growing a queue).
+    ///
+    /// # Errors
+    /// [`ComponentError::Cancelled`] once nobody reads the stream any more.
+    pub async fn emit(&self, name: &'static str, data: Json) -> Result<(), ComponentError> {
+        self.shared.events.send(BuildEvent { name, data }).await.map_err(|_| ComponentError::Cancelled)
+    }
+
+    /// Langflow's `send_message`: gives the message an id, stores it (upsert by id) when
+    /// `store` is set and the message has a session, and emits `add_message`.
+    ///
+    /// # Errors
+    /// Storage failures, or [`ComponentError::Cancelled`].
+    pub async fn send_message(&self, mut msg: Message, store: bool) -> Result<Message, ComponentError> {
+        if msg.id.is_none() {
+            msg.id = Some(Uuid::new_v4());
+        }
+        if msg.flow_id.is_none() {
+            msg.flow_id = Some(self.shared.flow_id);
+        }
+        if store && msg.session_id.as_deref().is_some_and(|s| !s.is_empty()) {
+            if let (Some(ms), Some(rec)) = (self.messages(), msg.to_record()) {
+                ms.upsert(&rec).map_err(|e| ComponentError::failed(format!("could not store the message: {e}")))?;
+            }
+        }
+        self.emit("add_message", msg.event_json()).await?;
+        Ok(msg)
+    }
+
+    /// Starts streaming a message (Langflow's LLM path): the message, in state "partial", is
+    /// stored as a placeholder and announced with `add_message`. Chunks then go out with
+    /// [`ComponentContext::send_token`], and [`ComponentContext::send_message`] with the same
+    /// message (state "complete", full text) finalises the stored row.
+    ///
+    /// # Errors
+    /// Storage failures, or [`ComponentError::Cancelled`].
+    pub async fn begin_stream(&self, mut msg: Message) -> Result<Message, ComponentError> {
+        msg.properties.state = "partial";
+        self.send_message(msg, true).await
+    }
+
+    /// Whether this vertex feeds a Chat Output directly — Langflow streams tokens only then.
+    #[must_use]
+    pub fn feeds_chat_output(&self) -> bool {
+        let g = &self.shared.graph;
+        self.vertex().out_edges.iter().any(|&e| g.vertices[g.edges[e].target].kind == super::ComponentKind::ChatOutput)
+    }
+
+    /// Emits one streamed chunk of the message `id` (the message itself was announced with
+    /// `add_message` in state "partial").
+    ///
+    /// # Errors
+    /// [`ComponentError::Cancelled`].
+    pub async fn send_token(&self, id: Uuid, chunk: &str) -> Result<(), ComponentError> {
+        self.emit("token", serde_json::json!({ "chunk": chunk, "id": id.to_string() })).await
+    }
+
+    /// Runs this Loop's body once for `item` and returns what came back on the feedback edge.
+    ///
+    /// # Errors
+    /// The first failing body component's error.
+    pub async fn run_loop_body(&self, inputs: &Inputs, item: Value) -> Result<Option<Value>, ComponentError> {
+        crate::engine::run_loop_body(self, inputs, item).await
+    }
+
+    /// Fills in the fields every message this vertex sends carries.
+    #[must_use]
+    pub fn new_message(&self, text: String) -> Message {
+        let mut m = Message::text(text, now_micros());
+        m.flow_id = Some(self.shared.flow_id);
+        m.run_id = Some(self.shared.run_id);
+        m
+    }
+}
+
+/// Reads a component's arguments: the value on the input edge if one arrived, else the
+/// parameter.
+pub struct Args<'a> {
+    params: &'a Params,
+    inputs: &'a Inputs,
+}
+
+impl<'a> Args<'a> {
+    /// Text of an argument.
+    #[must_use]
+    pub fn text(&self, name: &str) -> Cow<'a, str> {
+        match self.inputs.get(name) {
+            Some(v) => v.text(),
+            None => self.params.text(name),
+        }
+    }
+
+    #[must_use]
+    pub fn value(&self, name: &str) -> Option<&'a Value> {
+        self.inputs.get(name)
+    }
+
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<&'a Json> {
+        self.params.get(name)
+    }
+
+    #[must_use]
+    pub fn bool(&self, name: &str, default: bool) -> bool {
+        match self.params.get(name) {
+            Some(Json::Bool(b)) => *b,
+            Some(Json::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
+            Some(Json::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
+            _ => default,
+        }
+    }
+
+    #[must_use]
+    pub fn int(&self, name: &str, default: i64) -> i64 {
+        let from_text = |s: &str| s.trim().parse::<f64>().ok().map(|f| f as i64);
+        match self.inputs.get(name) {
+            Some(v) => from_text(&v.text()).unwrap_or(default),
+            None => match self.params.get(name) {
+                Some(Json::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).unwrap_or(default),
+                Some(Json::String(s)) => from_text(s).unwrap_or(default),
+                _ => default,
+            },
+        }
+    }
+
+    /// Text of a parameter only, ignoring edges.
+    #[must_use]
+    pub fn param_text(&self, name: &str) -> Cow<'a, str> {
+        json_text(self.params.get(name))
+    }
+}

@@ -1,0 +1,133 @@
+//! Message History ("Memory"): reads the last `n_messages` of the session from the message
+//! store — a bounded reverse scan, so a long chat costs the same per turn as a short one — and
+//! renders them with `template`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::prompt::substitute;
+use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::clock::message_timestamp;
+use crate::store::messages::MessageRecord;
+
+pub struct Memory;
+
+/// Langflow's cap when no limit is given.
+const MAX_MESSAGES: usize = 10_000;
+
+fn row(r: &MessageRecord) -> Map<String, Json> {
+    let mut m = Map::new();
+    m.insert("text".into(), json!(r.text));
+    m.insert("sender".into(), json!(r.sender));
+    m.insert("sender_name".into(), json!(r.sender_name));
+    m.insert("session_id".into(), json!(r.session_id));
+    m.insert("context_id".into(), json!(r.context_id));
+    m.insert("timestamp".into(), json!(message_timestamp(r.timestamp)));
+    m.insert("flow_id".into(), json!(r.flow_id.to_string()));
+    m.insert("id".into(), json!(r.id.to_string()));
+    m.insert("files".into(), json!(r.files));
+    m
+}
+
+impl Component for Memory {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ComponentContext,
+        inputs: &'a Inputs,
+    ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
+        Box::pin(async move {
+            let a = ctx.args(inputs);
+            let store = ctx.messages().ok_or_else(|| ComponentError::failed("No message store is available"))?;
+            let n = match a.int("n_messages", 100) {
+                n if n < 0 => MAX_MESSAGES,
+                n => usize::try_from(n).unwrap_or(MAX_MESSAGES).min(MAX_MESSAGES),
+            };
+            let sender = a.text("sender");
+            let sender = match sender.as_ref() {
+                "Machine" | "User" => Some(sender.into_owned()),
+                _ => None,
+            };
+            let sender_name = a.text("sender_name").into_owned();
+            let own_session = a.text("session_id");
+            let session = ctx.session_for(&own_session);
+            let mut recs = store
+                .last_n_matching(ctx.flow_id(), session, n, |r| {
+                    sender.as_ref().is_none_or(|s| *s == r.sender)
+                        && (sender_name.is_empty() || sender_name == r.sender_name)
+                })
+                .map_err(|e| ComponentError::failed(format!("Could not read the message history: {e}")))?;
+            if a.param_text("order") == "Descending" {
+                recs.reverse();
+            }
+            let template = a.text("template");
+            let template = if template.is_empty() { Cow::Borrowed("{sender_name}: {text}") } else { template };
+            let rows: Vec<Map<String, Json>> = recs.iter().map(row).collect();
+            let mut out = Outputs::new();
+            if ctx.wants("messages_text") {
+                let text = rows
+                    .iter()
+                    .map(|r| {
+                        substitute(&template, |k| {
+                            super::parser::json_cell(r.get(k)).map(|c| Cow::Owned(c.into_owned()))
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                out.set("messages_text", Value::message(ctx.new_message(text)));
+            }
+            let table = Value::DataFrame(Arc::new(rows));
+            if ctx.wants("dataframe") {
+                out.set("dataframe", table.clone());
+            }
+            if ctx.wants("messages") {
+                out.set("messages", table);
+            }
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::components::testing::Harness;
+    use crate::store::messages::MessageRecord;
+    use serde_json::json;
+
+    #[actix_rt::test]
+    async fn renders_the_last_messages_of_the_session() {
+        let mut h = Harness::single(
+            "Memory",
+            json!({"n_messages": 2, "order": "Ascending", "sender": "Machine and User", "sender_name": "",
+                   "session_id": "", "template": "{sender_name}: {text}"}),
+        );
+        for (i, (sender, name, text)) in
+            [("User", "User", "one"), ("Machine", "AI", "two"), ("User", "User", "three")].iter().enumerate()
+        {
+            h.store()
+                .insert(&MessageRecord {
+                    id: uuid::Uuid::new_v4(),
+                    flow_id: h.flow_id(),
+                    session_id: h.session().to_owned(),
+                    context_id: String::new(),
+                    timestamp: i64::try_from(i).unwrap() + 1,
+                    sender: (*sender).into(),
+                    sender_name: (*name).into(),
+                    text: (*text).into(),
+                    files: vec![],
+                    error: false,
+                    edit: false,
+                    properties: "{}".into(),
+                    category: "message".into(),
+                    content_blocks: "[]".into(),
+                    session_metadata: None,
+                    duration: None,
+                })
+                .unwrap();
+        }
+        let out = h.run("Memory-1", vec![]).await.unwrap();
+        assert_eq!(out.get("messages_text").unwrap().text(), "AI: two\nUser: three");
+    }
+}

@@ -1,0 +1,28 @@
+//! State shared, read-only, by the supervisor and every vertex of one build.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::graph::{CompiledGraph, Params, Subset};
+use crate::store::messages::MessageStore;
+
+use super::{BuildEvent, CancelToken, Mode};
+
+pub(crate) struct BuildShared {
+    pub graph: Arc<CompiledGraph>,
+    /// Per vertex: parameters after tweaks, variables and the run input.
+    pub params: Vec<Arc<Params>>,
+    pub subset: Subset,
+    pub mode: Mode,
+    pub flow_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub session_id: String,
+    pub run_id: Uuid,
+    pub variables: HashMap<String, String>,
+    pub messages: Option<MessageStore>,
+    pub events: mpsc::Sender<BuildEvent>,
+    pub cancel: CancelToken,
+}

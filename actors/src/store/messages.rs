@@ -1,0 +1,520 @@
+//! Chat history on sled: the rows Langflow keeps in its `message` table.
+//!
+//! Messages are keyed `(flow_id, session_id, timestamp, id)` so that the one hot read — "the last N
+//! messages of this session", which the Message History component performs on every turn of a
+//! chat — is a reverse prefix scan that stops after N entries, however long the session grows.
+//! A second tree maps message id → key for updates and deletes by id.
+//!
+//! Writes are not fsynced here: the database flushes in the background (DESIGN.md "Storage"),
+//! so a crash may lose the last interval's messages but never corrupts them.
+
+use serde::{Deserialize, Serialize};
+use sled::{transaction::TransactionError, Transactional, Tree};
+use uuid::Uuid;
+
+use crate::clock::{message_timestamp, Micros};
+use crate::codec::{self, CodecError};
+use crate::store::Store;
+
+/// One stored chat message. JSON-valued columns are kept as JSON text because the codec is not
+/// self-describing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageRecord {
+    pub id: Uuid,
+    pub flow_id: Uuid,
+    pub session_id: String,
+    pub context_id: String,
+    /// Microseconds since the epoch (UTC).
+    pub timestamp: Micros,
+    /// `"User"` or `"Machine"`.
+    pub sender: String,
+    pub sender_name: String,
+    pub text: String,
+    pub files: Vec<String>,
+    pub error: bool,
+    pub edit: bool,
+    /// JSON object text.
+    pub properties: String,
+    pub category: String,
+    /// JSON array text.
+    pub content_blocks: String,
+    /// JSON text, or `None` for SQL NULL.
+    pub session_metadata: Option<String>,
+    pub duration: Option<f64>,
+}
+
+impl MessageRecord {
+    /// Langflow's `MessageResponse` JSON (what `/api/v1/monitor/messages` returns).
+    ///
+    /// `files` is a JSON-encoded *string*, a quirk of Langflow's response model that clients
+    /// depend on.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let files = serde_json::to_string(&self.files).unwrap_or_else(|_| "[]".to_owned());
+        serde_json::json!({
+            "id": self.id.to_string(),
+            "flow_id": self.flow_id.to_string(),
+            "timestamp": message_timestamp(self.timestamp),
+            "sender": self.sender,
+            "sender_name": self.sender_name,
+            "session_id": self.session_id,
+            "context_id": self.context_id,
+            "text": self.text,
+            "files": files,
+            "edit": self.edit,
+            "duration": self.duration,
+            "properties": parse_or(&self.properties, serde_json::json!({})),
+            "category": self.category,
+            "content_blocks": parse_or(&self.content_blocks, serde_json::json!([])),
+            "session_metadata": self
+                .session_metadata
+                .as_deref()
+                .map_or(serde_json::Value::Null, |t| parse_or(t, serde_json::Value::Null)),
+        })
+    }
+}
+
+fn parse_or(text: &str, fallback: serde_json::Value) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(fallback)
+}
+
+/// Fields a `PUT /monitor/messages/{id}` may change. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct MessagePatch {
+    pub text: Option<String>,
+    pub sender: Option<String>,
+    pub sender_name: Option<String>,
+    pub session_id: Option<String>,
+    pub context_id: Option<String>,
+    pub files: Option<Vec<String>>,
+    pub edit: Option<bool>,
+    pub error: Option<bool>,
+    /// JSON object text.
+    pub properties: Option<String>,
+    /// JSON text.
+    pub session_metadata: Option<String>,
+    pub category: Option<String>,
+    /// JSON array text.
+    pub content_blocks: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MessageStoreError {
+    #[error("storage error: {0}")]
+    Storage(#[from] sled::Error),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+impl From<TransactionError<MessageStoreError>> for MessageStoreError {
+    fn from(e: TransactionError<MessageStoreError>) -> Self {
+        match e {
+            TransactionError::Abort(inner) => inner,
+            TransactionError::Storage(s) => Self::Storage(s),
+        }
+    }
+}
+
+/// Handle on the message trees. Cheap to clone.
+#[derive(Clone)]
+pub struct MessageStore {
+    /// `(flow, session, timestamp, id)` → `MessageRecord`
+    rows: Tree,
+    /// id → row key
+    ids: Tree,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Rows decoded by scans on this thread, so tests can prove a read's cost.
+    static ROWS_DECODED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn decode_row(bytes: &[u8]) -> Result<MessageRecord, CodecError> {
+    #[cfg(test)]
+    ROWS_DECODED.with(|c| c.set(c.get() + 1));
+    codec::decode(bytes)
+}
+
+/// `flow(16) ++ len(session) as u32 BE ++ session`: length-prefixed so that one session's prefix
+/// is never a prefix of another session's keys.
+fn session_prefix(flow_id: Uuid, session_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16 + 4 + session_id.len() + 24);
+    k.extend_from_slice(flow_id.as_bytes());
+    k.extend_from_slice(&u32::try_from(session_id.len()).unwrap_or(u32::MAX).to_be_bytes());
+    k.extend_from_slice(session_id.as_bytes());
+    k
+}
+
+fn row_key(rec: &MessageRecord) -> Vec<u8> {
+    let mut k = session_prefix(rec.flow_id, &rec.session_id);
+    // Flipping the sign bit keeps negative timestamps ordered before positive ones.
+    k.extend_from_slice(&((rec.timestamp as u64) ^ (1 << 63)).to_be_bytes());
+    k.extend_from_slice(rec.id.as_bytes());
+    k
+}
+
+/// Session id encoded in a row key, if the key is well formed.
+fn session_of_key(key: &[u8]) -> Option<&str> {
+    let len_bytes: [u8; 4] = key.get(16..20)?.try_into().ok()?;
+    let len = u32::from_be_bytes(len_bytes) as usize;
+    std::str::from_utf8(key.get(20..20 + len)?).ok()
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.pop() {
+        if last < u8::MAX {
+            next.push(last + 1);
+            return Some(next);
+        }
+    }
+    None
+}
+
+impl MessageStore {
+    /// Opens (or creates) the message trees.
+    ///
+    /// # Errors
+    /// The sled error met opening the trees.
+    pub fn open(store: &Store) -> Result<Self, sled::Error> {
+        Ok(Self { rows: store.db().open_tree("messages")?, ids: store.db().open_tree("message_ids")? })
+    }
+
+    /// Stores a new message (same as [`MessageStore::upsert`]; ids are unique).
+    ///
+    /// # Errors
+    /// Storage or encoding failures.
+    pub fn insert(&self, rec: &MessageRecord) -> Result<(), MessageStoreError> {
+        self.upsert(rec)
+    }
+
+    /// Stores `rec`, replacing any message with the same id (a streamed message being finalised).
+    ///
+    /// # Errors
+    /// Storage or encoding failures.
+    pub fn upsert(&self, rec: &MessageRecord) -> Result<(), MessageStoreError> {
+        let key = row_key(rec);
+        let bytes = codec::encode(rec)?;
+        (&self.rows, &self.ids).transaction(|(rows, ids)| {
+            if let Some(old) = ids.insert(rec.id.as_bytes().as_slice(), key.as_slice())? {
+                if old.as_ref() != key.as_slice() {
+                    rows.remove(old)?;
+                }
+            }
+            rows.insert(key.as_slice(), bytes.as_slice())?;
+            Ok::<_, sled::transaction::ConflictableTransactionError<MessageStoreError>>(())
+        })?;
+        Ok(())
+    }
+
+    /// The message with that id.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn get(&self, id: Uuid) -> Result<Option<MessageRecord>, MessageStoreError> {
+        let Some(key) = self.ids.get(id.as_bytes())? else { return Ok(None) };
+        match self.rows.get(key)? {
+            Some(bytes) => Ok(Some(decode_row(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The last `n` messages of a session, oldest first. Reads exactly the rows it returns.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn last_n(&self, flow_id: Uuid, session_id: &str, n: usize) -> Result<Vec<MessageRecord>, MessageStoreError> {
+        self.last_n_matching(flow_id, session_id, n, |_| true)
+    }
+
+    /// The last `n` messages of a session that satisfy `keep`, oldest first. Stops scanning as
+    /// soon as `n` have been found.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn last_n_matching(
+        &self,
+        flow_id: Uuid,
+        session_id: &str,
+        n: usize,
+        mut keep: impl FnMut(&MessageRecord) -> bool,
+    ) -> Result<Vec<MessageRecord>, MessageStoreError> {
+        let mut out = Vec::with_capacity(n.min(1024));
+        if n == 0 {
+            return Ok(out);
+        }
+        for item in self.rows.scan_prefix(session_prefix(flow_id, session_id)).rev() {
+            let (_, bytes) = item?;
+            let rec = decode_row(&bytes)?;
+            if keep(&rec) {
+                out.push(rec);
+                if out.len() == n {
+                    break;
+                }
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Messages of a flow (optionally one session), filtered by sender and sender name, in
+    /// chronological order within each session; sessions in first-seen order.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn list(
+        &self,
+        flow_id: Uuid,
+        session_id: Option<&str>,
+        sender: Option<&str>,
+        sender_name: Option<&str>,
+    ) -> Result<Vec<MessageRecord>, MessageStoreError> {
+        let prefix = match session_id {
+            Some(s) => session_prefix(flow_id, s),
+            None => flow_id.as_bytes().to_vec(),
+        };
+        let mut out = Vec::new();
+        for item in self.rows.scan_prefix(prefix) {
+            let (_, bytes) = item?;
+            let rec = decode_row(&bytes)?;
+            if sender.is_some_and(|s| s != rec.sender) || sender_name.is_some_and(|s| s != rec.sender_name) {
+                continue;
+            }
+            out.push(rec);
+        }
+        if session_id.is_none() {
+            // Rows are grouped by session; order them by time across sessions.
+            out.sort_by_key(|r| r.timestamp);
+        }
+        Ok(out)
+    }
+
+    /// Distinct session ids of a flow, ordered by their first message. Costs one seek per
+    /// session, not one read per message.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn sessions(&self, flow_id: Uuid) -> Result<Vec<String>, MessageStoreError> {
+        let flow_prefix = flow_id.as_bytes().to_vec();
+        let Some(flow_end) = prefix_successor(&flow_prefix) else { return Ok(Vec::new()) };
+        let mut found: Vec<(Micros, String)> = Vec::new();
+        let mut start = flow_prefix;
+        while let Some(item) = self.rows.range(start.as_slice()..flow_end.as_slice()).next() {
+            let (key, bytes) = item?;
+            let Some(session) = session_of_key(&key).map(str::to_owned) else { break };
+            let first = decode_row(&bytes)?.timestamp;
+            match prefix_successor(&session_prefix(flow_id, &session)) {
+                Some(next) => start = next,
+                None => {
+                    found.push((first, session));
+                    break;
+                }
+            }
+            found.push((first, session));
+        }
+        found.sort_by_key(|(t, _)| *t);
+        Ok(found.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// Applies `patch` to one message. A changed text marks the message edited, as Langflow does.
+    /// Returns the updated record, or `None` when there is no such message.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn update(&self, id: Uuid, patch: MessagePatch) -> Result<Option<MessageRecord>, MessageStoreError> {
+        let Some(mut rec) = self.get(id)? else { return Ok(None) };
+        if let Some(text) = patch.text {
+            if text != rec.text {
+                rec.edit = true;
+            }
+            rec.text = text;
+        }
+        macro_rules! apply {
+            ($($field:ident),*) => { $( if let Some(v) = patch.$field { rec.$field = v; } )* };
+        }
+        apply!(sender, sender_name, session_id, context_id, files, error, properties, category, content_blocks);
+        if let Some(edit) = patch.edit {
+            rec.edit = rec.edit || edit;
+        }
+        if let Some(meta) = patch.session_metadata {
+            rec.session_metadata = Some(meta);
+        }
+        self.upsert(&rec)?;
+        Ok(Some(rec))
+    }
+
+    /// Moves every message of `old` to `new` within a flow; returns how many moved.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn rename_session(&self, flow_id: Uuid, old: &str, new: &str) -> Result<usize, MessageStoreError> {
+        let recs = self.list(flow_id, Some(old), None, None)?;
+        if old == new {
+            return Ok(recs.len());
+        }
+        for mut rec in recs.iter().cloned() {
+            rec.session_id = new.to_owned();
+            self.upsert(&rec)?;
+        }
+        Ok(recs.len())
+    }
+
+    /// Deletes messages by id; unknown ids are ignored. Returns how many were deleted.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn delete_ids(&self, ids: &[Uuid]) -> Result<usize, MessageStoreError> {
+        let mut n = 0;
+        for id in ids {
+            if let Some(key) = self.ids.remove(id.as_bytes())? {
+                self.rows.remove(key)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Deletes one session of a flow. Returns how many messages were deleted.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn delete_session(&self, flow_id: Uuid, session_id: &str) -> Result<usize, MessageStoreError> {
+        self.delete_prefix(&session_prefix(flow_id, session_id))
+    }
+
+    /// Deletes every message of a flow (the flow itself was deleted).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn delete_flow(&self, flow_id: Uuid) -> Result<usize, MessageStoreError> {
+        self.delete_prefix(flow_id.as_bytes())
+    }
+
+    fn delete_prefix(&self, prefix: &[u8]) -> Result<usize, MessageStoreError> {
+        let mut rows = sled::Batch::default();
+        let mut ids = sled::Batch::default();
+        let mut n = 0;
+        for item in self.rows.scan_prefix(prefix).keys() {
+            let key = item?;
+            if let Some(id) = key.len().checked_sub(16).and_then(|at| key.get(at..)) {
+                ids.remove(id);
+            }
+            rows.remove(key);
+            n += 1;
+        }
+        self.rows.apply_batch(rows)?;
+        self.ids.apply_batch(ids)?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record(flow: Uuid, session: &str, t: Micros, text: &str, sender: &str) -> MessageRecord {
+        MessageRecord {
+            id: Uuid::new_v4(),
+            flow_id: flow,
+            session_id: session.into(),
+            context_id: String::new(),
+            timestamp: t,
+            sender: sender.into(),
+            sender_name: if sender == "User" { "User".into() } else { "AI".into() },
+            text: text.into(),
+            files: vec![],
+            error: false,
+            edit: false,
+            properties: "{}".into(),
+            category: "message".into(),
+            content_blocks: "[]".into(),
+            session_metadata: None,
+            duration: None,
+        }
+    }
+
+    fn store() -> MessageStore {
+        MessageStore::open(&Store::temporary().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn last_n_reads_only_n_rows_of_a_long_session() {
+        let ms = store();
+        let flow = Uuid::new_v4();
+        for i in 0..5_000 {
+            ms.insert(&record(flow, "long", 1_000 + i, &format!("m{i}"), "User")).unwrap();
+        }
+        ms.insert(&record(flow, "other", 10, "x", "User")).unwrap();
+        ROWS_DECODED.with(|c| c.set(0));
+        let last = ms.last_n(flow, "long", 3).unwrap();
+        assert_eq!(ROWS_DECODED.with(std::cell::Cell::get), 3);
+        let texts: Vec<_> = last.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["m4997", "m4998", "m4999"]);
+    }
+
+    #[test]
+    fn upsert_replaces_and_update_moves_sessions() {
+        let ms = store();
+        let flow = Uuid::new_v4();
+        let mut rec = record(flow, "s", 5, "partial", "Machine");
+        ms.insert(&rec).unwrap();
+        rec.text = "complete".into();
+        rec.timestamp = 6;
+        ms.upsert(&rec).unwrap();
+        assert_eq!(ms.list(flow, Some("s"), None, None).unwrap().len(), 1);
+        assert_eq!(ms.get(rec.id).unwrap().unwrap().text, "complete");
+
+        let patch = MessagePatch { text: Some("edited".into()), session_id: Some("t".into()), ..Default::default() };
+        let updated = ms.update(rec.id, patch).unwrap().unwrap();
+        assert!(updated.edit);
+        assert!(ms.list(flow, Some("s"), None, None).unwrap().is_empty());
+        assert_eq!(ms.last_n(flow, "t", 10).unwrap()[0].text, "edited");
+        assert!(ms.update(Uuid::new_v4(), MessagePatch::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn sessions_filters_renames_and_deletes() {
+        let ms = store();
+        let flow = Uuid::new_v4();
+        let other_flow = Uuid::new_v4();
+        ms.insert(&record(flow, "b", 1, "b1", "User")).unwrap();
+        ms.insert(&record(flow, "a", 2, "a1", "User")).unwrap();
+        ms.insert(&record(flow, "b", 3, "b2", "Machine")).unwrap();
+        ms.insert(&record(flow, "ab", 4, "ab1", "Machine")).unwrap();
+        ms.insert(&record(other_flow, "b", 1, "x", "User")).unwrap();
+
+        assert_eq!(ms.sessions(flow).unwrap(), ["b", "a", "ab"]);
+        let machine = ms.list(flow, None, Some("Machine"), None).unwrap();
+        assert_eq!(machine.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), ["b2", "ab1"]);
+        assert_eq!(ms.list(flow, None, None, None).unwrap().len(), 4);
+
+        assert_eq!(ms.rename_session(flow, "b", "c").unwrap(), 2);
+        assert_eq!(ms.sessions(flow).unwrap(), ["c", "a", "ab"]);
+        assert_eq!(ms.delete_session(flow, "a").unwrap(), 1);
+        assert_eq!(ms.sessions(flow).unwrap(), ["c", "ab"]);
+
+        let ids: Vec<_> = ms.list(flow, Some("c"), None, None).unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(ms.delete_ids(&ids[..1]).unwrap(), 1);
+        assert_eq!(ms.list(flow, Some("c"), None, None).unwrap().len(), 1);
+
+        assert_eq!(ms.delete_flow(flow).unwrap(), 2);
+        assert!(ms.sessions(flow).unwrap().is_empty());
+        assert_eq!(ms.sessions(other_flow).unwrap(), ["b"]);
+        assert!(ms.get(ids[1]).unwrap().is_none());
+    }
+
+    #[test]
+    fn json_matches_langflow_message_response() {
+        let rec = record(Uuid::nil(), "s", 1_732_372_281_358_976, "hi", "User");
+        let j = rec.to_json();
+        assert_eq!(j["files"], "[]");
+        assert_eq!(j["timestamp"], "2024-11-23 14:31:21.358976 UTC");
+        assert_eq!(j["properties"], serde_json::json!({}));
+        assert_eq!(j["content_blocks"], serde_json::json!([]));
+        assert!(j["session_metadata"].is_null());
+        assert_eq!(j["sender"], "User");
+    }
+}
