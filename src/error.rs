@@ -11,6 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use flowactor_actors::error::{KeyRefusal, LoginRefusal};
+use flowactor_actors::store::flows::FlowError;
 use flowactor_actors::RegistryError;
 use serde_json::{json, Value};
 
@@ -84,6 +85,20 @@ impl From<RegistryError> for ApiError {
             RegistryError::Key(KeyRefusal::Unusable) => Self::forbidden("API key authentication failed"),
             RegistryError::Unavailable => Self::Unavailable,
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<FlowError> for ApiError {
+    fn from(e: FlowError) -> Self {
+        match e {
+            FlowError::NotFound(m) => Self::not_found(m),
+            FlowError::Invalid(m) => Self::bad_request(m),
+            FlowError::Conflict(m) => Self::detail(StatusCode::CONFLICT, m),
+            FlowError::Precondition => Self::detail(StatusCode::PRECONDITION_FAILED, e.to_string()),
+            FlowError::Validation { field, message } => Self::validation("value_error", &["body", field], message),
+            FlowError::IdsExist(_) => Self::detail(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            FlowError::Storage(_) | FlowError::Codec(_) => Self::internal(e),
         }
     }
 }

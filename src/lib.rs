@@ -8,5 +8,6 @@ pub mod admin;
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod server;
 pub mod settings;

@@ -13,7 +13,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
+use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings};
 use flowactor_actors::registry::RegistryOptions;
+use flowactor_actors::store::flows::FlowStore;
+use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::StoreError;
 use flowactor_actors::{RegistryActor, Store};
 use serde::{Deserialize, Serialize};
@@ -164,7 +167,19 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     let (store, registry, registry_arbiter) = start_registry(&settings, &secret).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = Arc::new(settings);
     let cli_token = generate_secret();
-    let state = web::Data::new(AppState::new(settings.clone(), registry.clone(), &secret, cli_token.clone()));
+    let flows = FlowStore::new(store.clone());
+    let messages = MessageStore::open(&store).context("cannot open the message store")?;
+    let engine = Engine::new(
+        ArbiterPool::new(settings.engine_thread_count()),
+        messages,
+        EngineSettings {
+            max_vertices: settings.max_graph_vertices,
+            build_deadline: std::time::Duration::from_secs(settings.build_deadline_seconds),
+            ..EngineSettings::default()
+        },
+    );
+    let state =
+        web::Data::new(AppState::new(settings.clone(), registry.clone(), flows, engine, &secret, cli_token.clone()));
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)
             .await?;

@@ -56,6 +56,7 @@ pub mod vars {
     pub const JOB_EXPIRE_SECONDS: &str = "FLOWACTOR_JOB_EXPIRE_SECONDS";
     pub const MESSAGE_FLUSH_MS: &str = "FLOWACTOR_MESSAGE_FLUSH_MS";
     pub const ENGINE_THREADS: &str = "FLOWACTOR_ENGINE_THREADS";
+    pub const HEARTBEAT_MS: &str = "FLOWACTOR_HEARTBEAT_MS";
 }
 
 /// A secret string: usable, never printed.
@@ -168,6 +169,9 @@ pub struct Settings {
     pub message_flush_ms: u64,
     /// Engine arbiters (`FLOWACTOR_ENGINE_THREADS`; 0 = one per core).
     pub engine_threads: usize,
+    /// Silence after which an event stream writes a heartbeat newline, so a vanished client is
+    /// noticed and its build cancelled (`FLOWACTOR_HEARTBEAT_MS`, default 5000).
+    pub heartbeat_ms: u64,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -247,6 +251,7 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::JOB_EXPIRE_SECONDS, Some("300")),
     (vars::MESSAGE_FLUSH_MS, Some("50")),
     (vars::ENGINE_THREADS, Some("0")),
+    (vars::HEARTBEAT_MS, Some("5000")),
 ];
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
@@ -440,11 +445,15 @@ impl Settings {
             job_expire_seconds: parse_num(vars::JOB_EXPIRE_SECONDS, &req(vars::JOB_EXPIRE_SECONDS)?)?,
             message_flush_ms: parse_num(vars::MESSAGE_FLUSH_MS, &req(vars::MESSAGE_FLUSH_MS)?)?,
             engine_threads: parse_num(vars::ENGINE_THREADS, &req(vars::ENGINE_THREADS)?)?,
+            heartbeat_ms: parse_num(vars::HEARTBEAT_MS, &req(vars::HEARTBEAT_MS)?)?,
             dotenv_values,
             unknown_variables: unknown,
         };
         if settings.rate_limit_per_minute == 0 {
             bail!("invalid value for {}: must be at least 1", vars::RATE_LIMIT_PER_MINUTE);
+        }
+        if settings.heartbeat_ms == 0 {
+            bail!("invalid value for {}: must be at least 1", vars::HEARTBEAT_MS);
         }
         if settings.max_body_mb == 0 {
             bail!("invalid value for {}: must be at least 1", vars::MAX_BODY_MB);

@@ -6,6 +6,9 @@
 
 pub mod auth;
 pub mod body;
+pub mod events;
+pub mod flow_files;
+pub mod flow_json;
 pub mod policy;
 pub mod ratelimit;
 pub mod routes;
@@ -14,15 +17,20 @@ pub mod views;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::Addr;
 use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::web;
+use flowactor_actors::engine::Engine;
+use flowactor_actors::store::flows::FlowStore;
+use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::RegistryActor;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use crate::jobs::JobRegistry;
 use crate::settings::Settings;
 use ratelimit::RateLimiter;
 use tokens::TokenService;
@@ -31,6 +39,16 @@ use tokens::TokenService;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub registry: Addr<RegistryActor>,
+    /// Flows and projects; handlers await [`FlowStore::durable`] before acknowledging writes.
+    pub flows: FlowStore,
+    /// Runs builds; owns the compiled-graph cache.
+    pub engine: Engine,
+    /// Chat history (the engine writes it, the monitor routes read it).
+    pub messages: MessageStore,
+    /// `/build` jobs waiting for or streaming to their readers.
+    pub jobs: JobRegistry,
+    /// Silence after which event streams write a heartbeat.
+    pub heartbeat: Duration,
     pub tokens: TokenService,
     pub login_limiter: RateLimiter<Option<IpAddr>>,
     pub reset_limiter: RateLimiter<Uuid>,
@@ -39,8 +57,22 @@ pub struct AppState {
 
 impl AppState {
     #[must_use]
-    pub fn new(settings: Arc<Settings>, registry: Addr<RegistryActor>, secret: &str, cli_token: String) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        registry: Addr<RegistryActor>,
+        flows: FlowStore,
+        engine: Engine,
+        secret: &str,
+        cli_token: String,
+    ) -> Self {
         Self {
+            messages: engine.messages().clone(),
+            jobs: JobRegistry::new(
+                Duration::from_secs(settings.job_expire_seconds),
+                Duration::from_secs(settings.build_deadline_seconds),
+            ),
+            heartbeat: Duration::from_millis(settings.heartbeat_ms),
+            engine,
             tokens: TokenService::new(
                 secret,
                 settings.access_token_expire_seconds,
@@ -50,7 +82,20 @@ impl AppState {
             reset_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
             settings,
             registry,
+            flows,
             cli_token,
+        }
+    }
+
+    /// Drops what belongs to deleted flows outside their records: chat history and compiled
+    /// graphs. (A crash in between leaves only unreachable messages: history is always read
+    /// through its flow.)
+    pub fn forget_flows(&self, ids: &[Uuid]) {
+        for id in ids {
+            self.engine.forget(*id);
+            if let Err(e) = self.messages.delete_flow(*id) {
+                tracing::warn!(flow = %id, error = %e, "could not delete the chat history of a deleted flow");
+            }
         }
     }
 

@@ -59,6 +59,20 @@ pub fn access_for(method: &Method, path: &str) -> Access {
     }
 }
 
+/// Webhooks with `LANGFLOW_WEBHOOK_AUTH_ENABLE`: the header key is preferred over the query one.
+async fn webhook_key_user(state: &AppState, req: &actix_web::HttpRequest) -> Result<auth::Identity, ApiError> {
+    let key = req
+        .headers()
+        .get(auth::API_KEY_PARAM)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| auth::query_param(req, auth::API_KEY_PARAM))
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::forbidden("API key required when webhook authentication is enabled"))?;
+    let creds = Credentials { token: None, api_key: Some(key) };
+    auth::current_user(state, &creds).await.map_err(|_| ApiError::forbidden("Invalid API key"))
+}
+
 /// The middleware: resolves identity per [`access_for`] and stores it in request extensions.
 pub async fn enforce(
     req: ServiceRequest,
@@ -74,7 +88,9 @@ pub async fn enforce(
         .ok_or_else(|| ApiError::internal("application state missing"))?;
     let creds = Credentials::from_request(req.request());
     let identity = match access {
-        Access::Public | Access::Webhook => None,
+        Access::Public => None,
+        Access::Webhook if !state.settings.webhook_auth_enable => None,
+        Access::Webhook => Some(webhook_key_user(&state, req.request()).await?),
         Access::Optional => auth::optional_user(&state, &creds).await,
         Access::User => Some(auth::current_user(&state, &creds).await?),
         Access::Superuser => {

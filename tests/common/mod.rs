@@ -15,6 +15,8 @@ pub struct Resp {
     pub status: u16,
     pub json: Value,
     pub text: String,
+    /// The raw body (gzip, ZIP).
+    pub bytes: Vec<u8>,
     pub headers: HashMap<String, Vec<String>>,
 }
 
@@ -137,6 +139,19 @@ impl TestServer {
         content_type: Option<&str>,
         body: Option<&[u8]>,
     ) -> Resp {
+        self.request_with(method, path, auth, &[], content_type, body)
+    }
+
+    /// [`TestServer::request`] with extra request headers.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Resp {
         let mut url = format!("{}{}", self.url, path);
         if let Auth::KeyQuery(k) = auth {
             url.push(if url.contains('?') { '&' } else { '?' });
@@ -152,6 +167,9 @@ impl TestServer {
         if let Some(ct) = content_type {
             req = req.set("Content-Type", ct);
         }
+        for (name, value) in headers {
+            req = req.set(name, value);
+        }
         let result = match body {
             Some(b) => req.send_bytes(b),
             None => req.call(),
@@ -165,9 +183,11 @@ impl TestServer {
         for name in response.headers_names() {
             headers.insert(name.to_lowercase(), response.all(&name).into_iter().map(str::to_owned).collect());
         }
-        let text = response.into_string().unwrap_or_default();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).expect("read body");
+        let text = String::from_utf8(bytes.clone()).unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, json, text, headers }
+        Resp { status, json, text, bytes, headers }
     }
 
     pub fn get(&self, path: &str, auth: Auth<'_>) -> Resp {
@@ -184,6 +204,30 @@ impl TestServer {
     }
     pub fn patch(&self, path: &str, auth: Auth<'_>, body: &Value) -> Resp {
         self.send("PATCH", path, auth, body)
+    }
+    pub fn put(&self, path: &str, auth: Auth<'_>, body: &Value) -> Resp {
+        self.send("PUT", path, auth, body)
+    }
+    /// A JSON request with extra headers (`If-Match`, `Accept-Encoding`).
+    pub fn send_with(&self, method: &str, path: &str, auth: Auth<'_>, headers: &[(&str, &str)], body: &Value) -> Resp {
+        let body = body.to_string();
+        self.request_with(method, path, auth, headers, Some("application/json"), Some(body.as_bytes()))
+    }
+    /// A `multipart/form-data` POST with one file part named `field`.
+    pub fn upload(&self, path: &str, auth: Auth<'_>, field: &str, filename: &str, contents: &[u8]) -> Resp {
+        let boundary = "flowactor-test-boundary-7f3a";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(contents);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.request("POST", path, auth, Some(&content_type), Some(&body))
     }
     pub fn form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = serde_urlencoded::to_string(fields).expect("form");

@@ -22,6 +22,7 @@ mod prompt;
 mod split_text;
 mod text_io;
 pub mod value;
+pub mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -171,6 +172,8 @@ pub enum ComponentKind {
     Delay,
     /// flowactor extension: spins the CPU, then passes its input through.
     Burn,
+    /// The input vertex of `/api/v1/webhook`.
+    Webhook,
 }
 
 impl ComponentKind {
@@ -192,6 +195,7 @@ impl ComponentKind {
             "Pass" | "PassMessageComponent" => Self::Pass,
             "Delay" => Self::Delay,
             "Burn" => Self::Burn,
+            "Webhook" | "WebhookComponent" => Self::Webhook,
             _ => return None,
         })
     }
@@ -199,7 +203,7 @@ impl ComponentKind {
     /// Input vertices receive the run input (Langflow's `is_input`).
     #[must_use]
     pub fn is_input(self) -> bool {
-        matches!(self, Self::ChatInput | Self::TextInput)
+        matches!(self, Self::ChatInput | Self::TextInput | Self::Webhook)
     }
 
     /// Output vertices are what `/run` reports (Langflow's `is_output`).
@@ -229,6 +233,7 @@ impl ComponentKind {
             Self::SplitText => &["dataframe"],
             Self::Pass => &["output_message"],
             Self::Delay | Self::Burn => &["output"],
+            Self::Webhook => &["output_data"],
         }
     }
 
@@ -250,6 +255,7 @@ impl ComponentKind {
             Self::Pass => &pass::Pass,
             Self::Delay => &delay::Delay,
             Self::Burn => &burn::Burn,
+            Self::Webhook => &webhook::Webhook,
         }
     }
 }

@@ -84,7 +84,7 @@ impl Registry {
         Ok(())
     }
 
-    pub(crate) fn create_api_key(
+    pub fn create_api_key(
         &mut self,
         user_id: Uuid,
         name: Option<String>,
@@ -171,7 +171,7 @@ impl Registry {
     }
 
     /// Resolves a presented key to its owner. Unknown keys cost one hash and one index probe.
-    pub(crate) fn authenticate_api_key(&mut self, presented: &str) -> Result<UserRecord, RegistryError> {
+    pub fn authenticate_api_key(&mut self, presented: &str) -> Result<UserRecord, RegistryError> {
         if !crypto::looks_like_api_key(presented) {
             return Err(RegistryError::Key(KeyRefusal::Unknown));
         }

@@ -2,7 +2,7 @@
 //! and the cascading delete.
 
 use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
+use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 use super::Registry;
@@ -10,6 +10,7 @@ use crate::clock::now_micros;
 use crate::codec;
 use crate::error::{LoginRefusal, RegistryError};
 use crate::records::UserRecord;
+use crate::store::flows::UserFlowsDeletion;
 
 /// Longest accepted username, in characters.
 pub const MAX_USERNAME_LEN: usize = 64;
@@ -125,7 +126,7 @@ impl Registry {
         Ok(())
     }
 
-    pub(crate) fn insert_user(
+    pub fn insert_user(
         &mut self,
         username: &str,
         password_hash: String,
@@ -237,9 +238,13 @@ impl Registry {
         Ok(user)
     }
 
-    /// Removes the user, their API keys and their variables atomically.
+    /// Removes the user, their API keys, variables, flows and projects atomically.
     pub(crate) fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError> {
         let user = self.get_user(id)?.ok_or(RegistryError::NotFound("User not found"))?;
+        // Held until the transaction commits, so no flow or project of this user appears between
+        // collecting them and deleting them.
+        let _flow_writer = self.store.flow_writer();
+        let flows = UserFlowsDeletion::collect(&self.store, id)?;
         let prefix = id.as_bytes();
         let mut keys = Vec::new();
         for item in self.store.user_api_keys.scan_prefix(prefix) {
@@ -260,23 +265,43 @@ impl Registry {
             variables.push((name_key.to_vec(), var_id.to_vec()));
         }
         let s = &self.store;
-        (&s.users, &s.usernames, &s.api_keys, &s.api_key_hashes, &s.user_api_keys, &s.variables, &s.variable_names)
-            .transaction(|(users, names, api_keys, hashes, user_keys, vars, var_names)| {
-                users.remove(id.as_bytes())?;
-                names.remove(username_key(&user.username))?;
-                for (index_key, key_id, hash) in &keys {
-                    user_keys.remove(index_key.as_slice())?;
-                    api_keys.remove(key_id.as_slice())?;
-                    if let Some(hash) = hash {
-                        hashes.remove(&hash[..])?;
-                    }
+        let [f0, f1, f2, f3, f4, f5, f6] = s.flow_trees();
+        let trees: [&Tree; 14] = [
+            &s.users,
+            &s.usernames,
+            &s.api_keys,
+            &s.api_key_hashes,
+            &s.user_api_keys,
+            &s.variables,
+            &s.variable_names,
+            f0,
+            f1,
+            f2,
+            f3,
+            f4,
+            f5,
+            f6,
+        ];
+        trees.as_slice().transaction(|views| {
+            let [users, names, api_keys, hashes, user_keys, vars, var_names, flow_views @ ..] = views.as_slice() else {
+                return Err(abort(RegistryError::Invalid("user deletion needs every tree".into())));
+            };
+            users.remove(id.as_bytes())?;
+            names.remove(username_key(&user.username))?;
+            for (index_key, key_id, hash) in &keys {
+                user_keys.remove(index_key.as_slice())?;
+                api_keys.remove(key_id.as_slice())?;
+                if let Some(hash) = hash {
+                    hashes.remove(&hash[..])?;
                 }
-                for (name_key, var_id) in &variables {
-                    var_names.remove(name_key.as_slice())?;
-                    vars.remove(var_id.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<RegistryError>>(())
-            })?;
+            }
+            for (name_key, var_id) in &variables {
+                var_names.remove(name_key.as_slice())?;
+                vars.remove(var_id.as_slice())?;
+            }
+            flows.apply(flow_views)?;
+            Ok::<(), ConflictableTransactionError<RegistryError>>(())
+        })?;
         for (_, key_id, _) in &keys {
             if let Ok(key_id) = Uuid::from_slice(key_id) {
                 self.pending_usage.remove(&key_id);
@@ -342,6 +367,28 @@ pub(crate) mod tests {
         assert_eq!(total, 2);
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].username, "Caroline");
+    }
+
+    #[test]
+    fn deleting_a_user_deletes_their_flows_and_projects_only() {
+        use crate::store::flows::{FlowError, FlowInput, FlowStore};
+        let mut r = registry();
+        let a = r.insert_user("a", "h".into(), true, false, None).expect("create");
+        let b = r.insert_user("b", "h".into(), true, false, None).expect("create");
+        let flows = FlowStore::new(r.store().clone());
+        let input =
+            || FlowInput { name: Some("f".into()), endpoint_name: Some(Some("ep".into())), ..FlowInput::default() };
+        let fa = flows.create(a.id, None, input()).expect("flow a");
+        let fb = flows.create(b.id, None, input()).expect("flow b");
+        r.delete_user(a.id).expect("delete");
+        assert!(flows.get(fa.id).expect("get").is_none());
+        assert_eq!(flows.get(fb.id).expect("get").map(|f| f.folder_id), Some(fb.folder_id));
+        let s = r.store();
+        for tree in [&s.flow_names, &s.flow_endpoints, &s.user_flows, &s.project_names, &s.user_projects] {
+            assert_eq!(tree.scan_prefix(a.id.as_bytes()).count(), 0);
+        }
+        assert_eq!(s.projects.len(), 1);
+        assert!(matches!(flows.create(a.id, None, input()), Err(FlowError::NotFound("User not found"))));
     }
 
     #[test]

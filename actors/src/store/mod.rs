@@ -2,9 +2,11 @@
 //! trees. This module opens it, names the trees, and provides the durability barrier that every
 //! acknowledged identity or flow write waits for.
 
+pub mod flows;
 pub mod messages;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sled::{Db, Tree};
 
@@ -37,6 +39,23 @@ pub struct Store {
     pub variables: Tree,
     /// user id ++ variable name → variable id
     pub variable_names: Tree,
+    /// flow id → `FlowRecord`
+    pub flows: Tree,
+    /// user id ++ flow name → flow id
+    pub flow_names: Tree,
+    /// user id ++ endpoint name → flow id
+    pub flow_endpoints: Tree,
+    /// user id ++ flow id → ()
+    pub user_flows: Tree,
+    /// project id → `ProjectRecord`
+    pub projects: Tree,
+    /// user id ++ project name → project id
+    pub project_names: Tree,
+    /// user id ++ project id → ()
+    pub user_projects: Tree,
+    /// Serialises flow and project writers (the flow store and the user deletion): their
+    /// uniqueness checks and name suffixes read indexes before the transaction that writes them.
+    flow_writer: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -74,6 +93,14 @@ impl Store {
             user_api_keys: db.open_tree("user_api_keys")?,
             variables: db.open_tree("variables")?,
             variable_names: db.open_tree("variable_names")?,
+            flows: db.open_tree("flows")?,
+            flow_names: db.open_tree("flow_names")?,
+            flow_endpoints: db.open_tree("flow_endpoints")?,
+            user_flows: db.open_tree("user_flows")?,
+            projects: db.open_tree("projects")?,
+            project_names: db.open_tree("project_names")?,
+            user_projects: db.open_tree("user_projects")?,
+            flow_writer: Arc::new(Mutex::new(())),
             db,
         })
     }
@@ -82,6 +109,25 @@ impl Store {
     #[must_use]
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The flow trees in the order [`flows::UserFlowsDeletion::apply`] expects them.
+    #[must_use]
+    pub fn flow_trees(&self) -> [&Tree; 7] {
+        [
+            &self.flows,
+            &self.flow_names,
+            &self.flow_endpoints,
+            &self.user_flows,
+            &self.projects,
+            &self.project_names,
+            &self.user_projects,
+        ]
+    }
+
+    /// Takes the flow writer lock. Never hold it across an `.await`.
+    pub fn flow_writer(&self) -> MutexGuard<'_, ()> {
+        self.flow_writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits until every write made so far is on disk (fsync). Concurrent callers share flushes.

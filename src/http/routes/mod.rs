@@ -2,9 +2,14 @@
 //! with it (a test checks every non-public route refuses anonymous callers).
 
 pub mod api_keys;
+pub mod build;
 pub mod cli;
+pub mod flows;
 pub mod health;
 pub mod login;
+pub mod monitor;
+pub mod projects;
+pub mod run;
 pub mod users;
 pub mod variables;
 
@@ -14,7 +19,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::error::ApiError;
 
 /// Collection paths that Langflow declares with a trailing slash; the bare form answers 307.
-pub const SLASHED_COLLECTIONS: &[&str] = &["/api/v1/users", "/api/v1/api_key", "/api/v1/variables"];
+pub const SLASHED_COLLECTIONS: &[&str] = &[
+    "/api/v1/users",
+    "/api/v1/api_key",
+    "/api/v1/variables",
+    "/api/v1/flows",
+    "/api/v1/flows/batch",
+    "/api/v1/flows/upload",
+    "/api/v1/flows/download",
+    "/api/v1/flows/basic_examples",
+    "/api/v1/projects",
+    "/api/v1/projects/upload",
+];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for path in SLASHED_COLLECTIONS {
@@ -25,6 +41,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     api_keys::configure(cfg);
     variables::configure(cfg);
+    run::configure(cfg);
+    build::configure(cfg);
+    monitor::configure(cfg);
+    flows::configure(cfg);
+    projects::configure(cfg);
     cli::configure(cfg);
 }
 

@@ -1,0 +1,242 @@
+//! `/api/v1/monitor/messages*`: chat history, scoped to the caller's flows. A message is visible
+//! only through its flow, so another user's messages are listed as nothing and answer 404 when
+//! addressed directly.
+
+use std::collections::HashSet;
+
+use actix_web::{web, HttpResponse};
+use flowactor_actors::store::messages::{MessagePatch, MessageRecord};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Identity;
+use crate::http::body::path_uuid;
+use crate::http::AppState;
+
+/// Most sessions one bulk delete may name (Langflow's limit).
+const MAX_SESSIONS_PER_DELETE: usize = 500;
+/// Most message ids one bulk delete may name.
+const MAX_IDS_PER_DELETE: usize = 10_000;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/monitor")
+            .route("/messages", web::get().to(list))
+            .route("/messages", web::delete().to(delete_messages))
+            .route("/messages/sessions", web::get().to(sessions))
+            .route("/messages/sessions", web::delete().to(delete_sessions))
+            .route("/messages/session/{session_id}", web::patch().to(rename_session))
+            .route("/messages/session/{session_id}", web::delete().to(delete_session))
+            .route("/messages/{message_id}", web::put().to(update)),
+    );
+}
+
+fn store_error(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e)
+}
+
+/// The caller's flow ids (all of them, or the one asked for if it is theirs).
+fn scoped_flows(state: &AppState, caller: &Identity, flow_id: Option<&str>) -> ApiResult<Vec<Uuid>> {
+    match flow_id {
+        Some(raw) => {
+            let id = Uuid::parse_str(raw).map_err(|_| {
+                ApiError::validation("uuid_parsing", &["query", "flow_id"], "Input should be a valid UUID")
+            })?;
+            Ok(state.flows.get_owned(caller.user.id, id).map_err(store_error)?.map(|f| f.id).into_iter().collect())
+        }
+        None => Ok(state.flows.list(caller.user.id, None).map_err(store_error)?.into_iter().map(|f| f.id).collect()),
+    }
+}
+
+fn owns(state: &AppState, caller: &Identity, flow_id: Uuid) -> ApiResult<bool> {
+    Ok(state.flows.get_owned(caller.user.id, flow_id).map_err(store_error)?.is_some())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    flow_id: Option<String>,
+    session_id: Option<String>,
+    sender: Option<String>,
+    sender_name: Option<String>,
+    order_by: Option<String>,
+}
+
+fn sort_key(order_by: &str) -> ApiResult<fn(&MessageRecord, &MessageRecord) -> std::cmp::Ordering> {
+    Ok(match order_by {
+        "timestamp" => |a, b| a.timestamp.cmp(&b.timestamp),
+        "sender" => |a, b| a.sender.cmp(&b.sender).then(a.timestamp.cmp(&b.timestamp)),
+        "sender_name" => |a, b| a.sender_name.cmp(&b.sender_name).then(a.timestamp.cmp(&b.timestamp)),
+        "session_id" => |a, b| a.session_id.cmp(&b.session_id).then(a.timestamp.cmp(&b.timestamp)),
+        "text" => |a, b| a.text.cmp(&b.text).then(a.timestamp.cmp(&b.timestamp)),
+        _ => {
+            return Err(ApiError::validation(
+                "literal_error",
+                &["query", "order_by"],
+                "Input should be one of timestamp, sender, sender_name, session_id, text",
+            ))
+        }
+    })
+}
+
+async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let order = sort_key(q.order_by.as_deref().unwrap_or("timestamp"))?;
+    let mut out = Vec::new();
+    for flow_id in scoped_flows(&state, &caller, q.flow_id.as_deref())? {
+        out.extend(
+            state
+                .messages
+                .list(flow_id, q.session_id.as_deref(), q.sender.as_deref(), q.sender_name.as_deref())
+                .map_err(store_error)?,
+        );
+    }
+    out.sort_by(order);
+    Ok(HttpResponse::Ok().json(out.iter().map(MessageRecord::to_json).collect::<Vec<_>>()))
+}
+
+#[derive(Deserialize)]
+struct FlowQuery {
+    flow_id: Option<String>,
+}
+
+async fn sessions(state: web::Data<AppState>, caller: Identity, q: web::Query<FlowQuery>) -> ApiResult<HttpResponse> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for flow_id in scoped_flows(&state, &caller, q.flow_id.as_deref())? {
+        for s in state.messages.sessions(flow_id).map_err(store_error)? {
+            if !s.starts_with("agentic_") && seen.insert(s.clone()) {
+                out.push(s);
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+async fn delete_messages(
+    state: web::Data<AppState>,
+    caller: Identity,
+    body: web::Json<Vec<Uuid>>,
+) -> ApiResult<HttpResponse> {
+    let ids = body.into_inner();
+    if ids.len() > MAX_IDS_PER_DELETE {
+        return Err(ApiError::bad_request(format!("Cannot delete more than {MAX_IDS_PER_DELETE} messages at once.")));
+    }
+    let mut mine = Vec::new();
+    for id in ids {
+        if let Some(m) = state.messages.get(id).map_err(store_error)? {
+            if owns(&state, &caller, m.flow_id)? {
+                mine.push(id);
+            }
+        }
+    }
+    state.messages.delete_ids(&mine).map_err(store_error)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+struct MessageUpdate {
+    text: Option<String>,
+    sender: Option<String>,
+    sender_name: Option<String>,
+    session_id: Option<String>,
+    context_id: Option<String>,
+    files: Option<Vec<String>>,
+    edit: Option<bool>,
+    error: Option<bool>,
+    properties: Option<Value>,
+    session_metadata: Option<Value>,
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    caller: Identity,
+    path: web::Path<String>,
+    body: web::Json<MessageUpdate>,
+) -> ApiResult<HttpResponse> {
+    let id = path_uuid("message_id", &path)?;
+    let not_found = || ApiError::not_found("Message not found");
+    let message = state.messages.get(id).map_err(store_error)?.ok_or_else(not_found)?;
+    if !owns(&state, &caller, message.flow_id)? {
+        return Err(not_found());
+    }
+    let b = body.into_inner();
+    let patch = MessagePatch {
+        text: b.text,
+        sender: b.sender,
+        sender_name: b.sender_name,
+        session_id: b.session_id,
+        context_id: b.context_id,
+        files: b.files,
+        edit: b.edit,
+        error: b.error,
+        properties: b.properties.map(|p| p.to_string()),
+        session_metadata: b.session_metadata.map(|p| p.to_string()),
+        ..MessagePatch::default()
+    };
+    let updated = state.messages.update(id, patch).map_err(store_error)?.ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(updated.to_json()))
+}
+
+#[derive(Deserialize)]
+struct RenameQuery {
+    new_session_id: String,
+}
+
+async fn rename_session(
+    state: web::Data<AppState>,
+    caller: Identity,
+    path: web::Path<String>,
+    q: web::Query<RenameQuery>,
+) -> ApiResult<HttpResponse> {
+    let old = path.into_inner();
+    let new = q.into_inner().new_session_id;
+    let mut renamed = Vec::new();
+    for flow_id in scoped_flows(&state, &caller, None)? {
+        if state.messages.rename_session(flow_id, &old, &new).map_err(store_error)? > 0 {
+            renamed.extend(state.messages.list(flow_id, Some(&new), None, None).map_err(store_error)?);
+        }
+    }
+    if renamed.is_empty() {
+        return Err(ApiError::not_found("No messages found with the given session ID"));
+    }
+    Ok(HttpResponse::Ok().json(renamed.iter().map(MessageRecord::to_json).collect::<Vec<_>>()))
+}
+
+async fn delete_session(
+    state: web::Data<AppState>,
+    caller: Identity,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    for flow_id in scoped_flows(&state, &caller, None)? {
+        state.messages.delete_session(flow_id, &path).map_err(store_error)?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn delete_sessions(
+    state: web::Data<AppState>,
+    caller: Identity,
+    body: web::Json<Vec<String>>,
+) -> ApiResult<HttpResponse> {
+    let sessions = body.into_inner();
+    if sessions.len() > MAX_SESSIONS_PER_DELETE {
+        return Err(ApiError::bad_request("Cannot delete more than 500 sessions at once. Please batch your requests."));
+    }
+    if sessions.is_empty() {
+        return Ok(HttpResponse::Ok().json(json!({"message": "No sessions to delete", "deleted_count": 0})));
+    }
+    let flows = scoped_flows(&state, &caller, None)?;
+    let mut deleted = 0;
+    for s in &sessions {
+        for flow_id in &flows {
+            deleted += state.messages.delete_session(*flow_id, s).map_err(store_error)?;
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "message": format!("Messages deleted successfully for {} session(s)", sessions.len()),
+        "deleted_count": sessions.len(),
+        "deleted_messages": deleted,
+    })))
+}

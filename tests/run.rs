@@ -1,0 +1,274 @@
+//! `/api/v1/run` over real HTTP: the reference flows give Langflow 1.13's exact texts, streamed
+//! or not; API-key-only auth; per-owner scoping by id and endpoint name; tweaks; validation; and
+//! webhooks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Auth, TestServer};
+use flowactor_actors::graph::FlowBuilder;
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
+    jsonschema::validator_for(&serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()).unwrap()
+}
+
+#[track_caller]
+fn assert_valid(v: &jsonschema::Validator, instance: &Value) {
+    let errors: Vec<String> = v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:?}\n{instance}");
+}
+
+/// Uploads a flow for the holder of `auth`; answers its id.
+fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str, endpoint: Option<&str>) -> String {
+    let mut body = flow.clone();
+    body["name"] = json!(name);
+    body["endpoint_name"] = endpoint.map_or(Value::Null, |e| json!(e));
+    let r = s.post("/api/v1/flows/", auth, &body);
+    r.expect(201);
+    r.json["id"].as_str().unwrap().to_owned()
+}
+
+fn first_text(r: &Value) -> &str {
+    r["outputs"][0]["outputs"][0]["results"]["message"]["text"].as_str().unwrap_or_default()
+}
+
+/// Splits a Langflow event stream (JSON objects separated by blank lines).
+fn events(text: &str) -> Vec<Value> {
+    text.split("\n\n").map(str::trim).filter(|c| !c.is_empty()).map(|c| serde_json::from_str(c).unwrap()).collect()
+}
+
+fn wide_16_text() -> String {
+    (0..16).map(|i| format!("branch {i}: hello acceptance")).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn reference_flows_return_langflows_texts() {
+    let s = TestServer::start();
+    let (_, t) = s.user("runner");
+    let (_, key) = s.api_key(&t, "k");
+    let response_schema = schema("run_response.json");
+    let event_schema = schema("build_event.json");
+    let cases = [
+        ("chat_echo__lf1.13.0.json", "echo", "hello acceptance".to_owned()),
+        ("prompt__lf1.13.0.json", "prompt", "Answer briefly: hello acceptance".to_owned()),
+        ("wide_16__lf1.13.0.json", "wide", wide_16_text()),
+    ];
+    for (file, endpoint, expected) in cases {
+        let id = upload(&s, Auth::Key(&key), &fixture(file), endpoint, Some(endpoint));
+        for target in [id.as_str(), endpoint] {
+            let r =
+                s.post(&format!("/api/v1/run/{target}"), Auth::Key(&key), &json!({"input_value": "hello acceptance"}));
+            r.expect(200);
+            assert_eq!(first_text(&r.json), expected, "{file} via {target}");
+            assert_eq!(r.json["session_id"], id.as_str());
+            assert_eq!(r.json["outputs"][0]["inputs"], json!({"input_value": "hello acceptance"}));
+            assert_valid(&response_schema, &r.json);
+        }
+        let r = s.post(
+            &format!("/api/v1/run/{id}?stream=true"),
+            Auth::Key(&key),
+            &json!({"input_value": "hello acceptance"}),
+        );
+        r.expect(200);
+        assert!(r.header("content-type").unwrap().starts_with("text/event-stream"));
+        let evs = events(&r.text);
+        for e in &evs {
+            assert_valid(&event_schema, e);
+        }
+        let last = evs.last().unwrap();
+        assert_eq!(last["event"], "end", "{}", r.text);
+        assert_eq!(first_text(&last["data"]["result"]), expected);
+        assert!(evs.iter().any(|e| e["event"] == "add_message" && e["data"]["text"] == "hello acceptance"));
+        assert!(evs.iter().any(|e| e["event"] == "add_message" && e["data"]["text"] == expected.as_str()));
+    }
+}
+
+#[test]
+fn run_takes_api_keys_only() {
+    let s = TestServer::start();
+    let (_, t) = s.user("keyed");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &fixture("chat_echo__lf1.13.0.json"), "echo", None);
+    let path = format!("/api/v1/run/{id}");
+    let body = json!({"input_value": "x"});
+    s.post(&path, Auth::None, &body).expect_detail(403, "An API key must be passed as query or header");
+    s.post(&path, Auth::Bearer(&t), &body).expect_detail(403, "An API key must be passed as query or header");
+    s.post(&path, Auth::Key("sk-bogus"), &body).expect_detail(403, "Invalid or missing API key");
+    s.post(&path, Auth::KeyQuery(&key), &body).expect(200);
+    // The key stops working the moment its owner is deactivated.
+    let admin = s.admin_token();
+    let me = s.get("/api/v1/users/whoami", Auth::Bearer(&t)).json["id"].as_str().unwrap().to_owned();
+    s.patch(&format!("/api/v1/users/{me}"), Auth::Bearer(&admin), &json!({"is_active": false})).expect(200);
+    s.post(&path, Auth::Key(&key), &body).expect_detail(403, "Invalid or missing API key");
+}
+
+#[test]
+fn auto_login_requires_a_key_unless_skip_is_set() {
+    let s = TestServer::start_with(&[("LANGFLOW_AUTO_LOGIN", "true")]);
+    let admin = s.admin_token();
+    let id = upload(&s, Auth::Bearer(&admin), &fixture("chat_echo__lf1.13.0.json"), "echo", None);
+    s.post(&format!("/api/v1/run/{id}"), Auth::None, &json!({}))
+        .expect_detail(403, flowactor::http::auth::AUTO_LOGIN_ERROR);
+    drop(s);
+    let s = TestServer::start_with(&[("LANGFLOW_AUTO_LOGIN", "true"), ("LANGFLOW_SKIP_AUTH_AUTO_LOGIN", "true")]);
+    let admin = s.admin_token();
+    let id = upload(&s, Auth::Bearer(&admin), &fixture("chat_echo__lf1.13.0.json"), "echo", None);
+    let r = s.post(&format!("/api/v1/run/{id}"), Auth::None, &json!({"input_value": "skip"}));
+    r.expect(200);
+    assert_eq!(first_text(&r.json), "skip");
+}
+
+#[test]
+fn flows_are_scoped_to_the_key_owner_on_every_run_surface() {
+    let s = TestServer::start();
+    let (_, a) = s.user("owner");
+    let (_, b) = s.user("intruder");
+    let (_, a_key) = s.api_key(&a, "a");
+    let (_, b_key) = s.api_key(&b, "b");
+    let admin = s.admin_token();
+    let (_, admin_key) = s.api_key(&admin, "admin");
+    let id = upload(&s, Auth::Key(&a_key), &fixture("chat_echo__lf1.13.0.json"), "private", Some("private-ep"));
+    for key in [&b_key, &admin_key] {
+        for target in [id.as_str(), "private-ep"] {
+            s.post(&format!("/api/v1/run/{target}"), Auth::Key(key), &json!({"input_value": "x"}))
+                .expect_detail(404, &format!("Flow identifier {target} not found"));
+            s.request(
+                "POST",
+                &format!("/api/v1/webhook/{target}"),
+                Auth::Key(key),
+                Some("application/json"),
+                Some(b"{}"),
+            )
+            .expect(404);
+        }
+        s.post(&format!("/api/v1/build/{id}/flow"), Auth::Key(key), &json!({})).expect(404);
+    }
+    // B may reuse the endpoint name for their own flow; each resolves to its owner's.
+    upload(&s, Auth::Key(&b_key), &fixture("prompt__lf1.13.0.json"), "mine", Some("private-ep"));
+    let r = s.post("/api/v1/run/private-ep", Auth::Key(&b_key), &json!({"input_value": "q"}));
+    assert_eq!(first_text(&r.json), "Answer briefly: q");
+    let r = s.post("/api/v1/run/private-ep", Auth::Key(&a_key), &json!({"input_value": "q"}));
+    assert_eq!(first_text(&r.json), "q");
+    s.post(&format!("/api/v1/run/{}", uuid::Uuid::nil()), Auth::Key(&a_key), &json!({})).expect(404);
+}
+
+#[test]
+fn tweaks_apply_by_id_display_name_and_globally() {
+    let s = TestServer::start();
+    let (_, t) = s.user("tweaker");
+    let (_, key) = s.api_key(&t, "k");
+    let flow = fixture("prompt__lf1.13.0.json");
+    let prompt_id = flow["data"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["data"]["type"].as_str().unwrap().starts_with("Prompt"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = upload(&s, Auth::Key(&key), &flow, "p", None);
+    let run = |tweaks: Value| {
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "q", "tweaks": tweaks}))
+    };
+    assert_eq!(first_text(&run(json!({prompt_id.clone(): {"template": "By id: {question}"}})).json), "By id: q");
+    assert_eq!(first_text(&run(json!({"Prompt Template": {"template": "By name: {question}"}})).json), "By name: q");
+    assert_eq!(first_text(&run(json!({"template": "Global: {question}"})).json), "Global: q");
+    assert_eq!(first_text(&run(json!({"NoSuchNode": {"x": 1}, "unknown_field": 3})).json), "Answer briefly: q");
+    let refused = run(json!({prompt_id: {"code": "import os"}}));
+    refused.expect(422);
+    assert_eq!(
+        refused.json["detail"],
+        json!({"error": "Refused tweaks", "code": "TWEAKS_REFUSED", "message": "The field is protected and keeps the value set by the flow author.", "fields": ["code"]})
+    );
+    let chat_input =
+        flow["data"]["nodes"].as_array().unwrap().iter().find(|n| n["data"]["type"] == "ChatInput").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    run(json!({chat_input: {"input_value": "other"}})).expect_detail(
+        400,
+        "If you pass an input_value to the chat input, you cannot pass a tweak with the same name.",
+    );
+}
+
+#[test]
+fn request_shapes_sessions_and_output_selection() {
+    let s = TestServer::start();
+    let (_, t) = s.user("shapes");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &fixture("prompt__lf1.13.0.json"), "p", None);
+    let path = format!("/api/v1/run/{id}");
+    let r = s.request("POST", &path, Auth::Key(&key), None, None);
+    r.expect(200);
+    assert_eq!(r.json["outputs"][0]["inputs"], json!({}));
+    let r = s.post(&path, Auth::Key(&key), &json!({"input_request": {"input_value": "embedded", "session_id": "s-1"}}));
+    assert_eq!(first_text(&r.json), "Answer briefly: embedded");
+    assert_eq!(r.json["session_id"], "s-1");
+    assert_eq!(r.json["outputs"][0]["outputs"][0]["results"]["message"]["session_id"], "s-1");
+    s.post(&path, Auth::Key(&key), &json!({"input_value": {"nested": 1}})).expect(422);
+    s.request("POST", &path, Auth::Key(&key), Some("application/json"), Some(b"{oops")).expect(422);
+    let any = s.post(&path, Auth::Key(&key), &json!({"input_value": "q", "output_type": "any"}));
+    assert_eq!(any.json["outputs"][0]["outputs"].as_array().unwrap().len(), 1);
+    let debug = s.post(&path, Auth::Key(&key), &json!({"input_value": "q", "output_type": "debug"}));
+    assert_eq!(debug.json["outputs"][0]["outputs"].as_array().unwrap().len(), 3);
+    let text = s.post(&path, Auth::Key(&key), &json!({"input_value": "q", "output_type": "text"}));
+    assert_eq!(text.json["outputs"][0]["outputs"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn unsupported_components_fail_with_a_clear_error() {
+    let s = TestServer::start();
+    let (_, t) = s.user("u");
+    let (_, key) = s.api_key(&t, "k");
+    let mut b = FlowBuilder::new();
+    b.node("ChatInput-a", "ChatInput", json!({"input_value": ""}));
+    b.node("MysteryComponent-b", "MysteryComponent", json!({"x": ""}));
+    b.edge("ChatInput-a", "message", "MysteryComponent-b", "x");
+    let id = upload(&s, Auth::Key(&key), &b.build(), "mystery", None);
+    let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x"}));
+    r.expect(400);
+    assert!(r.detail().contains("MysteryComponent") && r.detail().contains("MysteryComponent-b"), "{}", r.text);
+}
+
+fn webhook_flow() -> Value {
+    let mut b = FlowBuilder::new();
+    b.node("Webhook-w", "Webhook", json!({"data": ""}));
+    b.node("ChatOutput-o", "ChatOutput", json!({"input_value": ""}));
+    b.edge("Webhook-w", "output_data", "ChatOutput-o", "input_value");
+    b.build()
+}
+
+#[test]
+fn webhooks_answer_202_and_follow_the_auth_setting() {
+    let s = TestServer::start();
+    let (_, t) = s.user("hooks");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &webhook_flow(), "hook", Some("hook-ep"));
+    let url = format!("/api/v1/webhook/{id}");
+    let body = Some(&br#"{"event": "push"}"#[..]);
+    s.request("POST", &url, Auth::None, Some("application/json"), body)
+        .expect_detail(403, "API key required when webhook authentication is enabled");
+    s.request("POST", &url, Auth::Key("sk-bogus"), Some("application/json"), body)
+        .expect_detail(403, "Invalid API key");
+    let r = s.request("POST", "/api/v1/webhook/hook-ep", Auth::Key(&key), Some("application/json"), body);
+    r.expect(202);
+    assert_eq!(r.json, json!({"message": "Task started in the background", "status": "in progress"}));
+    s.request("POST", &url, Auth::Key(&key), Some("application/json"), Some(b""))
+        .expect_detail(400, "Request body is empty. You should provide a JSON payload containing the flow ID.");
+    drop(s);
+    let s = TestServer::start_with(&[("LANGFLOW_WEBHOOK_AUTH_ENABLE", "false")]);
+    let (_, t) = s.user("open");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &webhook_flow(), "hook", Some("open-hook"));
+    s.request("POST", &format!("/api/v1/webhook/{id}"), Auth::None, Some("text/plain"), Some(b"raw text")).expect(202);
+    s.request("POST", "/api/v1/webhook/open-hook", Auth::None, Some("application/json"), body).expect(202);
+    s.request("POST", "/api/v1/webhook/missing", Auth::None, Some("application/json"), body).expect(404);
+}
