@@ -3,7 +3,7 @@
 //! The HTTP layer (crate `flowactor`) only translates requests into messages for the actors
 //! defined here and their answers back into Langflow's wire format. Nothing in this crate knows
 //! about actix-web: the registry answers identity questions, the store owns the bytes on disk,
-//! and (later) the engine runs graphs.
+//! the engine runs graphs, and `llm` talks to model providers.
 
 pub mod clock;
 pub mod codec;
@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod llm;
 pub mod records;
 pub mod registry;
 pub mod store;

@@ -322,14 +322,15 @@ async fn the_deadline_cancels_with_an_error_event() {
 
 #[actix_rt::test]
 async fn graph_errors_are_reported_before_running() {
-    let engine = engine_with(EngineSettings { max_vertices: 5, ..EngineSettings::default() });
-    let err = engine.compile(Uuid::new_v4(), [0; 32], &fixture("basic_prompting__lf1.13.0.json")).unwrap_err();
+    let engine = engine_with(EngineSettings { max_vertices: 6, ..EngineSettings::default() });
+    let err =
+        engine.compile(Uuid::new_v4(), [0; 32], &fixture("research_translation_loop__lf1.13.0.json")).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Component type 'LanguageModelComponent' (node LanguageModelComponent-FLeYF) is not supported by flowactor"
+        "Component type 'ArXivComponent' (node ArXivComponent-zGqWh) is not supported by flowactor"
     );
     let err = engine.compile(Uuid::new_v4(), [0; 32], &fixture("wide_16__lf1.13.0.json")).unwrap_err();
-    assert_eq!(err, GraphError::TooLarge { vertices: 33, limit: 5 });
+    assert_eq!(err, GraphError::TooLarge { vertices: 33, limit: 6 });
 
     let mut b = FlowBuilder::new();
     b.node("Pass-a", "Pass", json!({})).node("Pass-b", "Pass", json!({}));

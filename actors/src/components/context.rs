@@ -108,6 +108,12 @@ impl ComponentContext {
         self.shared.messages.as_ref()
     }
 
+    /// The engine's LLM provider client (HTTP client, limits, settings).
+    #[must_use]
+    pub fn llm(&self) -> &crate::llm::LlmRuntime {
+        &self.shared.llm
+    }
+
     #[must_use]
     pub fn cancel_token(&self) -> &CancelToken {
         &self.shared.cancel

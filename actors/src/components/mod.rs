@@ -4,9 +4,10 @@
 //! A component is stateless and asynchronous: the engine hands it a [`ComponentContext`] (its
 //! parameters, the build's ids, the message store, the event sink, the cancellation token) and
 //! the values that arrived on its input edges, and it returns the values of its outputs. Being
-//! async is what lets a streaming LLM component be added later without touching the engine:
-//! it would await its provider and push `token` events through the same context.
+//! async is what lets the LLM components await their provider and push `token` events through
+//! the same context without the engine knowing about streaming.
 
+mod anthropic_model;
 mod burn;
 mod chat_input;
 mod chat_output;
@@ -14,8 +15,11 @@ mod combine_text;
 mod conditional_router;
 mod context;
 mod delay;
+mod language_model;
 mod loop_component;
 mod memory;
+mod model_call;
+mod openai_model;
 mod parser;
 mod pass;
 mod prompt;
@@ -29,6 +33,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use context::{Args, ComponentContext};
+pub(crate) use model_call::implied_variables;
 pub use value::{Data, Message, Properties, Source, Value};
 
 /// A boxed component future.
@@ -174,6 +179,12 @@ pub enum ComponentKind {
     Burn,
     /// The input vertex of `/api/v1/webhook`.
     Webhook,
+    /// OpenAI (≤1.x starters); any OpenAI-compatible server through `openai_api_base`.
+    OpenAIModel,
+    /// Language Model (1.13): OpenAI, Anthropic or Ollama, chosen by the `model` option.
+    LanguageModel,
+    /// Anthropic's Claude models.
+    AnthropicModel,
 }
 
 impl ComponentKind {
@@ -196,6 +207,9 @@ impl ComponentKind {
             "Delay" => Self::Delay,
             "Burn" => Self::Burn,
             "Webhook" | "WebhookComponent" => Self::Webhook,
+            "OpenAIModel" | "OpenAIModelComponent" => Self::OpenAIModel,
+            "LanguageModelComponent" | "Language Model" => Self::LanguageModel,
+            "AnthropicModel" | "AnthropicModelComponent" => Self::AnthropicModel,
             _ => return None,
         })
     }
@@ -234,6 +248,7 @@ impl ComponentKind {
             Self::Pass => &["output_message"],
             Self::Delay | Self::Burn => &["output"],
             Self::Webhook => &["output_data"],
+            Self::OpenAIModel | Self::LanguageModel | Self::AnthropicModel => &["text_output", "model_output"],
         }
     }
 
@@ -256,6 +271,9 @@ impl ComponentKind {
             Self::Delay => &delay::Delay,
             Self::Burn => &burn::Burn,
             Self::Webhook => &webhook::Webhook,
+            Self::OpenAIModel => &openai_model::OpenAIModel,
+            Self::LanguageModel => &language_model::LanguageModel,
+            Self::AnthropicModel => &anthropic_model::AnthropicModel,
         }
     }
 }

@@ -57,6 +57,7 @@ impl Harness {
             messages: Some(store.clone()),
             events: tx,
             cancel: CancelToken::new(),
+            llm: Arc::new(crate::llm::LlmRuntime::new(crate::llm::LlmSettings::default())),
         });
         Self { shared, rx, store }
     }

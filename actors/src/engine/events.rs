@@ -63,7 +63,7 @@ pub(crate) fn end_vertex(
                 "timedelta": o.duration.as_secs_f64(),
                 "duration": human_duration(o.duration),
                 "used_frozen_result": false,
-                "token_usage": null,
+                "token_usage": o.token_usage(),
             },
             "timestamp": iso_micros(now_micros()),
         }}),

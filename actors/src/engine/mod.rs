@@ -29,8 +29,10 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::graph::{CompiledGraph, GraphError, InputType, OverrideRequest, DEFAULT_MAX_VERTICES};
+use crate::llm::LlmRuntime;
 use crate::store::messages::MessageStore;
 
+pub use crate::llm::LlmSettings;
 pub(crate) use body::run_loop_body;
 pub use cancel::CancelToken;
 pub use outcome::{RunOutcome, VertexOutcome, VertexState};
@@ -84,6 +86,8 @@ pub struct EngineSettings {
     pub event_capacity: usize,
     /// Number of compiled flows kept in memory.
     pub cache_capacity: usize,
+    /// Timeouts, retries, concurrency and address policy of LLM provider calls.
+    pub llm: LlmSettings,
 }
 
 impl Default for EngineSettings {
@@ -93,6 +97,7 @@ impl Default for EngineSettings {
             build_deadline: Duration::from_secs(300),
             event_capacity: 256,
             cache_capacity: 1024,
+            llm: LlmSettings::default(),
         }
     }
 }
@@ -228,6 +233,9 @@ struct EngineInner {
     messages: MessageStore,
     settings: EngineSettings,
     cache: Mutex<GraphCache>,
+    /// Shared by every build, so provider concurrency limits and pooled connections are
+    /// per engine, not per build.
+    llm: Arc<LlmRuntime>,
 }
 
 /// The engine: arbiter pool, compiled-graph cache, message store and limits. Cheap to clone.
@@ -258,7 +266,8 @@ pub fn parse_hash(hex: &str) -> Option<[u8; 32]> {
 impl Engine {
     #[must_use]
     pub fn new(pool: ArbiterPool, messages: MessageStore, settings: EngineSettings) -> Self {
-        Self { inner: Arc::new(EngineInner { pool, messages, settings, cache: Mutex::new(HashMap::new()) }) }
+        let llm = Arc::new(LlmRuntime::new(settings.llm.clone()));
+        Self { inner: Arc::new(EngineInner { pool, messages, settings, cache: Mutex::new(HashMap::new()), llm }) }
     }
 
     #[must_use]
@@ -333,6 +342,7 @@ impl Engine {
             messages: Some(self.inner.messages.clone()),
             events: tx,
             cancel: cancel.clone(),
+            llm: self.inner.llm.clone(),
         });
         let (otx, orx) = oneshot::channel();
         let pool = self.inner.pool.clone();

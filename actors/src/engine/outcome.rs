@@ -47,6 +47,19 @@ impl VertexOutcome {
     pub fn first_value(&self) -> Option<&Value> {
         self.values.first().map(|(_, v)| v)
     }
+
+    /// `token_usage` of a `ResultData`: the usage an LLM put on its message (and a Chat Output
+    /// carried over), or null.
+    #[must_use]
+    pub fn token_usage(&self) -> Json {
+        self.values
+            .iter()
+            .find_map(|(_, v)| match v {
+                Value::Message(m) => m.properties.usage.clone(),
+                _ => None,
+            })
+            .unwrap_or(Json::Null)
+    }
 }
 
 /// Langflow's human duration (`format_elapsed_time`).
@@ -183,7 +196,7 @@ impl RunOutcome {
                     "component_display_name": v.display_name,
                     "component_id": &*v.id,
                     "used_frozen_result": false,
-                    "token_usage": null,
+                    "token_usage": o.token_usage(),
                 }))
             })
             .collect()

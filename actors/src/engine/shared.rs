@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::graph::{CompiledGraph, Params, Subset};
+use crate::llm::LlmRuntime;
 use crate::store::messages::MessageStore;
 
 use super::{BuildEvent, CancelToken, Mode};
@@ -25,4 +26,5 @@ pub(crate) struct BuildShared {
     pub messages: Option<MessageStore>,
     pub events: mpsc::Sender<BuildEvent>,
     pub cancel: CancelToken,
+    pub llm: Arc<LlmRuntime>,
 }

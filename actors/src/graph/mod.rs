@@ -555,6 +555,15 @@ impl CompiledGraph {
                 }
             }
         }
+        // LLM components also read their provider's key and base-URL variables when no field
+        // supplies them (Langflow 1.13's Language Model looks up OPENAI_API_KEY and the like).
+        for v in &self.vertices {
+            for name in crate::components::implied_variables(v) {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
         names
     }
 
@@ -580,8 +589,10 @@ impl CompiledGraph {
         self.index_of(id_or_name).or_else(|| self.vertices.iter().position(|v| v.display_name == id_or_name))
     }
 
-    /// Names of the global variables that `load_from_db` fields refer to; the caller resolves
-    /// them and passes the values in the build request.
+    /// Names of the global variables that `load_from_db` fields refer to, plus the provider
+    /// key and base-URL variables LLM components fall back to; the caller resolves them (the
+    /// owner's variables, then the process environment) and passes the values it found in the
+    /// build request. A name it cannot resolve is simply left out.
     #[must_use]
     pub fn required_variables(&self) -> &[String] {
         &self.required_variables

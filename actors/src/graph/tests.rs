@@ -30,18 +30,48 @@ fn parses_the_core_fixtures() {
 }
 
 #[test]
-fn llm_starters_parse_then_name_the_unsupported_node() {
-    for (file, node, ty) in [
-        ("basic_prompting__lf1.13.0.json", "LanguageModelComponent-FLeYF", "LanguageModelComponent"),
-        ("memory_chatbot__lf1.4.3.json", "OpenAIModel-63o3Q", "OpenAIModel"),
-        ("basic_prompt_chaining__lf1.4.3.json", "OpenAIModel-lL9HA", "OpenAIModel"),
-        ("twitter_thread_generator__lf1.4.3.json", "OpenAIModel-p0R9m", "OpenAIModel"),
-        ("research_translation_loop__lf1.13.0.json", "ArXivComponent-zGqWh", "ArXivComponent"),
+fn llm_starters_parse_and_name_their_variables() {
+    for (file, node, kind, variables) in [
+        (
+            "basic_prompting__lf1.13.0.json",
+            "LanguageModelComponent-FLeYF",
+            ComponentKind::LanguageModel,
+            // No model selected yet: every provider's variables.
+            &["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OLLAMA_BASE_URL"][..],
+        ),
+        (
+            "memory_chatbot__lf1.4.3.json",
+            "OpenAIModel-63o3Q",
+            ComponentKind::OpenAIModel,
+            &["OPENAI_API_KEY", "OPENAI_BASE_URL"],
+        ),
+        (
+            "basic_prompt_chaining__lf1.4.3.json",
+            "OpenAIModel-lL9HA",
+            ComponentKind::OpenAIModel,
+            &["OPENAI_API_KEY", "OPENAI_BASE_URL"],
+        ),
+        (
+            "twitter_thread_generator__lf1.4.3.json",
+            "OpenAIModel-p0R9m",
+            ComponentKind::OpenAIModel,
+            &["OPENAI_API_KEY", "OPENAI_BASE_URL"],
+        ),
     ] {
-        let err = CompiledGraph::parse(&fixture(file)).unwrap_err();
-        assert_eq!(err, GraphError::UnsupportedComponent { node_id: node.into(), type_name: ty.into() }, "{file}");
-        assert_eq!(err.to_string(), format!("Component type '{ty}' (node {node}) is not supported by flowactor"));
+        let g = CompiledGraph::parse(&fixture(file)).unwrap();
+        let v = &g.vertices[g.index_of(node).unwrap()];
+        assert_eq!(v.kind, kind, "{file}");
+        assert_eq!(v.outputs.iter().map(|o| &*o.name).collect::<Vec<_>>(), ["text_output", "model_output"]);
+        assert_eq!(g.required_variables(), variables, "{file}");
     }
+}
+
+#[test]
+fn unsupported_components_are_named() {
+    let (file, node, ty) = ("research_translation_loop__lf1.13.0.json", "ArXivComponent-zGqWh", "ArXivComponent");
+    let err = CompiledGraph::parse(&fixture(file)).unwrap_err();
+    assert_eq!(err, GraphError::UnsupportedComponent { node_id: node.into(), type_name: ty.into() });
+    assert_eq!(err.to_string(), format!("Component type '{ty}' (node {node}) is not supported by flowactor"));
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! Anthropic's Messages API wire format: the system prompt is a top-level field, `max_tokens`
+//! is mandatory, and a stream is a sequence of typed events (`message_start`,
+//! `content_block_delta`, `message_delta`, `message_stop`, `error`, `ping`).
+
+use serde_json::{json, Map, Value as Json};
+
+use super::sse::SseEvent;
+use super::{ApiKey, ChatRequest, ChatResponse, StreamState, Usage};
+
+/// The API version this client speaks.
+const API_VERSION: &str = "2023-06-01";
+/// Anthropic requires `max_tokens`; this is used when the flow leaves it unset.
+const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// `{base}/v1/messages`, without doubling a `/v1` the base already ends with.
+pub(super) fn url(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if base.ends_with("/v1") {
+        format!("{base}/messages")
+    } else {
+        format!("{base}/v1/messages")
+    }
+}
+
+pub(super) fn authorize(builder: reqwest::RequestBuilder, key: &ApiKey) -> reqwest::RequestBuilder {
+    builder.header("x-api-key", key.expose()).header("anthropic-version", API_VERSION)
+}
+
+pub(super) fn body(req: &ChatRequest, stream: bool) -> Json {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(req.model));
+    body.insert("max_tokens".into(), json!(req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)));
+    body.insert("messages".into(), json!([{"role": "user", "content": req.user}]));
+    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
+        body.insert("system".into(), json!(system));
+    }
+    if let Some(t) = req.temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    if stream {
+        body.insert("stream".into(), json!(true));
+    }
+    for (k, v) in &req.extra {
+        body.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Json::Object(body)
+}
+
+fn usage_into(u: &Json, into: &mut Usage) {
+    if let Some(n) = u.get("input_tokens").and_then(Json::as_u64) {
+        into.input_tokens = Some(n);
+    }
+    if let Some(n) = u.get("output_tokens").and_then(Json::as_u64) {
+        into.output_tokens = Some(n);
+    }
+}
+
+fn provider_error(j: &Json) -> Option<String> {
+    let e = j.get("error")?;
+    Some(e.get("message").and_then(Json::as_str).map_or_else(|| e.to_string(), str::to_owned))
+}
+
+pub(super) fn parse_response(j: &Json) -> Result<ChatResponse, String> {
+    if let Some(e) = provider_error(j) {
+        return Err(e);
+    }
+    let blocks =
+        j.get("content").and_then(Json::as_array).ok_or_else(|| "malformed response: no content".to_owned())?;
+    let text: String = blocks
+        .iter()
+        .filter(|b| b.get("type").and_then(Json::as_str) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(Json::as_str))
+        .collect();
+    let mut usage = Usage::default();
+    if let Some(u) = j.get("usage") {
+        usage_into(u, &mut usage);
+    }
+    Ok(ChatResponse { text, usage })
+}
+
+pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<(), String> {
+    if event.data.trim().is_empty() {
+        return Ok(());
+    }
+    let j: Json = serde_json::from_str(&event.data).map_err(|e| format!("malformed stream event (not JSON): {e}"))?;
+    let kind = j.get("type").and_then(Json::as_str).or(event.event.as_deref()).unwrap_or_default();
+    match kind {
+        "message_start" => {
+            if let Some(u) = j.get("message").and_then(|m| m.get("usage")) {
+                usage_into(u, &mut state.usage);
+            }
+        }
+        "content_block_delta" => {
+            let delta = j.get("delta").ok_or_else(|| "malformed stream event: delta missing".to_owned())?;
+            if let Some(text) = delta.get("text").and_then(Json::as_str) {
+                if !text.is_empty() {
+                    state.pending.push_back(text.to_owned());
+                }
+            }
+        }
+        "message_delta" => {
+            if let Some(u) = j.get("usage") {
+                usage_into(u, &mut state.usage);
+            }
+            if j.get("delta").and_then(|d| d.get("stop_reason")).is_some_and(|r| !r.is_null()) {
+                state.finished = true;
+            }
+        }
+        "message_stop" => {
+            state.finished = true;
+            state.done = true;
+        }
+        "error" => return Err(provider_error(&j).unwrap_or_else(|| "the stream reported an error".to_owned())),
+        // ping, content_block_start/stop and future event types carry no text.
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_do_not_double_the_version() {
+        assert_eq!(url("https://api.anthropic.com"), "https://api.anthropic.com/v1/messages");
+        assert_eq!(url("http://127.0.0.1:9/v1/"), "http://127.0.0.1:9/v1/messages");
+    }
+
+    #[test]
+    fn decodes_the_event_sequence() {
+        let mut s = StreamState::default();
+        let ev = |d: &str| SseEvent { event: None, data: d.into() };
+        for d in [
+            r#"{"type":"message_start","message":{"usage":{"input_tokens":5,"output_tokens":1}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            r#"{"type":"ping"}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"lo"}}"#,
+            r#"{"type":"content_block_stop","index":0}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}"#,
+            r#"{"type":"message_stop"}"#,
+        ] {
+            decode_event(&ev(d), &mut s).unwrap();
+        }
+        assert_eq!(s.pending, ["Hel", "lo"]);
+        assert_eq!((s.usage.input_tokens, s.usage.output_tokens), (Some(5), Some(2)));
+        assert!(s.done);
+        let err =
+            decode_event(&ev(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#), &mut s);
+        assert_eq!(err.unwrap_err(), "Overloaded");
+    }
+}

@@ -1,0 +1,540 @@
+//! LLM provider clients: OpenAI's Chat Completions API (which Ollama's `/v1`, vLLM, llama.cpp's
+//! server and LM Studio also speak) and Anthropic's Messages API.
+//!
+//! This module knows HTTP and the providers' wire formats, never the engine: components turn a
+//! flow's fields into a [`ChatRequest`] and get back text, usage or a stream of chunks. What
+//! makes a provider call safe to run inside a build lives here, in one place: a per-request
+//! timeout, bounded retries with backoff for 429 and 5xx, a concurrency limit per provider, the
+//! outbound address policy, and error texts that name the provider and never carry the API key.
+//!
+//! The HTTP client is built on first use (an engine that never calls a model never sets up TLS)
+//! and shared by every arbiter thread; its futures are `Send`, so they run in the
+//! current-thread runtimes of actix arbiters.
+
+pub mod address;
+mod anthropic;
+mod openai;
+pub mod sse;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use serde_json::{json, Map, Value as Json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use sse::SseParser;
+
+/// Largest non-streamed response body read.
+const MAX_RESPONSE_BYTES: usize = 16 << 20;
+/// Largest error body read (only its message is kept).
+const MAX_ERROR_BYTES: usize = 64 << 10;
+/// Longest provider error text kept in a run error.
+const MAX_ERROR_TEXT: usize = 500;
+/// A `Retry-After` longer than this is not waited for: the error is returned instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Longest pause between two retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Knobs for every provider call of an engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmSettings {
+    /// Bound on one request: until the response headers, the whole body of a non-streamed
+    /// answer, and each gap between two chunks of a stream. A node's own smaller `timeout`
+    /// field wins.
+    pub timeout: Duration,
+    /// Retries after a 429, a 5xx or a failed connection (a node's smaller `max_retries` wins).
+    pub max_retries: u32,
+    /// First retry pause; doubled for each further retry (a small `Retry-After` replaces it).
+    pub retry_base_delay: Duration,
+    /// Provider calls in flight at once, per provider; further calls wait for a slot.
+    pub concurrency_per_provider: usize,
+    /// Permit link-local and cloud-metadata destinations (refused by default).
+    pub allow_link_local: bool,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(120),
+            max_retries: 3,
+            retry_base_delay: Duration::from_millis(500),
+            concurrency_per_provider: 16,
+            allow_link_local: false,
+        }
+    }
+}
+
+/// Which wire format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// `POST {base}/chat/completions`, bearer token.
+    OpenAi,
+    /// `POST {base}/v1/messages`, `x-api-key`.
+    Anthropic,
+}
+
+/// An API key: never printed, and scrubbed from every error text.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    #[must_use]
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Removes the key from a text that may echo it (provider errors often do).
+    #[must_use]
+    pub fn scrub(&self, text: &str) -> String {
+        // Very short keys (a placeholder for a local server) are not secrets worth garbling
+        // every occurrence of a common substring for.
+        if self.0.len() < 4 {
+            return text.to_owned();
+        }
+        text.replace(&self.0, "********")
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "ApiKey(<empty>)" } else { "ApiKey(<redacted>)" })
+    }
+}
+
+/// One chat call: a system message, the user's turn and the sampling settings.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    /// Provider name used in errors and as the concurrency-limit key ("OpenAI", "Ollama", …).
+    pub provider: String,
+    pub protocol: Protocol,
+    pub base_url: String,
+    pub api_key: ApiKey,
+    pub model: String,
+    pub system: Option<String>,
+    pub user: String,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub seed: Option<i64>,
+    /// OpenAI's JSON mode (`response_format: json_object`).
+    pub json_mode: bool,
+    /// Extra body fields (`model_kwargs`); they never replace the fields set above.
+    pub extra: Map<String, Json>,
+    /// The node's own timeout, if it sets one (the settings' bound still applies).
+    pub timeout: Option<Duration>,
+    /// The node's own retry count, if it sets one (the settings' bound still applies).
+    pub max_retries: Option<u32>,
+}
+
+/// Token counts as Langflow reports them in `properties.usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub total_tokens: Option<u64>,
+}
+
+impl Usage {
+    fn is_empty(&self) -> bool {
+        self.input_tokens.is_none() && self.output_tokens.is_none() && self.total_tokens.is_none()
+    }
+
+    /// `{input_tokens, output_tokens, total_tokens}`, the total computed when only the parts
+    /// were reported; `None` when the provider reported nothing.
+    #[must_use]
+    pub fn to_json(&self) -> Option<Json> {
+        if self.is_empty() {
+            return None;
+        }
+        let total = self.total_tokens.or_else(|| Some(self.input_tokens? + self.output_tokens?));
+        Some(json!({"input_tokens": self.input_tokens, "output_tokens": self.output_tokens, "total_tokens": total}))
+    }
+}
+
+/// A whole (non-streamed) answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatResponse {
+    pub text: String,
+    pub usage: Usage,
+}
+
+/// A failed provider call; the text names the provider and never contains the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LlmError(pub String);
+
+/// What a decoded stream event contributes.
+#[derive(Debug, Default)]
+pub(crate) struct StreamState {
+    pub pending: VecDeque<String>,
+    pub usage: Usage,
+    /// The provider said the answer is complete (a finish reason, `message_stop`, `[DONE]`).
+    pub finished: bool,
+    /// Nothing more will come (`[DONE]`, `message_stop`).
+    pub done: bool,
+}
+
+/// The HTTP client, per-provider limits and settings shared by every build of an engine.
+pub struct LlmRuntime {
+    settings: LlmSettings,
+    client: OnceLock<Result<reqwest::Client, String>>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl std::fmt::Debug for LlmRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmRuntime").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// A provider error body's message: OpenAI's and Anthropic's `{"error": {"message"}}`, else
+/// the raw text.
+fn error_text(body: &[u8]) -> String {
+    let parsed: Option<Json> = serde_json::from_slice(body).ok();
+    let message = parsed.as_ref().and_then(|j| {
+        let e = j.get("error")?;
+        e.get("message").and_then(Json::as_str).map(str::to_owned).or_else(|| e.as_str().map(str::to_owned))
+    });
+    let text = message.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
+    truncate(&text, MAX_ERROR_TEXT)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The error chain of a transport failure, each cause once (the policy's refusal sits deep
+/// inside reqwest's "error sending request").
+fn transport_text(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cause = c.source();
+    }
+    parts.join(": ")
+}
+
+fn status_text(status: reqwest::StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// A `Retry-After` in seconds (the HTTP-date form is ignored: backoff is used instead).
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<f64>().ok().and_then(|s| Duration::try_from_secs_f64(s).ok())
+}
+
+impl LlmRuntime {
+    #[must_use]
+    pub fn new(settings: LlmSettings) -> Self {
+        Self { settings, client: OnceLock::new(), limits: Mutex::new(HashMap::new()) }
+    }
+
+    #[must_use]
+    pub fn settings(&self) -> &LlmSettings {
+        &self.settings
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        let built = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .dns_resolver(Arc::new(address::PolicyResolver { allow_link_local: self.settings.allow_link_local }))
+                // A redirect could lead to an address the policy refuses, with the key attached.
+                .redirect(reqwest::redirect::Policy::none())
+                // A proxy would resolve names itself, out of the policy's reach.
+                .no_proxy()
+                .connect_timeout(self.settings.timeout)
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build()
+                .map_err(|e| format!("could not set up the HTTP client: {e}"))
+        });
+        built.as_ref().map_err(Clone::clone)
+    }
+
+    fn limit(&self, provider: &str) -> Arc<Semaphore> {
+        let mut limits = self.limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        limits
+            .entry(provider.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.concurrency_per_provider.max(1))))
+            .clone()
+    }
+
+    fn timeout_for(&self, req: &ChatRequest) -> Duration {
+        let t = req.timeout.filter(|t| !t.is_zero()).map_or(self.settings.timeout, |t| t.min(self.settings.timeout));
+        t.max(Duration::from_millis(1))
+    }
+
+    fn retries_for(&self, req: &ChatRequest) -> u32 {
+        req.max_retries.map_or(self.settings.max_retries, |r| r.min(self.settings.max_retries))
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.settings.retry_base_delay.saturating_mul(1u32 << attempt.min(16));
+        let jitter = base.mul_f64(rand::random::<f64>() * 0.25);
+        base.saturating_add(jitter).min(MAX_BACKOFF)
+    }
+
+    /// Sends the request, retrying 429, 5xx and failed connections; returns a success response.
+    async fn send(
+        &self,
+        req: &ChatRequest,
+        stream: bool,
+        fail: &impl Fn(String) -> LlmError,
+    ) -> Result<reqwest::Response, LlmError> {
+        let client = self.client().map_err(fail)?;
+        let (url, body) = match req.protocol {
+            Protocol::OpenAi => (openai::url(&req.base_url), openai::body(req, stream)),
+            Protocol::Anthropic => (anthropic::url(&req.base_url), anthropic::body(req, stream)),
+        };
+        let url = reqwest::Url::parse(&url)
+            .map_err(|e| fail(format!("invalid base URL '{}': {e}", req.base_url)))
+            .and_then(|u| match u.scheme() {
+                "http" | "https" => Ok(u),
+                other => Err(fail(format!("unsupported URL scheme '{other}' in base URL '{}'", req.base_url))),
+            })?;
+        address::check_literal(&url, self.settings.allow_link_local).map_err(fail)?;
+        let timeout = self.timeout_for(req);
+        let retries = self.retries_for(req);
+        let mut attempt = 0u32;
+        loop {
+            let mut builder = client.post(url.clone()).json(&body);
+            builder = match req.protocol {
+                Protocol::OpenAi => openai::authorize(builder, &req.api_key),
+                Protocol::Anthropic => anthropic::authorize(builder, &req.api_key),
+            };
+            if stream {
+                builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
+            }
+            let sent = tokio::time::timeout(timeout, builder.send()).await;
+            let resp = match sent {
+                Err(_) => return Err(fail(format!("request timed out after {}", seconds(timeout)))),
+                Ok(Err(e)) if e.is_connect() && attempt < retries => {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                    continue;
+                }
+                Ok(Err(e)) => return Err(fail(format!("request to {} failed: {}", req.base_url, transport_text(&e)))),
+                Ok(Ok(resp)) => resp,
+            };
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            let retryable = status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+            let wait = retry_after(&resp);
+            if retryable && attempt < retries && wait.is_none_or(|w| w <= MAX_RETRY_AFTER) {
+                drop(resp);
+                tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
+                attempt += 1;
+                continue;
+            }
+            let body = read_limited(resp, MAX_ERROR_BYTES, timeout).await.unwrap_or_default();
+            let mut text = format!("{} {}", status_text(status), error_text(&body));
+            if retryable && attempt > 0 {
+                text.push_str(&format!(" (after {} attempts)", attempt + 1));
+            }
+            return Err(fail(text.trim_end().to_owned()));
+        }
+    }
+
+    /// Waits for a slot of the provider's concurrency limit.
+    async fn permit(&self, provider: &str) -> Result<OwnedSemaphorePermit, LlmError> {
+        self.limit(provider)
+            .acquire_owned()
+            .await
+            .map_err(|_| LlmError(format!("{provider} API error: the provider's request slots are closed")))
+    }
+
+    /// One whole answer (no streaming).
+    ///
+    /// # Errors
+    /// [`LlmError`] naming the provider.
+    pub async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        let fail = failer(req);
+        let _permit = self.permit(&req.provider).await?;
+        let resp = self.send(req, false, &fail).await?;
+        let timeout = self.timeout_for(req);
+        let body = read_limited(resp, MAX_RESPONSE_BYTES, timeout).await.map_err(&fail)?;
+        let json: Json =
+            serde_json::from_slice(&body).map_err(|e| fail(format!("malformed response (not JSON): {e}")))?;
+        let parsed = match req.protocol {
+            Protocol::OpenAi => openai::parse_response(&json),
+            Protocol::Anthropic => anthropic::parse_response(&json),
+        };
+        parsed.map_err(fail)
+    }
+
+    /// Starts a streamed answer; chunks are read with [`ChatStream::next_chunk`].
+    ///
+    /// # Errors
+    /// [`LlmError`] naming the provider.
+    pub async fn stream(&self, req: &ChatRequest) -> Result<ChatStream, LlmError> {
+        let fail = failer(req);
+        let permit = self.permit(&req.provider).await?;
+        let resp = self.send(req, true, &fail).await?;
+        Ok(ChatStream {
+            provider: req.provider.clone(),
+            protocol: req.protocol,
+            key: req.api_key.clone(),
+            resp,
+            parser: SseParser::new(),
+            state: StreamState::default(),
+            idle: self.timeout_for(req),
+            _permit: permit,
+        })
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// Wraps a failure text as `<Provider> API error: <text>`, scrubbed of the key.
+fn failer(req: &ChatRequest) -> impl Fn(String) -> LlmError + '_ {
+    move |text: String| LlmError(req.api_key.scrub(&format!("{} API error: {text}", req.provider)))
+}
+
+/// Reads a body up to `max` bytes, each chunk within `timeout`.
+async fn read_limited(mut resp: reqwest::Response, max: usize, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        match tokio::time::timeout(timeout, resp.chunk()).await {
+            Err(_) => return Err(format!("the response stalled for {}", seconds(timeout))),
+            Ok(Err(e)) => return Err(format!("reading the response failed: {}", transport_text(&e))),
+            Ok(Ok(None)) => return Ok(out),
+            Ok(Ok(Some(chunk))) => {
+                if out.len() + chunk.len() > max {
+                    return Err(format!("the response is larger than {max} bytes"));
+                }
+                out.extend_from_slice(&chunk);
+            }
+        }
+    }
+}
+
+/// A streamed answer being received. Holds its provider slot until dropped; dropping it
+/// closes the connection, which is how a cancelled build stops the upstream generation.
+pub struct ChatStream {
+    provider: String,
+    protocol: Protocol,
+    key: ApiKey,
+    resp: reqwest::Response,
+    parser: SseParser,
+    state: StreamState,
+    idle: Duration,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl ChatStream {
+    fn fail(&self, text: impl std::fmt::Display) -> LlmError {
+        LlmError(self.key.scrub(&format!("{} API error: {text}", self.provider)))
+    }
+
+    /// The next text chunk as soon as the provider sends it; `None` once the answer is complete.
+    ///
+    /// # Errors
+    /// [`LlmError`]: a stalled, malformed or truncated stream, or an error event.
+    pub async fn next_chunk(&mut self) -> Result<Option<String>, LlmError> {
+        loop {
+            if let Some(text) = self.state.pending.pop_front() {
+                return Ok(Some(text));
+            }
+            if self.state.done {
+                return Ok(None);
+            }
+            let read = tokio::time::timeout(self.idle, self.resp.chunk()).await;
+            let events = match read {
+                Err(_) => return Err(self.fail(format!("the stream stalled for {}", seconds(self.idle)))),
+                Ok(Err(e)) => return Err(self.fail(format!("the stream broke: {}", transport_text(&e)))),
+                Ok(Ok(Some(bytes))) => {
+                    self.parser.push(&bytes).map_err(|e| self.fail(format!("malformed stream: {e}")))?
+                }
+                Ok(Ok(None)) => {
+                    let last = self.parser.finish().map_err(|e| self.fail(format!("malformed stream: {e}")))?;
+                    if let Some(event) = last {
+                        self.decode(&event)?;
+                    }
+                    if !self.state.finished {
+                        return Err(self.fail("the stream ended before the response was complete"));
+                    }
+                    self.state.done = true;
+                    continue;
+                }
+            };
+            for event in &events {
+                self.decode(event)?;
+            }
+        }
+    }
+
+    fn decode(&mut self, event: &sse::SseEvent) -> Result<(), LlmError> {
+        let decoded = match self.protocol {
+            Protocol::OpenAi => openai::decode_event(event, &mut self.state),
+            Protocol::Anthropic => anthropic::decode_event(event, &mut self.state),
+        };
+        decoded.map_err(|e| self.fail(e))
+    }
+
+    /// Token usage, once the provider has reported it (at the end of the stream).
+    #[must_use]
+    pub fn usage(&self) -> Usage {
+        self.state.usage
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_redacted_and_scrubbed() {
+        let key = ApiKey::new("sk-secret-123");
+        assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+        assert_eq!(key.scrub("bad key sk-secret-123!"), "bad key ********!");
+        assert_eq!(ApiKey::new("x").scrub("x marks"), "x marks");
+    }
+
+    #[test]
+    fn usage_totals_are_filled_in() {
+        let u = Usage { input_tokens: Some(3), output_tokens: Some(4), total_tokens: None };
+        assert_eq!(u.to_json(), Some(json!({"input_tokens": 3, "output_tokens": 4, "total_tokens": 7})));
+        assert_eq!(Usage::default().to_json(), None);
+    }
+
+    #[test]
+    fn provider_error_bodies_give_their_message() {
+        assert_eq!(error_text(br#"{"error": {"message": "Invalid key", "type": "x"}}"#), "Invalid key");
+        assert_eq!(error_text(br#"{"type": "error", "error": {"type": "t", "message": "Overloaded"}}"#), "Overloaded");
+        assert_eq!(error_text(b"  plain failure \n"), "plain failure");
+        assert!(error_text("é".repeat(400).as_bytes()).ends_with('…'));
+    }
+}
