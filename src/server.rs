@@ -13,7 +13,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
-use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings};
+use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings};
 use flowactor_actors::registry::RegistryOptions;
 use flowactor_actors::store::flows::FlowStore;
 use flowactor_actors::store::messages::MessageStore;
@@ -175,6 +175,13 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         EngineSettings {
             max_vertices: settings.max_graph_vertices,
             build_deadline: std::time::Duration::from_secs(settings.build_deadline_seconds),
+            llm: LlmSettings {
+                timeout: std::time::Duration::from_secs(settings.llm_timeout_seconds),
+                max_retries: settings.llm_max_retries,
+                retry_base_delay: std::time::Duration::from_millis(settings.llm_retry_base_delay_ms),
+                concurrency_per_provider: settings.llm_concurrency_per_provider,
+                allow_link_local: settings.llm_allow_link_local,
+            },
             ..EngineSettings::default()
         },
     );

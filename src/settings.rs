@@ -57,6 +57,11 @@ pub mod vars {
     pub const MESSAGE_FLUSH_MS: &str = "FLOWACTOR_MESSAGE_FLUSH_MS";
     pub const ENGINE_THREADS: &str = "FLOWACTOR_ENGINE_THREADS";
     pub const HEARTBEAT_MS: &str = "FLOWACTOR_HEARTBEAT_MS";
+    pub const LLM_TIMEOUT_SECONDS: &str = "FLOWACTOR_LLM_TIMEOUT_SECONDS";
+    pub const LLM_MAX_RETRIES: &str = "FLOWACTOR_LLM_MAX_RETRIES";
+    pub const LLM_RETRY_BASE_DELAY_MS: &str = "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS";
+    pub const LLM_CONCURRENCY_PER_PROVIDER: &str = "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER";
+    pub const LLM_ALLOW_LINK_LOCAL: &str = "FLOWACTOR_LLM_ALLOW_LINK_LOCAL";
 }
 
 /// A secret string: usable, never printed.
@@ -172,6 +177,16 @@ pub struct Settings {
     /// Silence after which an event stream writes a heartbeat newline, so a vanished client is
     /// noticed and its build cancelled (`FLOWACTOR_HEARTBEAT_MS`, default 5000).
     pub heartbeat_ms: u64,
+    /// Per-request bound on model provider calls in seconds (`FLOWACTOR_LLM_TIMEOUT_SECONDS`, default 120).
+    pub llm_timeout_seconds: u64,
+    /// Retries after 429 / 5xx / connection failures (`FLOWACTOR_LLM_MAX_RETRIES`, default 3).
+    pub llm_max_retries: u32,
+    /// First retry pause in ms, doubled per retry (`FLOWACTOR_LLM_RETRY_BASE_DELAY_MS`, default 500).
+    pub llm_retry_base_delay_ms: u64,
+    /// Provider calls in flight per provider (`FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER`, default 16).
+    pub llm_concurrency_per_provider: usize,
+    /// Allow link-local / cloud-metadata destinations for model calls (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default false).
+    pub llm_allow_link_local: bool,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -252,6 +267,11 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::MESSAGE_FLUSH_MS, Some("50")),
     (vars::ENGINE_THREADS, Some("0")),
     (vars::HEARTBEAT_MS, Some("5000")),
+    (vars::LLM_TIMEOUT_SECONDS, Some("120")),
+    (vars::LLM_MAX_RETRIES, Some("3")),
+    (vars::LLM_RETRY_BASE_DELAY_MS, Some("500")),
+    (vars::LLM_CONCURRENCY_PER_PROVIDER, Some("16")),
+    (vars::LLM_ALLOW_LINK_LOCAL, Some("false")),
 ];
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
@@ -446,11 +466,22 @@ impl Settings {
             message_flush_ms: parse_num(vars::MESSAGE_FLUSH_MS, &req(vars::MESSAGE_FLUSH_MS)?)?,
             engine_threads: parse_num(vars::ENGINE_THREADS, &req(vars::ENGINE_THREADS)?)?,
             heartbeat_ms: parse_num(vars::HEARTBEAT_MS, &req(vars::HEARTBEAT_MS)?)?,
+            llm_timeout_seconds: parse_num(vars::LLM_TIMEOUT_SECONDS, &req(vars::LLM_TIMEOUT_SECONDS)?)?,
+            llm_max_retries: parse_num(vars::LLM_MAX_RETRIES, &req(vars::LLM_MAX_RETRIES)?)?,
+            llm_retry_base_delay_ms: parse_num(vars::LLM_RETRY_BASE_DELAY_MS, &req(vars::LLM_RETRY_BASE_DELAY_MS)?)?,
+            llm_concurrency_per_provider: parse_num(
+                vars::LLM_CONCURRENCY_PER_PROVIDER,
+                &req(vars::LLM_CONCURRENCY_PER_PROVIDER)?,
+            )?,
+            llm_allow_link_local: boolean(vars::LLM_ALLOW_LINK_LOCAL)?,
             dotenv_values,
             unknown_variables: unknown,
         };
         if settings.rate_limit_per_minute == 0 {
             bail!("invalid value for {}: must be at least 1", vars::RATE_LIMIT_PER_MINUTE);
+        }
+        if settings.llm_timeout_seconds == 0 || settings.llm_concurrency_per_provider == 0 {
+            bail!("{} and {} must be at least 1", vars::LLM_TIMEOUT_SECONDS, vars::LLM_CONCURRENCY_PER_PROVIDER);
         }
         if settings.heartbeat_ms == 0 {
             bail!("invalid value for {}: must be at least 1", vars::HEARTBEAT_MS);
