@@ -7,14 +7,9 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
-use common::{Auth, TestServer};
+use common::{events, fixture, schema, Auth, TestServer};
 use flowactor_actors::graph::FlowBuilder;
 use serde_json::{json, Value};
-
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str) -> String {
     let mut body = flow.clone();
@@ -24,17 +19,8 @@ fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str) -> String {
     r.json["id"].as_str().unwrap().to_owned()
 }
 
-fn events(text: &str) -> Vec<Value> {
-    text.split("\n\n").map(str::trim).filter(|c| !c.is_empty()).map(|c| serde_json::from_str(c).unwrap()).collect()
-}
-
 fn names(evs: &[Value]) -> Vec<&str> {
     evs.iter().map(|e| e["event"].as_str().unwrap()).collect()
-}
-
-fn schema() -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/build_event.json");
-    jsonschema::validator_for(&serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()).unwrap()
 }
 
 fn start(s: &TestServer, auth: Auth<'_>, flow_id: &str, body: &Value) -> String {
@@ -53,7 +39,7 @@ fn streamed_build_events_follow_langflows_order_and_shapes() {
     r.expect(200);
     assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
     let evs = events(&r.text);
-    let v = schema();
+    let v = schema("build_event.json");
     for e in &evs {
         let errors: Vec<String> = v.iter_errors(e).map(|x| x.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?} {e}");

@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{Auth, Resp, TestServer};
+use common::{fixture, Auth, Resp, TestServer};
 use serde_json::{json, Value};
 
 const FIXTURES: &[&str] = &[
@@ -20,11 +20,6 @@ const FIXTURES: &[&str] = &[
     "twitter_thread_generator__lf1.4.3.json",
     "wide_16__lf1.13.0.json",
 ];
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/flows/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("fixture JSON")
-}
 
 fn graph() -> Value {
     json!({"nodes": [], "edges": []})

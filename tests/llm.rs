@@ -7,22 +7,13 @@ mod common;
 #[path = "support/mock_llm.rs"]
 mod mock_llm;
 
-use common::{Auth, TestServer};
+use common::{events, fixture, Auth, TestServer};
 use mock_llm::{MockLlm, REPLY_PREFIX};
 use serde_json::{json, Value};
 
 const OPENAI_NODE: &str = "OpenAIModel-63o3Q";
 const LM_NODE: &str = "LanguageModelComponent-FLeYF";
 const KEY: &str = "sk-provider-canary-0000";
-
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn events(text: &str) -> Vec<Value> {
-    text.split("\n\n").map(str::trim).filter(|c| !c.is_empty()).map(|c| serde_json::from_str(c).unwrap()).collect()
-}
 
 /// A user with an API key, the OPENAI_API_KEY Credential variable, and the given flow.
 fn setup(s: &TestServer, flow: &str) -> (String, String) {

@@ -4,13 +4,8 @@
 
 mod common;
 
-use common::{Auth, TestServer};
-use serde_json::{json, Value};
-
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use common::{fixture, Auth, TestServer};
+use serde_json::json;
 
 fn setup(s: &TestServer, name: &str) -> (String, String, String) {
     let (_, t) = s.user(name);

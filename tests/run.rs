@@ -5,25 +5,9 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{assert_valid, events, fixture, schema, Auth, TestServer};
 use flowactor_actors::graph::FlowBuilder;
 use serde_json::{json, Value};
-
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
-    jsonschema::validator_for(&serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()).unwrap()
-}
-
-#[track_caller]
-fn assert_valid(v: &jsonschema::Validator, instance: &Value) {
-    let errors: Vec<String> = v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "schema violations: {errors:?}\n{instance}");
-}
 
 /// Uploads a flow for the holder of `auth`; answers its id.
 fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str, endpoint: Option<&str>) -> String {
@@ -37,11 +21,6 @@ fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str, endpoint: Op
 
 fn first_text(r: &Value) -> &str {
     r["outputs"][0]["outputs"][0]["results"]["message"]["text"].as_str().unwrap_or_default()
-}
-
-/// Splits a Langflow event stream (JSON objects separated by blank lines).
-fn events(text: &str) -> Vec<Value> {
-    text.split("\n\n").map(str::trim).filter(|c| !c.is_empty()).map(|c| serde_json::from_str(c).unwrap()).collect()
 }
 
 fn wide_16_text() -> String {

@@ -310,3 +310,36 @@ impl TestServer {
         )
     }
 }
+
+/// A Langflow flow export from `tests/fixtures/flows/`.
+pub fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("fixture JSON")
+}
+
+/// Splits a Langflow event stream: JSON objects separated by blank lines (heartbeat newlines
+/// are skipped).
+pub fn events(text: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| serde_json::from_str(c).expect("event JSON"))
+        .collect()
+}
+
+/// A validator for one of the JSON Schemas in `schemas/`.
+pub fn schema(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
+    jsonschema::validator_for(
+        &serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("schema JSON"),
+    )
+    .expect("valid schema")
+}
+
+/// Asserts `instance` satisfies `validator`, listing every violation.
+#[track_caller]
+pub fn assert_valid(validator: &jsonschema::Validator, instance: &Value) {
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:?}\n{instance}");
+}

@@ -55,13 +55,8 @@ fn usage_into(u: &Json, into: &mut Usage) {
     }
 }
 
-fn provider_error(j: &Json) -> Option<String> {
-    let e = j.get("error")?;
-    Some(e.get("message").and_then(Json::as_str).map_or_else(|| e.to_string(), str::to_owned))
-}
-
 pub(super) fn parse_response(j: &Json) -> Result<ChatResponse, String> {
-    if let Some(e) = provider_error(j) {
+    if let Some(e) = super::provider_error(j) {
         return Err(e);
     }
     let blocks =
@@ -110,7 +105,7 @@ pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<
             state.finished = true;
             state.done = true;
         }
-        "error" => return Err(provider_error(&j).unwrap_or_else(|| "the stream reported an error".to_owned())),
+        "error" => return Err(super::provider_error(&j).unwrap_or_else(|| "the stream reported an error".to_owned())),
         // ping, content_block_start/stop and future event types carry no text.
         _ => {}
     }

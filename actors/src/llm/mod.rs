@@ -198,6 +198,12 @@ impl std::fmt::Debug for LlmRuntime {
 
 /// A provider error body's message: OpenAI's and Anthropic's `{"error": {"message"}}`, else
 /// the raw text.
+/// The `error.message` of a provider's JSON error body (both APIs use that shape).
+fn provider_error(j: &Json) -> Option<String> {
+    let e = j.get("error")?;
+    Some(e.get("message").and_then(Json::as_str).map_or_else(|| e.to_string(), str::to_owned))
+}
+
 fn error_text(body: &[u8]) -> String {
     let parsed: Option<Json> = serde_json::from_slice(body).ok();
     let message = parsed.as_ref().and_then(|j| {

@@ -60,13 +60,8 @@ fn usage(u: &Json) -> Usage {
     }
 }
 
-fn provider_error(j: &Json) -> Option<String> {
-    let e = j.get("error")?;
-    Some(e.get("message").and_then(Json::as_str).map_or_else(|| e.to_string(), str::to_owned))
-}
-
 pub(super) fn parse_response(j: &Json) -> Result<ChatResponse, String> {
-    if let Some(e) = provider_error(j) {
+    if let Some(e) = super::provider_error(j) {
         return Err(e);
     }
     let choice = j
@@ -94,7 +89,7 @@ pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<
         return Ok(());
     }
     let j: Json = serde_json::from_str(data).map_err(|e| format!("malformed stream event (not JSON): {e}"))?;
-    if let Some(e) = provider_error(&j) {
+    if let Some(e) = super::provider_error(&j) {
         return Err(e);
     }
     if let Some(u) = j.get("usage").filter(|u| u.is_object()) {

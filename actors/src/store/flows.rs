@@ -421,6 +421,38 @@ pub fn parse_python_uuid(text: &str) -> Option<Uuid> {
     Uuid::try_parse(&hex).ok()
 }
 
+/// How a unique index numbers its duplicates.
+#[derive(Clone, Copy)]
+enum Suffix {
+    /// `Name (n)` (flow names).
+    Paren,
+    /// `endpoint-n` (endpoint names).
+    Dash,
+}
+
+impl Suffix {
+    fn prefix(self, base: &str) -> String {
+        match self {
+            Self::Paren => format!("{base} ("),
+            Self::Dash => format!("{base}-"),
+        }
+    }
+
+    fn candidate(self, base: &str, n: u64) -> String {
+        match self {
+            Self::Paren => format!("{base} ({n})"),
+            Self::Dash => format!("{base}-{n}"),
+        }
+    }
+
+    fn parse(self, name: &str) -> Option<u64> {
+        match self {
+            Self::Paren => paren_suffix(name),
+            Self::Dash => dash_suffix(name),
+        }
+    }
+}
+
 /// The number in a trailing `(n)`.
 fn paren_suffix(name: &str) -> Option<u64> {
     let inner = name.strip_suffix(')')?;
@@ -768,29 +800,56 @@ impl FlowStore {
         Ok(())
     }
 
-    fn name_taken(&self, user: Uuid, name: &str, exclude: Option<Uuid>, pending: &Pending) -> Result<bool, FlowError> {
-        if pending.names.contains(name) {
-            return Ok(true);
-        }
-        let holder = self.store.flow_names.get(compose(user.as_bytes(), name.as_bytes()))?;
-        Ok(holder.is_some_and(|id| uuid_at(&id) != exclude))
-    }
-
-    fn endpoint_taken(
-        &self,
+    /// Is `name` held in the per-user unique `index` (or by a flow of the same batch) by a
+    /// flow other than `exclude`?
+    fn taken(
+        index: &Tree,
+        pending: &HashSet<String>,
         user: Uuid,
         name: &str,
         exclude: Option<Uuid>,
-        pending: &Pending,
     ) -> Result<bool, FlowError> {
-        if pending.endpoints.contains(name) {
+        if pending.contains(name) {
             return Ok(true);
         }
-        let holder = self.store.flow_endpoints.get(compose(user.as_bytes(), name.as_bytes()))?;
+        let holder = index.get(compose(user.as_bytes(), name.as_bytes()))?;
         Ok(holder.is_some_and(|id| uuid_at(&id) != exclude))
     }
 
-    /// Langflow's de-duplication: `X` taken → `X (n+1)` for the largest `X (n)`, else `X (1)`.
+    /// Langflow's de-duplication: `base` taken → the largest existing suffix + 1 (`X (n)` for
+    /// names, `ep-n` for endpoint names), starting at 1.
+    fn unique_in(
+        index: &Tree,
+        pending: &HashSet<String>,
+        style: Suffix,
+        user: Uuid,
+        base: &str,
+        exclude: Option<Uuid>,
+    ) -> Result<String, FlowError> {
+        if !Self::taken(index, pending, user, base, exclude)? {
+            return Ok(base.to_owned());
+        }
+        let prefix = style.prefix(base);
+        let mut max = 0u64;
+        for item in index.scan_prefix(compose(user.as_bytes(), prefix.as_bytes())) {
+            let (key, _) = item?;
+            if let Some(n) = key.get(16..).and_then(|k| std::str::from_utf8(k).ok()).and_then(|k| style.parse(k)) {
+                max = max.max(n);
+            }
+        }
+        for name in pending.iter().filter(|n| n.starts_with(&prefix)) {
+            max = max.max(style.parse(name).unwrap_or(0));
+        }
+        let mut n = max.saturating_add(1);
+        loop {
+            let candidate = style.candidate(base, n);
+            if !Self::taken(index, pending, user, &candidate, exclude)? {
+                return Ok(candidate);
+            }
+            n = n.saturating_add(1);
+        }
+    }
+
     fn unique_name(
         &self,
         user: Uuid,
@@ -798,31 +857,9 @@ impl FlowStore {
         exclude: Option<Uuid>,
         pending: &Pending,
     ) -> Result<String, FlowError> {
-        if !self.name_taken(user, base, exclude, pending)? {
-            return Ok(base.to_owned());
-        }
-        let prefix = format!("{base} (");
-        let mut max = 0u64;
-        for item in self.store.flow_names.scan_prefix(compose(user.as_bytes(), prefix.as_bytes())) {
-            let (key, _) = item?;
-            if let Some(n) = key.get(16..).and_then(|k| std::str::from_utf8(k).ok()).and_then(paren_suffix) {
-                max = max.max(n);
-            }
-        }
-        for name in pending.names.iter().filter(|n| n.starts_with(&prefix)) {
-            max = max.max(paren_suffix(name).unwrap_or(0));
-        }
-        let mut n = max.saturating_add(1);
-        loop {
-            let candidate = format!("{base} ({n})");
-            if !self.name_taken(user, &candidate, exclude, pending)? {
-                return Ok(candidate);
-            }
-            n = n.saturating_add(1);
-        }
+        Self::unique_in(&self.store.flow_names, &pending.names, Suffix::Paren, user, base, exclude)
     }
 
-    /// Langflow's endpoint de-duplication: `ep` taken → `ep-(n+1)` for the largest `ep-n`.
     fn unique_endpoint(
         &self,
         user: Uuid,
@@ -830,28 +867,7 @@ impl FlowStore {
         exclude: Option<Uuid>,
         pending: &Pending,
     ) -> Result<String, FlowError> {
-        if !self.endpoint_taken(user, base, exclude, pending)? {
-            return Ok(base.to_owned());
-        }
-        let prefix = format!("{base}-");
-        let mut max = 0u64;
-        for item in self.store.flow_endpoints.scan_prefix(compose(user.as_bytes(), prefix.as_bytes())) {
-            let (key, _) = item?;
-            if let Some(n) = key.get(16..).and_then(|k| std::str::from_utf8(k).ok()).and_then(dash_suffix) {
-                max = max.max(n);
-            }
-        }
-        for name in pending.endpoints.iter().filter(|n| n.starts_with(&prefix)) {
-            max = max.max(dash_suffix(name).unwrap_or(0));
-        }
-        let mut n = max.saturating_add(1);
-        loop {
-            let candidate = format!("{base}-{n}");
-            if !self.endpoint_taken(user, &candidate, exclude, pending)? {
-                return Ok(candidate);
-            }
-            n = n.saturating_add(1);
-        }
+        Self::unique_in(&self.store.flow_endpoints, &pending.endpoints, Suffix::Dash, user, base, exclude)
     }
 
     /// The folder a flow goes to: the requested project when it is the caller's, else the
