@@ -209,6 +209,13 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
             .wrap(from_fn(http::policy::enforce))
             .wrap(http::cors(&app_settings))
     })
+    // Event streams write many small chunks; without TCP_NODELAY, Nagle's algorithm holds each
+    // one back until the client's delayed ACK (tens of milliseconds).
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .workers(settings.worker_count())
     .shutdown_timeout(5)
     .listen(listener)?

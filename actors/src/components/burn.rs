@@ -1,11 +1,16 @@
 //! Burn (flowactor extension): keeps a core busy for `microseconds` hashing data, then passes
 //! `input_value` through. Benchmarks use it to show that independent vertices run on different
-//! cores; it deliberately occupies its thread, checking for cancellation as it goes.
+//! cores. It occupies its thread in slices of at most a millisecond and yields between them, so
+//! other actors on the same arbiter (a supervisor's deadline timer, say) still get to run, and
+//! it checks for cancellation as it goes.
 
 use std::time::{Duration, Instant};
 
 use super::delay::passthrough;
-use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs};
+use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs};
+
+/// Longest stretch of work between two yields.
+const SLICE: Duration = Duration::from_millis(1);
 
 pub struct Burn;
 
@@ -15,19 +20,28 @@ impl Component for Burn {
         ctx: &'a ComponentContext,
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
-        let us = u64::try_from(ctx.args(inputs).int("microseconds", 0)).unwrap_or(0);
-        let until = Instant::now() + Duration::from_micros(us);
-        let mut state = [0u8; 32];
-        while Instant::now() < until {
-            if ctx.cancel_token().is_cancelled() {
-                return ready(Err(ComponentError::Cancelled));
+        Box::pin(async move {
+            let us = u64::try_from(ctx.args(inputs).int("microseconds", 0)).unwrap_or(0);
+            let until = Instant::now() + Duration::from_micros(us);
+            let mut state = [0u8; 32];
+            loop {
+                let slice_end = until.min(Instant::now() + SLICE);
+                while Instant::now() < slice_end {
+                    for _ in 0..16 {
+                        state = *blake3::hash(&state).as_bytes();
+                    }
+                }
+                if ctx.cancel_token().is_cancelled() {
+                    return Err(ComponentError::Cancelled);
+                }
+                if Instant::now() >= until {
+                    break;
+                }
+                tokio::task::yield_now().await;
             }
-            for _ in 0..16 {
-                state = *blake3::hash(&state).as_bytes();
-            }
-        }
-        std::hint::black_box(state);
-        ready(Ok(Outputs::one("output", passthrough(ctx, inputs))))
+            std::hint::black_box(state);
+            Ok(Outputs::one("output", passthrough(ctx, inputs)))
+        })
     }
 }
 

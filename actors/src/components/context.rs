@@ -148,6 +148,9 @@ impl ComponentContext {
     /// # Errors
     /// [`ComponentError::Cancelled`] once nobody reads the stream any more.
     pub async fn emit(&self, name: &'static str, data: Json) -> Result<(), ComponentError> {
+        if self.shared.quiet {
+            return Ok(());
+        }
         self.shared.events.send(BuildEvent { name, data }).await.map_err(|_| ComponentError::Cancelled)
     }
 

@@ -56,6 +56,7 @@ impl Harness {
             variables: HashMap::new(),
             messages: Some(store.clone()),
             events: tx,
+            quiet: false,
             cancel: CancelToken::new(),
             llm: Arc::new(crate::llm::LlmRuntime::new(crate::llm::LlmSettings::default())),
         });

@@ -126,6 +126,9 @@ pub struct BuildRequest {
     pub mode: Mode,
     /// `/run?stream=`: injected as the `stream` field of every vertex that has one.
     pub stream: bool,
+    /// The caller only wants the outcome (a non-streaming `/run`): no events are produced and
+    /// [`BuildHandle::finish`] waits for the outcome alone.
+    pub quiet: bool,
 }
 
 impl BuildRequest {
@@ -201,6 +204,7 @@ pub struct BuildHandle {
     pub cancel: BuildCanceller,
     /// Resolves when the build ends.
     pub outcome: oneshot::Receiver<Result<RunOutcome, BuildError>>,
+    quiet: bool,
 }
 
 impl BuildHandle {
@@ -220,6 +224,11 @@ impl BuildHandle {
     /// # Errors
     /// The build's [`BuildError`].
     pub async fn finish(mut self) -> Result<RunOutcome, BuildError> {
+        if self.quiet {
+            let outcome = self.outcome.await.unwrap_or(Err(BuildError::Vanished));
+            drop(self.events);
+            return outcome;
+        }
         while self.events.recv().await.is_some() {}
         self.outcome.await.unwrap_or(Err(BuildError::Vanished))
     }
@@ -325,6 +334,7 @@ impl Engine {
             input: req.input.as_ref().map(|i| (i.input_value.as_str(), i.input_type)),
             stream: (req.mode == Mode::Run).then_some(req.stream),
         })?;
+        let quiet = req.quiet;
         let session_id = req.session_id.filter(|s| !s.is_empty()).unwrap_or_else(|| req.flow_id.to_string());
         let (tx, rx) = mpsc::channel(self.inner.settings.event_capacity.max(1));
         let cancel = CancelToken::new();
@@ -341,21 +351,25 @@ impl Engine {
             variables: req.variables,
             messages: Some(self.inner.messages.clone()),
             events: tx,
+            quiet,
             cancel: cancel.clone(),
             llm: self.inner.llm.clone(),
         });
         let (otx, orx) = oneshot::channel();
         let pool = self.inner.pool.clone();
         let deadline = self.inner.settings.build_deadline;
-        let arbiter = pool.handle(pool.next_index()).clone();
-        let supervisor =
-            BuildSupervisor::start_in_arbiter(&arbiter, move |_| BuildSupervisor::new(shared, pool, deadline, otx));
+        let home = pool.next_index();
+        let arbiter = pool.handle(home).clone();
+        let supervisor = BuildSupervisor::start_in_arbiter(&arbiter, move |_| {
+            BuildSupervisor::new(shared, pool, home, deadline, otx)
+        });
         Ok(BuildHandle {
             run_id,
             session_id,
             events: rx,
             cancel: BuildCanceller { token: cancel, supervisor },
             outcome: orx,
+            quiet,
         })
     }
 }

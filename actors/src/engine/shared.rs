@@ -25,6 +25,9 @@ pub(crate) struct BuildShared {
     pub variables: HashMap<String, String>,
     pub messages: Option<MessageStore>,
     pub events: mpsc::Sender<BuildEvent>,
+    /// Nobody reads the events (a non-streaming `/run`): they are not sent at all, which saves
+    /// a cross-thread wake-up per message.
+    pub quiet: bool,
     pub cancel: CancelToken,
     pub llm: Arc<LlmRuntime>,
 }

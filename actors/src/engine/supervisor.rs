@@ -43,6 +43,9 @@ pub(crate) struct CancelBuild;
 pub(crate) struct BuildSupervisor {
     shared: Arc<BuildShared>,
     pool: ArbiterPool,
+    /// The arbiter this supervisor runs on; the first root vertex goes there too, so a small
+    /// graph runs without crossing threads.
+    home: usize,
     deadline: Duration,
     table: Option<ActorTable>,
     outcomes: Vec<Option<Arc<VertexOutcome>>>,
@@ -58,6 +61,7 @@ impl BuildSupervisor {
     pub(crate) fn new(
         shared: Arc<BuildShared>,
         pool: ArbiterPool,
+        home: usize,
         deadline: Duration,
         reply: oneshot::Sender<Result<RunOutcome, BuildError>>,
     ) -> Self {
@@ -66,6 +70,7 @@ impl BuildSupervisor {
         Self {
             shared,
             pool,
+            home,
             deadline,
             table: None,
             outcomes: vec![None; n],
@@ -112,6 +117,7 @@ impl BuildSupervisor {
         let arbiters = self.pool.len();
         let mut placement = vec![usize::MAX; g.len()];
         let mut batches: Vec<Vec<_>> = (0..arbiters).map(|_| Vec::new()).collect();
+        let mut first_free = true;
         for (v, rx) in receivers {
             let vert = &g.vertices[v];
             let chained = match vert.wait_edges.as_slice() {
@@ -121,7 +127,13 @@ impl BuildSupervisor {
                 }
                 _ => None,
             };
-            let a = chained.unwrap_or_else(|| self.pool.next_index());
+            let a = chained.unwrap_or_else(|| {
+                if std::mem::take(&mut first_free) {
+                    self.home.min(arbiters - 1)
+                } else {
+                    self.pool.next_index()
+                }
+            });
             placement[v] = a;
             batches[a].push((v, rx));
         }

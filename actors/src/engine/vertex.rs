@@ -202,7 +202,9 @@ impl VertexActor {
                             tracing::warn!(vertex = %v.id, error = %e, "could not store an error message");
                         }
                     }
-                    let _ = shared.events.send(super::BuildEvent { name: "error", data: msg.event_json() }).await;
+                    if !shared.quiet {
+                        let _ = shared.events.send(super::BuildEvent { name: "error", data: msg.event_json() }).await;
+                    }
                 }
                 if build_mode {
                     let _ = supervisor.send(FinishedAck(outcome)).await;

@@ -9,7 +9,7 @@
 //! so a crash may lose the last interval's messages but never corrupts them.
 
 use serde::{Deserialize, Serialize};
-use sled::{transaction::TransactionError, Transactional, Tree};
+use sled::Tree;
 use uuid::Uuid;
 
 use crate::clock::{message_timestamp, Micros};
@@ -106,15 +106,6 @@ pub enum MessageStoreError {
     Codec(#[from] CodecError),
 }
 
-impl From<TransactionError<MessageStoreError>> for MessageStoreError {
-    fn from(e: TransactionError<MessageStoreError>) -> Self {
-        match e {
-            TransactionError::Abort(inner) => inner,
-            TransactionError::Storage(s) => Self::Storage(s),
-        }
-    }
-}
-
 /// Handle on the message trees. Cheap to clone.
 #[derive(Clone)]
 pub struct MessageStore {
@@ -192,20 +183,22 @@ impl MessageStore {
 
     /// Stores `rec`, replacing any message with the same id (a streamed message being finalised).
     ///
+    /// Plain inserts, not a sled transaction: a transaction (or batch) forces a log write per
+    /// commit, which would cost every run a disk write. The row goes first and the id index
+    /// second, so a crash in between leaves at worst a row that is listed with its session but
+    /// not found by id; a replaced row is removed last, so a crash never loses the newer one.
+    ///
     /// # Errors
     /// Storage or encoding failures.
     pub fn upsert(&self, rec: &MessageRecord) -> Result<(), MessageStoreError> {
         let key = row_key(rec);
         let bytes = codec::encode(rec)?;
-        (&self.rows, &self.ids).transaction(|(rows, ids)| {
-            if let Some(old) = ids.insert(rec.id.as_bytes().as_slice(), key.as_slice())? {
-                if old.as_ref() != key.as_slice() {
-                    rows.remove(old)?;
-                }
+        self.rows.insert(key.as_slice(), bytes)?;
+        if let Some(old) = self.ids.insert(rec.id.as_bytes().as_slice(), key.as_slice())? {
+            if old.as_ref() != key.as_slice() {
+                self.rows.remove(old)?;
             }
-            rows.insert(key.as_slice(), bytes.as_slice())?;
-            Ok::<_, sled::transaction::ConflictableTransactionError<MessageStoreError>>(())
-        })?;
+        }
         Ok(())
     }
 

@@ -198,6 +198,7 @@ async fn run(
         variables,
         mode: Mode::Run,
         stream,
+        quiet: !stream,
         ..BuildRequest::default()
     };
     let handle = state.engine.start(graph, request).map_err(graph_error)?;
@@ -274,6 +275,7 @@ async fn webhook(
         tweaks: Some(Value::Object(tweaks)),
         variables,
         mode: Mode::Run,
+        quiet: true,
         ..BuildRequest::default()
     };
     let handle = state.engine.start(graph, request).map_err(graph_error)?;
