@@ -11,8 +11,11 @@ use flowactor_actors::Store;
 
 fn populated(keys: usize) -> (Store, String) {
     let store = Store::temporary().unwrap();
-    let mut registry =
-        Registry::new(store.clone(), Secrets::derive("bench"), RegistryOptions { track_key_usage: true });
+    let mut registry = Registry::new(
+        store.clone(),
+        Secrets::derive("bench"),
+        RegistryOptions { track_key_usage: true, ..RegistryOptions::default() },
+    );
     let mut last = String::new();
     for i in 0..keys.div_ceil(1000) {
         let user = registry.insert_user(&format!("user{i}"), "x".into(), true, false, None).unwrap();
@@ -29,7 +32,12 @@ fn api_key_auth(c: &mut Criterion) {
         let (store, key) = populated(keys);
         let system = actix_rt::System::new();
         let addr = system.block_on(async {
-            RegistryActor::new(store, Secrets::derive("bench"), RegistryOptions { track_key_usage: true }).start()
+            RegistryActor::new(
+                store,
+                Secrets::derive("bench"),
+                RegistryOptions { track_key_usage: true, ..RegistryOptions::default() },
+            )
+            .start()
         });
         group.bench_with_input(BenchmarkId::new("valid_key_via_actor", keys), &keys, |b, _| {
             b.iter(|| system.block_on(addr.send(AuthenticateApiKey { key: key.clone() })).unwrap().unwrap());

@@ -50,7 +50,7 @@ async fn token_is_superuser(ctx: &AdminContext<'_>, token: &str) -> bool {
     let user = if let Ok(id) = ctx.tokens.verify(token, TokenKind::Access) {
         ask(ctx.registry, GetUser { id }).await.ok().and_then(Result::ok).flatten()
     } else {
-        ask(ctx.registry, AuthenticateApiKey { key: token.to_owned() }).await.ok().and_then(Result::ok)
+        ask(ctx.registry, AuthenticateApiKey { key: token.to_owned() }).await.ok().and_then(Result::ok).map(|g| g.user)
     };
     user.is_some_and(|u| u.is_active && u.is_superuser)
 }

@@ -167,7 +167,7 @@ fn admin_command(common: &CommonArgs, command: AdminCommand) -> anyhow::Result<E
     server::ensure_config_dir(&settings.config_dir)?;
     let secret = server::resolve_secret(&settings)?;
     let outcome = actix_rt::System::new().block_on(async {
-        match server::start_registry(&settings, &secret) {
+        match server::start_registry(&settings, &secret, flowactor_actors::registry::AuthEpoch::default()) {
             Ok((store, registry, _arbiter)) => {
                 let tokens = TokenService::new(
                     &secret,

@@ -14,7 +14,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
 use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings};
-use flowactor_actors::registry::RegistryOptions;
+use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::FlowStore;
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::StoreError;
@@ -100,10 +100,14 @@ pub fn resolve_secret(settings: &Settings) -> anyhow::Result<String> {
 ///
 /// # Errors
 /// [`StoreError::Locked`] (another process holds the database) and open failures.
-pub fn start_registry(settings: &Settings, secret: &str) -> Result<(Store, Addr<RegistryActor>, Arbiter), StoreError> {
+pub fn start_registry(
+    settings: &Settings,
+    secret: &str,
+    epoch: AuthEpoch,
+) -> Result<(Store, Addr<RegistryActor>, Arbiter), StoreError> {
     let store = Store::open(&settings.config_dir, settings.message_flush_ms)?;
     let secrets = Secrets::derive(secret);
-    let options = RegistryOptions { track_key_usage: !settings.disable_track_apikey_usage };
+    let options = RegistryOptions { track_key_usage: !settings.disable_track_apikey_usage, epoch };
     let actor_store = store.clone();
     let arbiter = Arbiter::new();
     let addr =
@@ -164,7 +168,9 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     }
     ensure_config_dir(&settings.config_dir)?;
     let secret = resolve_secret(&settings)?;
-    let (store, registry, registry_arbiter) = start_registry(&settings, &secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let epoch = AuthEpoch::default();
+    let (store, registry, registry_arbiter) =
+        start_registry(&settings, &secret, epoch.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = Arc::new(settings);
     let cli_token = generate_secret();
     let flows = FlowStore::new(store.clone());
@@ -185,8 +191,15 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
             ..EngineSettings::default()
         },
     );
-    let state =
-        web::Data::new(AppState::new(settings.clone(), registry.clone(), flows, engine, &secret, cli_token.clone()));
+    let state = web::Data::new(AppState::new(
+        settings.clone(),
+        registry.clone(),
+        flows,
+        engine,
+        epoch,
+        &secret,
+        cli_token.clone(),
+    ));
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)
             .await?;

@@ -47,6 +47,15 @@ impl ApiKeyRecord {
     }
 }
 
+/// What an authenticated API key grants: its owner, plus what the HTTP front needs to cache the
+/// answer safely (the key's id for usage counting, its expiry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyGrant {
+    pub user: UserRecord,
+    pub key_id: Uuid,
+    pub expires_at: Option<Micros>,
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum VariableKind {
     Generic,

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use flowactor_actors::error::{KeyRefusal, RegistryError};
 use flowactor_actors::records::UserRecord;
-use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser};
+use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser, RecordKeyUse};
 use std::future::{ready, Ready};
 
 use super::tokens::{TokenError, TokenKind};
@@ -108,12 +108,34 @@ async fn user_by_token(state: &AppState, token: &str) -> ApiResult<Option<UserRe
             TokenError::BadPayload => "Invalid token payload",
         })
     })?;
-    Ok(state.registry.send(GetUser { id: user_id }).await??)
+    if let Some(user) = state.auth_cache.user(user_id) {
+        return Ok(Some(user));
+    }
+    let epoch = state.auth_cache.epoch();
+    let user = state.registry.send(GetUser { id: user_id }).await??;
+    if let Some(u) = &user {
+        state.auth_cache.store_user(u.clone(), epoch);
+    }
+    Ok(user)
 }
 
 async fn user_by_key(state: &AppState, key: &str) -> Result<UserRecord, RegistryError> {
+    if !flowactor_actors::crypto::looks_like_api_key(key) {
+        return Err(RegistryError::Key(KeyRefusal::Unknown));
+    }
+    let hash = state.auth_cache.key_hash(key);
+    if let Some(grant) = state.auth_cache.grant(&hash) {
+        state.registry.do_send(RecordKeyUse { key_id: grant.key_id });
+        return Ok(grant.user);
+    }
+    let epoch = state.auth_cache.epoch();
     match state.registry.send(AuthenticateApiKey { key: key.to_owned() }).await {
-        Ok(result) => result,
+        Ok(Ok(grant)) => {
+            let user = grant.user.clone();
+            state.auth_cache.store_grant(hash, grant, epoch);
+            Ok(user)
+        }
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(RegistryError::Unavailable),
     }
 }

@@ -5,6 +5,7 @@
 //! [`crate::error::ApiError`].
 
 pub mod auth;
+pub mod auth_cache;
 pub mod body;
 pub mod events;
 pub mod flow_files;
@@ -23,7 +24,9 @@ use actix::Addr;
 use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::web;
+use flowactor_actors::crypto::Secrets;
 use flowactor_actors::engine::Engine;
+use flowactor_actors::registry::AuthEpoch;
 use flowactor_actors::store::flows::FlowStore;
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::RegistryActor;
@@ -50,6 +53,8 @@ pub struct AppState {
     /// Silence after which event streams write a heartbeat.
     pub heartbeat: Duration,
     pub tokens: TokenService,
+    /// Recent authentication answers (see [`auth_cache`]).
+    pub auth_cache: auth_cache::AuthCache,
     pub login_limiter: RateLimiter<Option<IpAddr>>,
     pub reset_limiter: RateLimiter<Uuid>,
     cli_token: String,
@@ -62,10 +67,12 @@ impl AppState {
         registry: Addr<RegistryActor>,
         flows: FlowStore,
         engine: Engine,
+        epoch: AuthEpoch,
         secret: &str,
         cli_token: String,
     ) -> Self {
         Self {
+            auth_cache: auth_cache::AuthCache::new(epoch, Secrets::derive(secret)),
             messages: engine.messages().clone(),
             jobs: JobRegistry::new(
                 Duration::from_secs(settings.job_expire_seconds),

@@ -10,7 +10,7 @@ use crate::clock::{now_micros, Micros};
 use crate::codec;
 use crate::crypto::{self, API_KEY_VISIBLE_PREFIX};
 use crate::error::{KeyRefusal, RegistryError};
-use crate::records::{ApiKeyRecord, UserRecord};
+use crate::records::{ApiKeyRecord, KeyGrant};
 use crate::store::compose;
 
 /// Longest accepted key name.
@@ -81,6 +81,7 @@ impl Registry {
             }
             Ok::<(), ConflictableTransactionError<RegistryError>>(())
         })?;
+        self.options.epoch.bump();
         Ok(())
     }
 
@@ -136,6 +137,7 @@ impl Registry {
             by_user.remove(compose(user_id.as_bytes(), key.id.as_bytes()))?;
             Ok::<(), ConflictableTransactionError<RegistryError>>(())
         })?;
+        self.options.epoch.bump();
         self.pending_usage.remove(&key_id);
         Ok(())
     }
@@ -171,7 +173,7 @@ impl Registry {
     }
 
     /// Resolves a presented key to its owner. Unknown keys cost one hash and one index probe.
-    pub fn authenticate_api_key(&mut self, presented: &str) -> Result<UserRecord, RegistryError> {
+    pub fn authenticate_api_key(&mut self, presented: &str) -> Result<KeyGrant, RegistryError> {
         if !crypto::looks_like_api_key(presented) {
             return Err(RegistryError::Key(KeyRefusal::Unknown));
         }
@@ -191,12 +193,18 @@ impl Registry {
         let Some(owner) = owner else {
             return Err(RegistryError::Key(KeyRefusal::Unusable));
         };
+        self.record_key_use(key.id);
+        Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at })
+    }
+
+    /// Counts one use of a key (buffered; written back periodically).
+    pub(crate) fn record_key_use(&mut self, key_id: Uuid) {
         if self.options.track_key_usage {
-            let entry = self.pending_usage.entry(key.id).or_insert((0, now));
+            let now = now_micros();
+            let entry = self.pending_usage.entry(key_id).or_insert((0, now));
             entry.0 += 1;
             entry.1 = now;
         }
-        Ok(owner)
     }
 
     /// Folds buffered usage counters into the stored records (no fsync: counters are advisory).
@@ -222,7 +230,7 @@ mod tests {
         let mut r = registry();
         let u = r.insert_user("k", "h".into(), true, false, None).expect("user");
         let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None).expect("key");
-        assert_eq!(r.authenticate_api_key(&key).expect("auth").id, u.id);
+        assert_eq!(r.authenticate_api_key(&key).expect("auth").user.id, u.id);
         r.authenticate_api_key(&key).expect("auth");
         let listed = r.list_api_keys(u.id).expect("list");
         assert_eq!(listed[0].total_uses, 2);

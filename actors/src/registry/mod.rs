@@ -10,6 +10,8 @@ mod users;
 mod variables;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use crate::clock::Micros;
 use crate::crypto::Secrets;
 use crate::error::RegistryError;
-use crate::records::{ApiKeyRecord, UserRecord, VariableKind, VariableRecord};
+use crate::records::{ApiKeyRecord, KeyGrant, UserRecord, VariableKind, VariableRecord};
 use crate::store::Store;
 
 pub use users::{UserPatch, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
@@ -27,11 +29,31 @@ pub use variables::VariablePatch;
 /// How often buffered API-key usage counters are written back.
 const USAGE_WRITEBACK: Duration = Duration::from_secs(1);
 
+/// A counter the registry bumps on every identity write, before it answers. Callers that
+/// cache authentication answers keep the epoch they read *before* asking and trust an entry only
+/// while the epoch is unchanged, so a revoked key or deactivated user fails on the very next
+/// request even through a cache.
+#[derive(Debug, Clone, Default)]
+pub struct AuthEpoch(Arc<AtomicU64>);
+
+impl AuthEpoch {
+    #[must_use]
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// Behaviour switches the registry needs from the settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RegistryOptions {
     /// Count `total_uses` / `last_used_at` (off with `LANGFLOW_DISABLE_TRACK_APIKEY_USAGE`).
     pub track_key_usage: bool,
+    /// Bumped on every identity write (see [`AuthEpoch`]).
+    pub epoch: AuthEpoch,
 }
 
 /// The synchronous core: all rules, no actor plumbing (unit-testable on a temporary store).
@@ -221,9 +243,16 @@ pub struct RotateApiKey {
 
 /// Who does this API key belong to?
 #[derive(Message)]
-#[rtype(result = "Result<UserRecord, RegistryError>")]
+#[rtype(result = "Result<KeyGrant, RegistryError>")]
 pub struct AuthenticateApiKey {
     pub key: String,
+}
+
+/// One more use of a key whose authentication the caller answered from its cache.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct RecordKeyUse {
+    pub key_id: Uuid,
 }
 
 /// Creates a global variable.
@@ -457,8 +486,15 @@ impl Handler<RotateApiKey> for RegistryActor {
     }
 }
 
+impl Handler<RecordKeyUse> for RegistryActor {
+    type Result = ();
+    fn handle(&mut self, m: RecordKeyUse, _: &mut Context<Self>) {
+        self.inner.record_key_use(m.key_id);
+    }
+}
+
 impl Handler<AuthenticateApiKey> for RegistryActor {
-    type Result = Result<UserRecord, RegistryError>;
+    type Result = Result<KeyGrant, RegistryError>;
     fn handle(&mut self, m: AuthenticateApiKey, _: &mut Context<Self>) -> Self::Result {
         self.inner.authenticate_api_key(&m.key)
     }

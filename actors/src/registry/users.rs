@@ -123,6 +123,7 @@ impl Registry {
             users.insert(user.id.as_bytes(), bytes.as_slice())?;
             Ok(())
         })?;
+        self.options.epoch.bump();
         Ok(())
     }
 
@@ -302,6 +303,7 @@ impl Registry {
             flows.apply(flow_views)?;
             Ok::<(), ConflictableTransactionError<RegistryError>>(())
         })?;
+        self.options.epoch.bump();
         for (_, key_id, _) in &keys {
             if let Ok(key_id) = Uuid::from_slice(key_id) {
                 self.pending_usage.remove(&key_id);
@@ -322,7 +324,7 @@ pub(crate) mod tests {
         Registry::new(
             Store::temporary().expect("store"),
             Secrets::derive("test secret"),
-            RegistryOptions { track_key_usage: true },
+            RegistryOptions { track_key_usage: true, ..RegistryOptions::default() },
         )
     }
 
