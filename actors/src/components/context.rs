@@ -161,7 +161,8 @@ impl ComponentContext {
     /// Storage failures, or [`ComponentError::Cancelled`].
     pub async fn send_message(&self, mut msg: Message, store: bool) -> Result<Message, ComponentError> {
         if msg.id.is_none() {
-            msg.id = Some(Uuid::new_v4());
+            // Time-ordered ids: the id index then grows at its end instead of at random places.
+            msg.id = Some(Uuid::now_v7());
         }
         if msg.flow_id.is_none() {
             msg.flow_id = Some(self.shared.flow_id);

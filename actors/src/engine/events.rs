@@ -74,7 +74,7 @@ pub(crate) fn end_vertex(
 /// `error` event.
 pub(crate) fn error_message(v: &Vertex, reason: &str, session: &str, flow_id: Uuid, run_id: Uuid) -> Message {
     let mut m = Message::text(reason, now_micros());
-    m.id = Some(Uuid::new_v4());
+    m.id = Some(Uuid::now_v7());
     m.sender = Some("Machine".into());
     m.sender_name = Some(v.display_name.clone());
     m.session_id = Some(session.to_owned());
@@ -112,7 +112,7 @@ pub(crate) fn error_message(v: &Vertex, reason: &str, session: &str, flow_id: Uu
 /// A build-level failure (deadline) as an `error` event, without a component.
 pub(crate) fn build_error(text: &str, session: &str, flow_id: Uuid) -> BuildEvent {
     let mut m = Message::text(text, now_micros());
-    m.id = Some(Uuid::new_v4());
+    m.id = Some(Uuid::now_v7());
     m.sender = Some("Machine".into());
     m.sender_name = Some("flowactor".into());
     m.session_id = Some(session.to_owned());

@@ -7,6 +7,12 @@
 //!
 //! Writes are not fsynced here: the database flushes in the background (DESIGN.md "Storage"),
 //! so a crash may lose the last interval's messages but never corrupts them.
+//!
+//! The tails of recently used sessions are also kept in memory ([`RecentTails`]), so a chat turn
+//! reads its history without touching the tree at all; the tree stays the source of truth.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use sled::Tree;
@@ -106,6 +112,67 @@ pub enum MessageStoreError {
     Codec(#[from] CodecError),
 }
 
+/// Messages kept per cached session tail.
+const TAIL_LEN: usize = 128;
+/// Sessions whose tails are cached at once.
+const TAIL_SESSIONS: usize = 1024;
+
+/// The last [`TAIL_LEN`] rows of recently read sessions, in key order, exactly as in the tree.
+///
+/// Consistency: a tail is filled by scanning the tree while the cache lock is held, and every
+/// write updates the tree first and the cached tail second (under the lock), so a tail never
+/// misses a write made before or during its fill. Rare operations (edits, renames, deletes)
+/// simply drop every tail.
+#[derive(Default)]
+struct RecentTails {
+    tails: HashMap<Vec<u8>, Tail>,
+    /// Insertion order, for eviction.
+    order: VecDeque<Vec<u8>>,
+}
+
+struct Tail {
+    /// `(row key, record)` in key order.
+    rows: VecDeque<(Vec<u8>, MessageRecord)>,
+    /// The tail holds the whole session (it had fewer rows than [`TAIL_LEN`] when filled, and
+    /// nothing was trimmed since).
+    complete: bool,
+}
+
+impl RecentTails {
+    fn insert_tail(&mut self, prefix: Vec<u8>, tail: Tail) {
+        if self.tails.len() >= TAIL_SESSIONS {
+            if let Some(old) = self.order.pop_front() {
+                self.tails.remove(&old);
+            }
+        }
+        self.order.push_back(prefix.clone());
+        self.tails.insert(prefix, tail);
+    }
+
+    /// Applies a write to the cached tail of its session, if that session is cached.
+    fn record(&mut self, prefix: &[u8], key: &[u8], rec: &MessageRecord, replaced: Option<&[u8]>) {
+        let Some(tail) = self.tails.get_mut(prefix) else { return };
+        if let Some(old) = replaced {
+            tail.rows.retain(|(k, _)| k.as_slice() != old);
+        }
+        let pos = tail.rows.partition_point(|(k, _)| k.as_slice() < key);
+        if tail.rows.get(pos).is_some_and(|(k, _)| k.as_slice() == key) {
+            tail.rows[pos].1 = rec.clone();
+        } else if pos > 0 || tail.complete || tail.rows.is_empty() {
+            tail.rows.insert(pos, (key.to_vec(), rec.clone()));
+        }
+        while tail.rows.len() > TAIL_LEN {
+            tail.rows.pop_front();
+            tail.complete = false;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.tails.clear();
+        self.order.clear();
+    }
+}
+
 /// Handle on the message trees. Cheap to clone.
 #[derive(Clone)]
 pub struct MessageStore {
@@ -113,6 +180,7 @@ pub struct MessageStore {
     rows: Tree,
     /// id → row key
     ids: Tree,
+    recent: Arc<Mutex<RecentTails>>,
 }
 
 #[cfg(test)]
@@ -170,7 +238,20 @@ impl MessageStore {
     /// # Errors
     /// The sled error met opening the trees.
     pub fn open(store: &Store) -> Result<Self, sled::Error> {
-        Ok(Self { rows: store.db().open_tree("messages")?, ids: store.db().open_tree("message_ids")? })
+        Ok(Self {
+            rows: store.db().open_tree("messages")?,
+            ids: store.db().open_tree("message_ids")?,
+            recent: Arc::default(),
+        })
+    }
+
+    fn recent(&self) -> MutexGuard<'_, RecentTails> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drops every cached tail (after an edit, rename or delete).
+    fn forget_tails(&self) {
+        self.recent().clear();
     }
 
     /// Stores a new message (same as [`MessageStore::upsert`]; ids are unique).
@@ -194,11 +275,15 @@ impl MessageStore {
         let key = row_key(rec);
         let bytes = codec::encode(rec)?;
         self.rows.insert(key.as_slice(), bytes)?;
+        let mut replaced = None;
         if let Some(old) = self.ids.insert(rec.id.as_bytes().as_slice(), key.as_slice())? {
             if old.as_ref() != key.as_slice() {
-                self.rows.remove(old)?;
+                self.rows.remove(&old)?;
+                replaced = Some(old);
             }
         }
+        let prefix = session_prefix(rec.flow_id, &rec.session_id);
+        self.recent().record(&prefix, &key, rec, replaced.as_deref());
         Ok(())
     }
 
@@ -238,7 +323,37 @@ impl MessageStore {
         if n == 0 {
             return Ok(out);
         }
-        for item in self.rows.scan_prefix(session_prefix(flow_id, session_id)).rev() {
+        let prefix = session_prefix(flow_id, session_id);
+        let mut recent = self.recent();
+        if !recent.tails.contains_key(&prefix) {
+            let mut rows = VecDeque::new();
+            for item in self.rows.scan_prefix(&prefix).rev().take(TAIL_LEN + 1) {
+                let (key, bytes) = item?;
+                rows.push_front((key.to_vec(), decode_row(&bytes)?));
+            }
+            let complete = rows.len() <= TAIL_LEN;
+            if !complete {
+                rows.pop_front();
+            }
+            recent.insert_tail(prefix.clone(), Tail { rows, complete });
+        }
+        if let Some(tail) = recent.tails.get(&prefix) {
+            for (_, rec) in tail.rows.iter().rev() {
+                if keep(rec) {
+                    out.push(rec.clone());
+                    if out.len() == n {
+                        break;
+                    }
+                }
+            }
+            if out.len() == n || tail.complete {
+                out.reverse();
+                return Ok(out);
+            }
+        }
+        drop(recent);
+        out.clear();
+        for item in self.rows.scan_prefix(prefix).rev() {
             let (_, bytes) = item?;
             let rec = decode_row(&bytes)?;
             if keep(&rec) {
@@ -335,6 +450,7 @@ impl MessageStore {
             rec.session_metadata = Some(meta);
         }
         self.upsert(&rec)?;
+        self.forget_tails();
         Ok(Some(rec))
     }
 
@@ -351,6 +467,7 @@ impl MessageStore {
             rec.session_id = new.to_owned();
             self.upsert(&rec)?;
         }
+        self.forget_tails();
         Ok(recs.len())
     }
 
@@ -366,6 +483,7 @@ impl MessageStore {
                 n += 1;
             }
         }
+        self.forget_tails();
         Ok(n)
     }
 
@@ -399,6 +517,7 @@ impl MessageStore {
         }
         self.rows.apply_batch(rows)?;
         self.ids.apply_batch(ids)?;
+        self.forget_tails();
         Ok(n)
     }
 }
@@ -443,9 +562,40 @@ mod tests {
         ms.insert(&record(flow, "other", 10, "x", "User")).unwrap();
         ROWS_DECODED.with(|c| c.set(0));
         let last = ms.last_n(flow, "long", 3).unwrap();
-        assert_eq!(ROWS_DECODED.with(std::cell::Cell::get), 3);
+        // The first read fills the session's cached tail: a bounded number of rows, whatever
+        // the session's length.
+        assert_eq!(ROWS_DECODED.with(std::cell::Cell::get), TAIL_LEN + 1);
         let texts: Vec<_> = last.iter().map(|r| r.text.as_str()).collect();
         assert_eq!(texts, ["m4997", "m4998", "m4999"]);
+        // Later turns read from memory, and see new writes.
+        ms.insert(&record(flow, "long", 9_000, "new", "User")).unwrap();
+        ROWS_DECODED.with(|c| c.set(0));
+        let texts: Vec<_> = ms.last_n(flow, "long", 2).unwrap().into_iter().map(|r| r.text).collect();
+        assert_eq!(texts, ["m4999", "new"]);
+        assert_eq!(ROWS_DECODED.with(std::cell::Cell::get), 0);
+        // Beyond the tail, the tree is read: exactly the rows asked for.
+        ROWS_DECODED.with(|c| c.set(0));
+        assert_eq!(ms.last_n(flow, "long", 200).unwrap().len(), 200);
+        assert_eq!(ROWS_DECODED.with(std::cell::Cell::get), 200);
+    }
+
+    #[test]
+    fn cached_tails_follow_edits_and_deletes() {
+        let ms = store();
+        let flow = Uuid::new_v4();
+        let a = record(flow, "s", 1, "a", "User");
+        ms.insert(&a).unwrap();
+        assert_eq!(ms.last_n(flow, "s", 10).unwrap().len(), 1);
+        ms.update(a.id, MessagePatch { text: Some("edited".into()), ..MessagePatch::default() }).unwrap();
+        assert_eq!(ms.last_n(flow, "s", 10).unwrap()[0].text, "edited");
+        ms.rename_session(flow, "s", "t").unwrap();
+        assert!(ms.last_n(flow, "s", 10).unwrap().is_empty());
+        assert_eq!(ms.last_n(flow, "t", 10).unwrap().len(), 1);
+        ms.delete_ids(&[a.id]).unwrap();
+        assert!(ms.last_n(flow, "t", 10).unwrap().is_empty());
+        ms.insert(&record(flow, "t", 5, "b", "Machine")).unwrap();
+        ms.delete_session(flow, "t").unwrap();
+        assert!(ms.last_n(flow, "t", 10).unwrap().is_empty());
     }
 
     #[test]
