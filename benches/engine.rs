@@ -32,6 +32,13 @@ fn pass(b: &mut FlowBuilder, id: &str, from: &str, out: &str) {
     b.edge(from, out, id, "input_message");
 }
 
+/// A join that does not grow its text: `ignored_message` only adds the dependency (Pass).
+fn join(b: &mut FlowBuilder, id: &str, a: (&str, &str), c: (&str, &str)) {
+    b.node(id, "Pass", json!({"input_message": "", "ignored_message": ""}));
+    b.edge(a.0, a.1, id, "input_message");
+    b.edge(c.0, c.1, id, "ignored_message");
+}
+
 fn combine(b: &mut FlowBuilder, id: &str, a: (&str, &str), c: (&str, &str)) {
     b.node(id, "CombineText", json!({"text1": "", "text2": "", "delimiter": ""}));
     b.edge(a.0, a.1, id, "text1");
@@ -83,17 +90,17 @@ fn wide(n: usize) -> Value {
     b.build()
 }
 
-/// A chain of diamonds: split into two Pass, join with CombineText; 3 vertices per diamond.
+/// A chain of diamonds: split into two Pass, join them; 3 vertices per diamond.
 fn diamonds(n: usize) -> Value {
     let mut b = FlowBuilder::new();
     input(&mut b);
     let mut prev = ("ChatInput-in".to_owned(), "message");
     for i in 0..(n.saturating_sub(2) / 3).max(1) {
-        let (l, r, j) = (format!("Pass-l{i}"), format!("Pass-r{i}"), format!("CombineText-j{i}"));
+        let (l, r, j) = (format!("Pass-l{i}"), format!("Pass-r{i}"), format!("Pass-j{i}"));
         pass(&mut b, &l, &prev.0, prev.1);
         pass(&mut b, &r, &prev.0, prev.1);
-        combine(&mut b, &j, (&l, "output_message"), (&r, "output_message"));
-        prev = (j, "combined_text");
+        join(&mut b, &j, (&l, "output_message"), (&r, "output_message"));
+        prev = (j, "output_message");
     }
     output(&mut b, &prev.0, prev.1);
     b.build()
@@ -119,9 +126,9 @@ fn random_dag(n: usize) -> Value {
             nodes.push((id, "output_message"));
         } else {
             let c = nodes[next(nodes.len())].clone();
-            let id = format!("CombineText-{i}");
-            combine(&mut b, &id, (&a.0, a.1), (&c.0, c.1));
-            nodes.push((id, "combined_text"));
+            let id = format!("Pass-j{i}");
+            join(&mut b, &id, (&a.0, a.1), (&c.0, c.1));
+            nodes.push((id, "output_message"));
         }
     }
     let last = nodes.last().unwrap().clone();
