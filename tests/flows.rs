@@ -7,19 +7,8 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{fixture, Auth, Resp, TestServer};
+use common::{fixture, Auth, Resp, TestServer, FIXTURES};
 use serde_json::{json, Value};
-
-const FIXTURES: &[&str] = &[
-    "basic_prompt_chaining__lf1.4.3.json",
-    "basic_prompting__lf1.13.0.json",
-    "chat_echo__lf1.13.0.json",
-    "memory_chatbot__lf1.4.3.json",
-    "prompt__lf1.13.0.json",
-    "research_translation_loop__lf1.13.0.json",
-    "twitter_thread_generator__lf1.4.3.json",
-    "wide_16__lf1.13.0.json",
-];
 
 fn graph() -> Value {
     json!({"nodes": [], "edges": []})

@@ -311,6 +311,18 @@ impl TestServer {
     }
 }
 
+/// Every Langflow export in `tests/fixtures/flows/`.
+pub const FIXTURES: &[&str] = &[
+    "basic_prompt_chaining__lf1.4.3.json",
+    "basic_prompting__lf1.13.0.json",
+    "chat_echo__lf1.13.0.json",
+    "memory_chatbot__lf1.4.3.json",
+    "prompt__lf1.13.0.json",
+    "research_translation_loop__lf1.13.0.json",
+    "twitter_thread_generator__lf1.4.3.json",
+    "wide_16__lf1.13.0.json",
+];
+
 /// A Langflow flow export from `tests/fixtures/flows/`.
 pub fn fixture(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
