@@ -207,3 +207,18 @@ fn jobs_and_flows_are_private() {
     assert!(names(&events(&r.text)).contains(&"end_vertex"), "owner still gets the events");
     s.get(&format!("/api/v1/build/{}/events", uuid::Uuid::new_v4()), Auth::Bearer(&a)).expect(404);
 }
+
+#[test]
+fn finished_jobs_expire() {
+    let s = TestServer::start_with(&[("FLOWACTOR_JOB_EXPIRE_SECONDS", "1")]);
+    let (_, t) = s.user("expiry");
+    let id = upload(&s, Auth::Bearer(&t), &fixture("chat_echo__lf1.13.0.json"), "e");
+    let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "x"}}));
+    assert_eq!(
+        *names(&events(&s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t)).text)).last().unwrap(),
+        "end"
+    );
+    // Expiry is a matter of time: wait past it.
+    std::thread::sleep(Duration::from_millis(1_500));
+    s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t)).expect(404);
+}
