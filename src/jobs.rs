@@ -129,15 +129,4 @@ impl JobRegistry {
         self.sweep(&mut jobs);
         jobs.get(&id).filter(|j| j.owner == owner).cloned()
     }
-
-    /// Number of jobs held (finished ones included until they expire).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

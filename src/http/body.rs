@@ -64,6 +64,22 @@ pub fn form_error(
     }
 }
 
+/// A raw JSON body that may be absent: `None` for an empty (or blank) body, FastAPI's 422
+/// `json_invalid` for malformed JSON. For routes that read their body by hand.
+///
+/// # Errors
+/// 422 when the body is not JSON.
+pub fn optional_json(bytes: &[u8]) -> Result<Option<Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(bytes).map(Some).map_err(|e| {
+        ApiError::Validation(vec![
+            json!({"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error"}),
+        ])
+    })
+}
+
 /// A UUID path segment, or FastAPI's 422 `uuid_parsing`.
 ///
 /// # Errors

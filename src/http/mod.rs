@@ -28,7 +28,6 @@ use flowactor_actors::crypto::Secrets;
 use flowactor_actors::engine::Engine;
 use flowactor_actors::registry::AuthEpoch;
 use flowactor_actors::store::flows::FlowStore;
-use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::RegistryActor;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -46,8 +45,6 @@ pub struct AppState {
     pub flows: FlowStore,
     /// Runs builds; owns the compiled-graph cache.
     pub engine: Engine,
-    /// Chat history (the engine writes it, the monitor routes read it).
-    pub messages: MessageStore,
     /// `/build` jobs waiting for or streaming to their readers.
     pub jobs: JobRegistry,
     /// Silence after which event streams write a heartbeat.
@@ -73,7 +70,6 @@ impl AppState {
     ) -> Self {
         Self {
             auth_cache: auth_cache::AuthCache::new(epoch, Secrets::derive(secret)),
-            messages: engine.messages().clone(),
             jobs: JobRegistry::new(
                 Duration::from_secs(settings.job_expire_seconds),
                 Duration::from_secs(settings.build_deadline_seconds),
@@ -100,7 +96,7 @@ impl AppState {
     pub fn forget_flows(&self, ids: &[Uuid]) {
         for id in ids {
             self.engine.forget(*id);
-            if let Err(e) = self.messages.delete_flow(*id) {
+            if let Err(e) = self.engine.messages().delete_flow(*id) {
                 tracing::warn!(flow = %id, error = %e, "could not delete the chat history of a deleted flow");
             }
         }

@@ -721,6 +721,21 @@ impl FlowStore {
         Ok(None)
     }
 
+    /// The ids of the caller's flows, read from the owner index alone (no flow is decoded).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn owned_ids(&self, user: Uuid) -> Result<Vec<Uuid>, FlowError> {
+        let mut ids = Vec::new();
+        for item in self.store.user_flows.scan_prefix(user.as_bytes()) {
+            let (key, _) = item?;
+            if let Some(id) = key.get(16..).and_then(uuid_at) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
     fn owned_flows(&self, user: Uuid) -> Result<Vec<FlowRecord>, FlowError> {
         let mut out = Vec::new();
         for item in self.store.user_flows.scan_prefix(user.as_bytes()) {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::run::{compiled, graph_error, resolve_variables};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity};
-use crate::http::body::path_uuid;
+use crate::http::body::{optional_json, path_uuid};
 use crate::http::events::{all_events, EventStream};
 use crate::http::AppState;
 use crate::jobs::Job;
@@ -48,15 +48,7 @@ async fn start(
         .get_owned(caller.user.id, flow_id)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("Flow with id {flow_id} not found")))?;
-    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::Validation(vec![
-                json!({"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error"}),
-            ])
-        })?
-    };
+    let body = optional_json(&body)?.unwrap_or_else(|| json!({}));
     let delivery = query_param(&req, "event_delivery").unwrap_or_else(|| "polling".into());
     if !["polling", "streaming", "direct"].contains(&delivery.as_str()) {
         return Err(ApiError::validation(

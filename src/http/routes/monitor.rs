@@ -46,7 +46,7 @@ fn scoped_flows(state: &AppState, caller: &Identity, flow_id: Option<&str>) -> A
             })?;
             Ok(state.flows.get_owned(caller.user.id, id).map_err(store_error)?.map(|f| f.id).into_iter().collect())
         }
-        None => Ok(state.flows.list(caller.user.id, None).map_err(store_error)?.into_iter().map(|f| f.id).collect()),
+        None => state.flows.owned_ids(caller.user.id).map_err(store_error),
     }
 }
 
@@ -87,7 +87,8 @@ async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQu
     for flow_id in scoped_flows(&state, &caller, q.flow_id.as_deref())? {
         out.extend(
             state
-                .messages
+                .engine
+                .messages()
                 .list(flow_id, q.session_id.as_deref(), q.sender.as_deref(), q.sender_name.as_deref())
                 .map_err(store_error)?,
         );
@@ -105,7 +106,7 @@ async fn sessions(state: web::Data<AppState>, caller: Identity, q: web::Query<Fl
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for flow_id in scoped_flows(&state, &caller, q.flow_id.as_deref())? {
-        for s in state.messages.sessions(flow_id).map_err(store_error)? {
+        for s in state.engine.messages().sessions(flow_id).map_err(store_error)? {
             if !s.starts_with("agentic_") && seen.insert(s.clone()) {
                 out.push(s);
             }
@@ -125,13 +126,13 @@ async fn delete_messages(
     }
     let mut mine = Vec::new();
     for id in ids {
-        if let Some(m) = state.messages.get(id).map_err(store_error)? {
+        if let Some(m) = state.engine.messages().get(id).map_err(store_error)? {
             if owns(&state, &caller, m.flow_id)? {
                 mine.push(id);
             }
         }
     }
-    state.messages.delete_ids(&mine).map_err(store_error)?;
+    state.engine.messages().delete_ids(&mine).map_err(store_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -157,7 +158,7 @@ async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid("message_id", &path)?;
     let not_found = || ApiError::not_found("Message not found");
-    let message = state.messages.get(id).map_err(store_error)?.ok_or_else(not_found)?;
+    let message = state.engine.messages().get(id).map_err(store_error)?.ok_or_else(not_found)?;
     if !owns(&state, &caller, message.flow_id)? {
         return Err(not_found());
     }
@@ -175,7 +176,7 @@ async fn update(
         session_metadata: b.session_metadata.map(|p| p.to_string()),
         ..MessagePatch::default()
     };
-    let updated = state.messages.update(id, patch).map_err(store_error)?.ok_or_else(not_found)?;
+    let updated = state.engine.messages().update(id, patch).map_err(store_error)?.ok_or_else(not_found)?;
     Ok(HttpResponse::Ok().json(updated.to_json()))
 }
 
@@ -194,8 +195,8 @@ async fn rename_session(
     let new = q.into_inner().new_session_id;
     let mut renamed = Vec::new();
     for flow_id in scoped_flows(&state, &caller, None)? {
-        if state.messages.rename_session(flow_id, &old, &new).map_err(store_error)? > 0 {
-            renamed.extend(state.messages.list(flow_id, Some(&new), None, None).map_err(store_error)?);
+        if state.engine.messages().rename_session(flow_id, &old, &new).map_err(store_error)? > 0 {
+            renamed.extend(state.engine.messages().list(flow_id, Some(&new), None, None).map_err(store_error)?);
         }
     }
     if renamed.is_empty() {
@@ -210,7 +211,7 @@ async fn delete_session(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     for flow_id in scoped_flows(&state, &caller, None)? {
-        state.messages.delete_session(flow_id, &path).map_err(store_error)?;
+        state.engine.messages().delete_session(flow_id, &path).map_err(store_error)?;
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -231,7 +232,7 @@ async fn delete_sessions(
     let mut deleted = 0;
     for s in &sessions {
         for flow_id in &flows {
-            deleted += state.messages.delete_session(*flow_id, s).map_err(store_error)?;
+            deleted += state.engine.messages().delete_session(*flow_id, s).map_err(store_error)?;
         }
     }
     Ok(HttpResponse::Ok().json(json!({

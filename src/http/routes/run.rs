@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity, MaybeIdentity};
+use crate::http::body::optional_json;
 use crate::http::events::{run_events, EventStream};
 use crate::http::AppState;
 
@@ -117,14 +118,7 @@ fn str_field(obj: &serde_json::Map<String, Value>, key: &str) -> Option<String> 
 
 fn parse_run_request(body: &[u8]) -> ApiResult<RunRequest> {
     let mut req = RunRequest { input_type: "chat".into(), output_type: "chat".into(), ..RunRequest::default() };
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(req);
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::Validation(vec![
-            json!({"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error"}),
-        ])
-    })?;
+    let Some(value) = optional_json(body)? else { return Ok(req) };
     let value = match value.get("input_request") {
         Some(inner @ Value::Object(_)) => inner.clone(),
         _ => value,

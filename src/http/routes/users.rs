@@ -206,7 +206,7 @@ async fn delete(state: web::Data<AppState>, caller: Identity, path: web::Path<St
     if id == caller.user.id {
         return Err(ApiError::bad_request("You can't delete your own user account"));
     }
-    let flows: Vec<Uuid> = state.flows.list(id, None)?.into_iter().map(|f| f.id).collect();
+    let flows = state.flows.owned_ids(id)?;
     state.registry.send(DeleteUser { id }).await??;
     state.forget_flows(&flows);
     Ok(HttpResponse::Accepted().json(json!({"detail": "User deletion started", "request_id": Uuid::new_v4()})))
