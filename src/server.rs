@@ -218,9 +218,9 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         App::new()
             .app_data(state.clone())
             .configure(|cfg| http::configure(cfg, &app_settings))
-            .default_service(web::to(http::routes::not_found))
-            .wrap(from_fn(http::policy::enforce))
+            .default_service(http::routes::fallback())
             .wrap(http::cors(&app_settings))
+            .wrap(from_fn(http::policy::protect_tokens))
     })
     // Event streams write many small chunks; without TCP_NODELAY, Nagle's algorithm holds each
     // one back until the client's delayed ACK (tens of milliseconds).

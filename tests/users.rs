@@ -69,11 +69,13 @@ fn only_superusers_list_and_delete_users() {
     let s = TestServer::start();
     let admin = s.admin_token();
     let (alice_id, alice) = s.user("alice");
-    s.user("bob");
+    let (bob_id, _) = s.user("bob");
     s.user("Alicia");
     s.get("/api/v1/users/", Auth::Bearer(&alice)).expect_detail(403, "The user doesn't have enough privileges");
-    s.delete(&format!("/api/v1/users/{alice_id}"), Auth::Bearer(&alice))
-        .expect_detail(403, "The user doesn't have enough privileges");
+    // Langflow 1.13: a non-superuser deleting a user (another or itself) is "Permission denied".
+    s.delete(&format!("/api/v1/users/{bob_id}"), Auth::Bearer(&alice)).expect_detail(403, "Permission denied");
+    s.delete(&format!("/api/v1/users/{alice_id}"), Auth::Bearer(&alice)).expect_detail(403, "Permission denied");
+    s.get("/api/v1/users/whoami", Auth::Bearer(&alice)).expect(200);
     let all = s.get("/api/v1/users/", Auth::Bearer(&admin));
     assert_eq!(all.json["total_count"], 4);
     assert_eq!(all.json["users"].as_array().unwrap().len(), 4);

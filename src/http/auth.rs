@@ -31,6 +31,8 @@ pub struct Credentials {
     pub token: Option<String>,
     /// API key: the `x-api-key` query parameter first (Langflow's precedence), else the header.
     pub api_key: Option<String>,
+    /// The access token came from the cookie (ambient authority: the CSRF rule applies).
+    pub token_from_cookie: bool,
 }
 
 fn bounded(value: String) -> Option<String> {
@@ -56,11 +58,13 @@ impl Credentials {
                 let (scheme, rest) = v.trim().split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
             });
+        let token_from_cookie = bearer.is_none();
         let token = bearer.or_else(|| req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned())).and_then(bounded);
+        let token_from_cookie = token_from_cookie && token.is_some();
         let api_key = query_param(req, API_KEY_PARAM)
             .or_else(|| req.headers().get(API_KEY_PARAM).and_then(|v| v.to_str().ok()).map(str::to_owned))
             .and_then(bounded);
-        Self { token, api_key }
+        Self { token, api_key, token_from_cookie }
     }
 }
 

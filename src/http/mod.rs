@@ -1,6 +1,7 @@
 //! The HTTP front: application state, the app factory, and the route modules.
 //!
-//! Requests enter through [`policy::enforce`] (who may call what), then a thin handler in
+//! Requests are matched against the route table ([`routes::table`]); each route runs its own
+//! access decision ([`policy::enforce`]: who may call what), then a thin handler in
 //! `routes/` that asks an actor and renders the answer with `views`. Errors leave through
 //! [`crate::error::ApiError`].
 

@@ -1,19 +1,31 @@
-//! The access policy: one table that says, for every route, who may call it, enforced by a
-//! middleware before any handler (and so before any body) is touched.
+//! The access policy, bound to routes: every [`RouteSpec`](super::routes::RouteSpec) carries a
+//! [`RouteRule`], and [`enforce`] runs as that route's own middleware, after the router matched
+//! it and before any handler (and so before any body) is touched. The decision therefore holds
+//! for whatever spelling of the path reached the route (`%75sers`, `_cli` as `%5Fcli`, ...).
+//! Paths no route matches are default-deny (see `routes::fallback`).
 //!
-//! Default-deny: a path not listed as public needs an authenticated, active user. This is the
-//! single place to audit; a test walks the route inventory and checks that every non-public
-//! route refuses an anonymous caller.
+//! Beyond who may call a route, the same place applies the rules that depend on how the caller
+//! authenticated:
+//! - CSRF: a state-changing request authenticated by ambient authority (the access-token cookie,
+//!   or auto-login without any credential) must carry a JSON body type (multipart for uploads)
+//!   and, when it sends an `Origin`, one that is this server's own or explicitly allowed;
+//! - CLI routes: only from a loopback peer, only with the token from `runtime.json`;
+//! - token-issuing routes: marked so the CORS layer never lets another origin read them unless
+//!   that origin is listed explicitly ([`protect_tokens`]).
+
+use std::net::{IpAddr, SocketAddr};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
 use super::auth::{self, Credentials};
+use super::routes::BodyKind;
 use super::AppState;
 use crate::error::ApiError;
+use crate::settings::Settings;
 
 /// Header carrying the local CLI's token (see `runtime.json` in the config dir).
 pub const CLI_TOKEN_HEADER: &str = "x-flowactor-cli-token";
@@ -36,26 +48,21 @@ pub enum Access {
     Cli,
 }
 
-/// Decides the access rule for a request line.
-#[must_use]
-pub fn access_for(method: &Method, path: &str) -> Access {
-    let trimmed = path.trim_end_matches('/');
-    let segments: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
-    if *method == Method::OPTIONS {
-        return Access::Public;
-    }
-    match segments.as_slice() {
-        ["health" | "health_check" | "healthz"] => Access::Public,
-        ["api", "v1", "version" | "login" | "auto_login" | "refresh" | "logout" | "session"] => Access::Public,
-        ["api", "v1", "config"] => Access::Optional,
-        ["api", "v1", "users"] if *method == Method::POST => Access::Optional,
-        ["api", "v1", "users"] if *method == Method::GET => Access::Superuser,
-        ["api", "v1", "users", _] if *method == Method::DELETE => Access::Superuser,
-        ["api", "v1", "run", ..] => Access::ApiKey,
-        ["api", "v1", "webhook", _] => Access::Webhook,
-        ["api", "v1", "flows", "basic_examples"] => Access::Public,
-        ["api", "v1", "_cli", ..] => Access::Cli,
-        _ => Access::User,
+/// What the policy knows about the route a request matched; also left in the request's
+/// extensions for the layers outside the router (CORS, logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteRule {
+    /// The route's pattern (`""` for the not-found fallback).
+    pub pattern: &'static str,
+    pub access: Access,
+    pub body: BodyKind,
+    pub issues_tokens: bool,
+}
+
+impl RouteRule {
+    #[must_use]
+    pub const fn new(pattern: &'static str, access: Access) -> Self {
+        Self { pattern, access, body: BodyKind::Json, issues_tokens: false }
     }
 }
 
@@ -69,17 +76,119 @@ async fn webhook_key_user(state: &AppState, req: &actix_web::HttpRequest) -> Res
         .or_else(|| auth::query_param(req, auth::API_KEY_PARAM))
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::forbidden("API key required when webhook authentication is enabled"))?;
-    let creds = Credentials { token: None, api_key: Some(key) };
+    let creds = Credentials { token: None, api_key: Some(key), token_from_cookie: false };
     auth::current_user(state, &creds).await.map_err(|_| ApiError::forbidden("Invalid API key"))
 }
 
-/// The middleware: resolves identity per [`access_for`] and stores it in request extensions.
+/// A loopback peer (IPv4-mapped loopback included). Forwarding headers are never consulted.
+#[must_use]
+pub fn is_loopback_peer(peer: Option<SocketAddr>) -> bool {
+    peer.is_some_and(|a| match a.ip() {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+    })
+}
+
+/// The CLI routes' gate: a loopback peer and the runtime file's token.
+///
+/// # Errors
+/// 403 otherwise.
+pub fn cli_gate(state: &AppState, peer: Option<SocketAddr>, presented: &str) -> Result<(), ApiError> {
+    if !is_loopback_peer(peer) {
+        return Err(ApiError::forbidden("The CLI routes are only reachable from this machine"));
+    }
+    if !state.cli_token_matches(presented) {
+        return Err(ApiError::forbidden("Invalid CLI token"));
+    }
+    Ok(())
+}
+
+/// `host[:port]` of an `Origin` value (`scheme://host[:port]`).
+fn origin_authority(origin: &str) -> Option<&str> {
+    let (scheme, rest) = origin.split_once("://")?;
+    (matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/')).then_some(rest)
+}
+
+/// An `Origin` this server accepts for cookie-authenticated writes: its own (the `Host` the
+/// request was sent to) or one listed explicitly in `LANGFLOW_CORS_ORIGINS` (a wildcard lists
+/// none).
+#[must_use]
+pub fn origin_allowed(settings: &Settings, origin: &str, host: Option<&str>) -> bool {
+    if settings.cors_origins.iter().any(|o| o != "*" && o.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    match (origin_authority(origin), host) {
+        (Some(authority), Some(host)) => authority.eq_ignore_ascii_case(host),
+        _ => false,
+    }
+}
+
+/// Listed explicitly in `LANGFLOW_CORS_ORIGINS` (token-issuing routes).
+#[must_use]
+pub fn origin_listed(settings: &Settings, origin: &str) -> bool {
+    settings.cors_origins.iter().any(|o| o != "*" && o.trim_end_matches('/').eq_ignore_ascii_case(origin))
+}
+
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The CSRF rule for a request authenticated by ambient authority.
+fn csrf_check(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Result<(), ApiError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let headers = req.headers();
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Some(origin) = origin {
+        if !origin_allowed(&state.settings, origin, host) {
+            return Err(ApiError::forbidden("Origin not allowed for a cookie-authenticated request"));
+        }
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or_default());
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0);
+    let unsupported = |expected: &str| {
+        ApiError::detail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Unsupported Media Type: cookie-authenticated requests must send Content-Type: {expected}"),
+        )
+    };
+    match rule.body {
+        BodyKind::Json | BodyKind::Form => {
+            if (has_body || content_type.is_some()) && !content_type.is_some_and(is_json_type) {
+                return Err(unsupported("application/json"));
+            }
+        }
+        BodyKind::Multipart => {
+            let multipart =
+                content_type.is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+            if !multipart {
+                return Err(unsupported("multipart/form-data"));
+            }
+            if origin.is_none() {
+                return Err(ApiError::forbidden("A cookie-authenticated upload must send its Origin"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The route middleware: resolves identity per the route's [`Access`], applies the CSRF rule to
+/// ambient credentials, and stores the identity and the rule in request extensions.
 pub async fn enforce(
+    rule: RouteRule,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let access = access_for(req.method(), req.path());
-    if access == Access::Public {
+    req.extensions_mut().insert(rule);
+    if rule.access == Access::Public {
         return next.call(req).await;
     }
     let state = req
@@ -87,7 +196,7 @@ pub async fn enforce(
         .cloned()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
     let creds = Credentials::from_request(req.request());
-    let identity = match access {
+    let identity = match rule.access {
         Access::Public => None,
         Access::Webhook if !state.settings.webhook_auth_enable => None,
         Access::Webhook => Some(webhook_key_user(&state, req.request()).await?),
@@ -103,16 +212,44 @@ pub async fn enforce(
         Access::ApiKey => Some(auth::api_key_user(&state, &creds).await?),
         Access::Cli => {
             let presented = req.headers().get(CLI_TOKEN_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            if !state.cli_token_matches(presented) {
-                return Err(ApiError::forbidden("Invalid CLI token").into());
-            }
+            cli_gate(&state, req.peer_addr(), presented)?;
             None
         }
     };
     if let Some(identity) = identity {
+        // Ambient authority: the browser attaches it by itself (the cookie), or nothing was
+        // presented at all (auto-login without a key).
+        let ambient = !identity.via_api_key && (creds.token.is_none() || creds.token_from_cookie);
+        if ambient {
+            csrf_check(&state, rule, &req)?;
+        }
         req.extensions_mut().insert(identity);
     }
     next.call(req).await
+}
+
+/// Outermost layer: a token-issuing route's answer is never readable by another origin unless
+/// that origin is listed explicitly (the wildcard CORS default included).
+pub async fn protect_tokens(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut res = next.call(req).await?;
+    let issues_tokens = res.request().extensions().get::<RouteRule>().is_some_and(|r| r.issues_tokens);
+    if issues_tokens {
+        let listed = match (&origin, res.request().app_data::<web::Data<AppState>>()) {
+            (Some(o), Some(state)) => origin_listed(&state.settings, o),
+            _ => false,
+        };
+        if !listed {
+            let headers = res.headers_mut();
+            headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+            headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+            headers.remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
+        }
+    }
+    Ok(res)
 }
 
 #[cfg(test)]
@@ -120,14 +257,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_is_deny() {
-        assert_eq!(access_for(&Method::GET, "/api/v1/anything/new"), Access::User);
-        assert_eq!(access_for(&Method::GET, "/api/v1/users/"), Access::Superuser);
-        assert_eq!(access_for(&Method::POST, "/api/v1/users/"), Access::Optional);
-        assert_eq!(access_for(&Method::GET, "/api/v1/users/whoami"), Access::User);
-        assert_eq!(access_for(&Method::DELETE, "/api/v1/users/abc"), Access::Superuser);
-        assert_eq!(access_for(&Method::POST, "/api/v1/run/x"), Access::ApiKey);
-        assert_eq!(access_for(&Method::GET, "/health"), Access::Public);
-        assert_eq!(access_for(&Method::GET, "/api/v1/monitor/messages"), Access::User);
+    fn loopback_peers_only() {
+        assert!(is_loopback_peer("127.0.0.1:5000".parse().ok()));
+        assert!(is_loopback_peer("[::1]:5000".parse().ok()));
+        assert!(is_loopback_peer("[::ffff:127.0.0.1]:5000".parse().ok()));
+        assert!(!is_loopback_peer("10.0.0.1:5000".parse().ok()));
+        assert!(!is_loopback_peer("[::ffff:192.168.1.1]:5000".parse().ok()));
+        assert!(!is_loopback_peer(None));
+    }
+
+    #[test]
+    fn json_types() {
+        assert!(is_json_type("application/json"));
+        assert!(is_json_type("Application/JSON; charset=utf-8"));
+        assert!(is_json_type("application/merge-patch+json"));
+        assert!(!is_json_type("text/plain"));
+        assert!(!is_json_type("application/x-www-form-urlencoded"));
+        assert!(!is_json_type("multipart/form-data; boundary=x"));
+    }
+
+    #[test]
+    fn origin_authority_parsing() {
+        assert_eq!(origin_authority("http://127.0.0.1:7860"), ("127.0.0.1:7860"));
+        assert_eq!(origin_authority("null"), None);
+        assert_eq!(origin_authority("http://a/b"), None);
     }
 }

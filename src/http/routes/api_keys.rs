@@ -11,17 +11,17 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Identity;
 use crate::http::body::path_uuid;
+use crate::http::routes::{route, RouteSpec};
 use crate::http::views::{api_key_created, api_key_read};
 use crate::http::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/api_key")
-            .route("/", web::post().to(create))
-            .route("/", web::get().to(list))
-            .route("/{api_key_id}", web::delete().to(delete))
-            .route("/{api_key_id}/rotate", web::post().to(rotate)),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Post "/api/v1/api_key/", User, create),
+        route!(Get "/api/v1/api_key/", User, list),
+        route!(Delete "/api/v1/api_key/{api_key_id}", User, delete),
+        route!(Post "/api/v1/api_key/{api_key_id}/rotate", User, rotate),
+    ]
 }
 
 /// `ApiKeyCreate`: only `name` and `expires_at` are honoured; the rest (`api_key`, `user_id`,

@@ -15,13 +15,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity};
 use crate::http::body::{optional_json, path_uuid};
 use crate::http::events::{all_events, EventStream};
+use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 use crate::jobs::Job;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/build/{flow_id}/flow", web::post().to(start))
-        .route("/api/v1/build/{job_id}/events", web::get().to(events))
-        .route("/api/v1/build/{job_id}/cancel", web::post().to(cancel));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Post "/api/v1/build/{flow_id}/flow", User, start),
+        route!(Get "/api/v1/build/{job_id}/events", User, events),
+        route!(Post "/api/v1/build/{job_id}/cancel", User, cancel),
+    ]
 }
 
 const NDJSON: &str = "application/x-ndjson";

@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::{self, AdminOutcome};
+use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/_cli/superuser", web::post().to(superuser))
-        .route("/api/v1/_cli/api-key", web::post().to(api_key));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![route!(Post "/api/v1/_cli/superuser", Cli, superuser), route!(Post "/api/v1/_cli/api-key", Cli, api_key)]
 }
 
 #[derive(Deserialize)]

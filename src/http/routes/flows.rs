@@ -9,7 +9,6 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::middleware::Compress;
 use actix_web::{web, HttpRequest, HttpResponse};
 use flowactor_actors::store::flows::{FlowError, FlowRecord};
 use serde_json::{json, Value};
@@ -20,27 +19,23 @@ use crate::http::auth::Identity;
 use crate::http::body::path_uuid;
 use crate::http::flow_files::{self, Upload};
 use crate::http::flow_json::{self, FlowModel, DEFAULT_PAGE_SIZE};
+use crate::http::routes::{route, BodyKind, RouteSpec};
 use crate::http::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/flows")
-            .service(
-                web::resource("/")
-                    .wrap(Compress::default())
-                    .route(web::get().to(list))
-                    .route(web::post().to(create))
-                    .route(web::delete().to(delete_many)),
-            )
-            .route("/batch/", web::post().to(create_batch))
-            .route("/upload/", web::post().to(upload))
-            .route("/download/", web::post().to(download))
-            .service(web::resource("/basic_examples/").wrap(Compress::default()).route(web::get().to(basic_examples)))
-            .route("/{flow_id}", web::get().to(read))
-            .route("/{flow_id}", web::patch().to(update))
-            .route("/{flow_id}", web::put().to(upsert))
-            .route("/{flow_id}", web::delete().to(delete)),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Get "/api/v1/flows/", User, list).compressed(),
+        route!(Post "/api/v1/flows/", User, create),
+        route!(Delete "/api/v1/flows/", User, delete_many),
+        route!(Post "/api/v1/flows/batch/", User, create_batch),
+        route!(Post "/api/v1/flows/upload/", User, upload).body(BodyKind::Multipart),
+        route!(Post "/api/v1/flows/download/", User, download),
+        route!(Get "/api/v1/flows/basic_examples/", Public, basic_examples).compressed(),
+        route!(Get "/api/v1/flows/{flow_id}", User, read),
+        route!(Patch "/api/v1/flows/{flow_id}", User, update),
+        route!(Put "/api/v1/flows/{flow_id}", User, upsert),
+        route!(Delete "/api/v1/flows/{flow_id}", User, delete),
+    ]
 }
 
 /// One flow with its `ETag`.

@@ -6,17 +6,20 @@ use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::MaybeIdentity;
+use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
 /// The Langflow version whose wire behaviour flowactor follows.
 pub const COMPATIBLE_LANGFLOW_VERSION: &str = "1.13.0";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/health_check", web::get().to(health_check))
-        .route("/healthz", web::get().to(healthz))
-        .route("/api/v1/version", web::get().to(version))
-        .route("/api/v1/config", web::get().to(config));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Get "/health", Public, health),
+        route!(Get "/health_check", Public, health_check),
+        route!(Get "/healthz", Public, healthz),
+        route!(Get "/api/v1/version", Public, version),
+        route!(Get "/api/v1/config", Optional, config),
+    ]
 }
 
 async fn health() -> HttpResponse {

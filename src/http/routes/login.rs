@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{ACCESS_COOKIE, REFRESH_COOKIE, STORE_KEY_COOKIE};
+use crate::http::routes::{route, BodyKind, RouteSpec};
 use crate::http::tokens::{TokenError, TokenKind};
 use crate::http::views::user_read;
 use crate::http::AppState;
@@ -18,12 +19,14 @@ use crate::settings::{CookiePolicy, SameSite};
 /// The password Langflow shipped as a default; never accepted for the bootstrap superuser.
 pub const LEGACY_DEFAULT_PASSWORD: &str = "langflow";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/login", web::post().to(login))
-        .route("/api/v1/auto_login", web::get().to(auto_login))
-        .route("/api/v1/refresh", web::post().to(refresh))
-        .route("/api/v1/logout", web::post().to(logout))
-        .route("/api/v1/session", web::get().to(session));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Post "/api/v1/login", Public, login).body(BodyKind::Form).issues_tokens(),
+        route!(Get "/api/v1/auto_login", Public, auto_login).issues_tokens(),
+        route!(Post "/api/v1/refresh", Public, refresh).issues_tokens(),
+        route!(Post "/api/v1/logout", Public, logout),
+        route!(Get "/api/v1/session", Public, session),
+    ]
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,8 @@
-//! One module per resource. `configure` is the route inventory; `policy::access_for` must agree
-//! with it (a test checks every non-public route refuses anonymous callers).
+//! The route table: every route is declared once, as a [`RouteSpec`] (method, path, access rule,
+//! body kind, handler), in its resource module's `routes()`. [`configure`] builds the actix
+//! service from that table and binds each route's access decision to the route itself, so the
+//! decision is made for the route the router matched (after percent-decoding), never for a raw
+//! path string. The integration tests walk [`table`] to try every route.
 
 pub mod api_keys;
 pub mod build;
@@ -13,13 +16,136 @@ pub mod run;
 pub mod users;
 pub mod variables;
 
-use actix_web::http::header;
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::policy::{self, Access, RouteRule};
 use crate::error::ApiError;
 
+/// The HTTP method a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    /// Every method (redirects).
+    Any,
+}
+
+impl Verb {
+    #[must_use]
+    pub fn method(self) -> Option<Method> {
+        match self {
+            Self::Get => Some(Method::GET),
+            Self::Post => Some(Method::POST),
+            Self::Put => Some(Method::PUT),
+            Self::Patch => Some(Method::PATCH),
+            Self::Delete => Some(Method::DELETE),
+            Self::Any => None,
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.method().map_or("GET", |m| match m {
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            _ => "GET",
+        })
+    }
+}
+
+/// How a route's request body is encoded (the CSRF rule checks it for cookie-authenticated
+/// writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// JSON, or no body.
+    Json,
+    /// `multipart/form-data` (file uploads).
+    Multipart,
+    /// `application/x-www-form-urlencoded` (the login form).
+    Form,
+}
+
+/// One route: the single declaration the service, the access decision and the tests share.
+#[derive(Clone, Copy)]
+pub struct RouteSpec {
+    pub verb: Verb,
+    /// actix path pattern (`{name}` segments).
+    pub path: &'static str,
+    pub rule: RouteRule,
+    /// gzip when the client accepts it (flow lists).
+    pub compress: bool,
+    handler: fn() -> actix_web::Route,
+}
+
+impl std::fmt::Debug for RouteSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteSpec")
+            .field("verb", &self.verb)
+            .field("path", &self.path)
+            .field("rule", &self.rule)
+            .finish()
+    }
+}
+
+impl RouteSpec {
+    #[must_use]
+    pub fn new(verb: Verb, path: &'static str, access: Access, handler: fn() -> actix_web::Route) -> Self {
+        Self { verb, path, rule: RouteRule::new(path, access), compress: false, handler }
+    }
+
+    /// Answers gzip-compressed when the client accepts it.
+    #[must_use]
+    pub fn compressed(mut self) -> Self {
+        self.compress = true;
+        self
+    }
+
+    /// The route hands out tokens: never readable cross-origin unless the origin is listed.
+    #[must_use]
+    pub fn issues_tokens(mut self) -> Self {
+        self.rule.issues_tokens = true;
+        self
+    }
+
+    #[must_use]
+    pub fn body(mut self, kind: BodyKind) -> Self {
+        self.rule.body = kind;
+        self
+    }
+
+    /// The actix route: method guard, handler, and the access decision bound to this route.
+    fn route(&self) -> actix_web::Route {
+        let rule = self.rule;
+        let mut route = (self.handler)();
+        if let Some(method) = self.verb.method() {
+            route = route.method(method);
+        }
+        route.wrap(from_fn(move |req, next| policy::enforce(rule, req, next)))
+    }
+}
+
+/// `route!(GET "/path", Access, handler)`: a [`RouteSpec`].
+macro_rules! route {
+    ($verb:ident $path:literal, $access:ident, $handler:path) => {
+        $crate::http::routes::RouteSpec::new(
+            $crate::http::routes::Verb::$verb,
+            $path,
+            $crate::http::policy::Access::$access,
+            || actix_web::web::route().to($handler),
+        )
+    };
+}
+pub(crate) use route;
+
 /// Collection paths that Langflow declares with a trailing slash; the bare form answers 307.
-pub const SLASHED_COLLECTIONS: &[&str] = &[
+const SLASHED_COLLECTIONS: &[&str] = &[
     "/api/v1/users",
     "/api/v1/api_key",
     "/api/v1/variables",
@@ -32,21 +158,61 @@ pub const SLASHED_COLLECTIONS: &[&str] = &[
     "/api/v1/projects/upload",
 ];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    for path in SLASHED_COLLECTIONS {
-        cfg.route(path, web::to(redirect_to_slash));
+/// Every route, in matching order (a literal segment before a `{param}` at the same place).
+#[must_use]
+pub fn table() -> Vec<RouteSpec> {
+    let mut routes: Vec<RouteSpec> = SLASHED_COLLECTIONS
+        .iter()
+        .map(|path| RouteSpec::new(Verb::Any, path, Access::Public, || web::route().to(redirect_to_slash)))
+        .collect();
+    for module in [
+        health::routes,
+        login::routes,
+        users::routes,
+        api_keys::routes,
+        variables::routes,
+        run::routes,
+        build::routes,
+        monitor::routes,
+        flows::routes,
+        projects::routes,
+        cli::routes,
+    ] {
+        routes.extend(module());
     }
-    health::configure(cfg);
-    login::configure(cfg);
-    users::configure(cfg);
-    api_keys::configure(cfg);
-    variables::configure(cfg);
-    run::configure(cfg);
-    build::configure(cfg);
-    monitor::configure(cfg);
-    flows::configure(cfg);
-    projects::configure(cfg);
-    cli::configure(cfg);
+    routes
+}
+
+/// Registers [`table`]: one actix resource per path, holding that path's methods, each route
+/// wrapped by its own access decision; other methods answer a JSON 405.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let table = table();
+    let mut done: Vec<&str> = Vec::new();
+    for spec in &table {
+        if done.contains(&spec.path) {
+            continue;
+        }
+        done.push(spec.path);
+        let same_path = table.iter().filter(|s| s.path == spec.path);
+        let compress = same_path.clone().any(|s| s.compress);
+        let mut resource = web::resource(spec.path).default_service(web::to(method_not_allowed));
+        for s in same_path {
+            resource = resource.route(s.route());
+        }
+        if compress {
+            cfg.service(resource.wrap(Compress::default()));
+        } else {
+            cfg.service(resource);
+        }
+    }
+}
+
+/// The service for paths no route matches: default-deny (an anonymous caller learns nothing),
+/// then FastAPI's 404.
+#[must_use]
+pub fn fallback() -> actix_web::Route {
+    let rule = RouteRule::new("", Access::User);
+    web::route().to(not_found).wrap(from_fn(move |req, next| policy::enforce(rule, req, next)))
 }
 
 /// FastAPI's `redirect_slashes`: 307 to the slashed URL, method and body preserved.
@@ -59,4 +225,12 @@ async fn redirect_to_slash(req: HttpRequest) -> HttpResponse {
 /// Unknown routes: FastAPI's 404 body.
 pub async fn not_found() -> HttpResponse {
     actix_web::ResponseError::error_response(&ApiError::not_found("Not Found"))
+}
+
+/// A known path with another method: FastAPI's 405 body.
+async fn method_not_allowed() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::detail(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method Not Allowed",
+    ))
 }

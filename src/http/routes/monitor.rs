@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Identity;
 use crate::http::body::path_uuid;
+use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
 /// Most sessions one bulk delete may name (Langflow's limit).
@@ -20,17 +21,16 @@ const MAX_SESSIONS_PER_DELETE: usize = 500;
 /// Most message ids one bulk delete may name.
 const MAX_IDS_PER_DELETE: usize = 10_000;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/monitor")
-            .route("/messages", web::get().to(list))
-            .route("/messages", web::delete().to(delete_messages))
-            .route("/messages/sessions", web::get().to(sessions))
-            .route("/messages/sessions", web::delete().to(delete_sessions))
-            .route("/messages/session/{session_id}", web::patch().to(rename_session))
-            .route("/messages/session/{session_id}", web::delete().to(delete_session))
-            .route("/messages/{message_id}", web::put().to(update)),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Get "/api/v1/monitor/messages", User, list),
+        route!(Delete "/api/v1/monitor/messages", User, delete_messages),
+        route!(Get "/api/v1/monitor/messages/sessions", User, sessions),
+        route!(Delete "/api/v1/monitor/messages/sessions", User, delete_sessions),
+        route!(Patch "/api/v1/monitor/messages/session/{session_id}", User, rename_session),
+        route!(Delete "/api/v1/monitor/messages/session/{session_id}", User, delete_session),
+        route!(Put "/api/v1/monitor/messages/{message_id}", User, update),
+    ]
 }
 
 fn store_error(e: impl std::fmt::Display) -> ApiError {

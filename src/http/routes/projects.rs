@@ -16,22 +16,23 @@ use crate::http::auth::Identity;
 use crate::http::body::path_uuid;
 use crate::http::flow_files::{self, Upload};
 use crate::http::flow_json::{self, FlowModel};
+use crate::http::routes::{route, BodyKind, RouteSpec};
 use crate::http::AppState;
 
 /// What a project gets when the client sends no `auth_settings` and auto-login is off.
 const DEFAULT_AUTH_SETTINGS: &str = r#"{"auth_type":"apikey"}"#;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/folders{tail:(/.*)?}", web::to(legacy_redirect)).service(
-        web::scope("/api/v1/projects")
-            .route("/", web::post().to(create))
-            .route("/", web::get().to(list))
-            .route("/upload/", web::post().to(upload))
-            .route("/download/{project_id}", web::get().to(download))
-            .route("/{project_id}", web::get().to(read))
-            .route("/{project_id}", web::patch().to(update))
-            .route("/{project_id}", web::delete().to(delete)),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Any "/api/v1/folders{tail:(/.*)?}", User, legacy_redirect),
+        route!(Post "/api/v1/projects/", User, create),
+        route!(Get "/api/v1/projects/", User, list),
+        route!(Post "/api/v1/projects/upload/", User, upload).body(BodyKind::Multipart),
+        route!(Get "/api/v1/projects/download/{project_id}", User, download),
+        route!(Get "/api/v1/projects/{project_id}", User, read),
+        route!(Patch "/api/v1/projects/{project_id}", User, update),
+        route!(Delete "/api/v1/projects/{project_id}", User, delete),
+    ]
 }
 
 /// `/api/v1/folders/...` → 307 to `/api/v1/projects/...`, query string kept.

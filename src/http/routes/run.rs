@@ -17,14 +17,17 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity, MaybeIdentity};
 use crate::http::body::optional_json;
 use crate::http::events::{run_events, EventStream};
+use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
 /// Prefix of request-scoped global variable headers.
 const GLOBAL_VAR_HEADER: &str = "x-langflow-global-var-";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/run/{flow_id_or_name}", web::post().to(run))
-        .route("/api/v1/webhook/{flow_id_or_name}", web::post().to(webhook));
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Post "/api/v1/run/{flow_id_or_name}", ApiKey, run),
+        route!(Post "/api/v1/webhook/{flow_id_or_name}", Webhook, webhook),
+    ]
 }
 
 /// Langflow's mapping of graph problems to HTTP answers.

@@ -11,23 +11,23 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{Identity, MaybeIdentity};
 use crate::http::body::path_uuid;
+use crate::http::routes::{route, RouteSpec};
 use crate::http::views::user_read;
 use crate::http::AppState;
 
 /// Largest page `GET /users/` returns.
 const MAX_LIMIT: usize = 200;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/users")
-            .route("/", web::post().to(create))
-            .route("/", web::get().to(list))
-            .route("/whoami", web::get().to(whoami))
-            .route("/{user_id}", web::get().to(read))
-            .route("/{user_id}", web::patch().to(patch))
-            .route("/{user_id}", web::delete().to(delete))
-            .route("/{user_id}/reset-password", web::patch().to(reset_password)),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Post "/api/v1/users/", Optional, create),
+        route!(Get "/api/v1/users/", Superuser, list),
+        route!(Get "/api/v1/users/whoami", User, whoami),
+        route!(Get "/api/v1/users/{user_id}", User, read),
+        route!(Patch "/api/v1/users/{user_id}", User, patch),
+        route!(Delete "/api/v1/users/{user_id}", User, delete),
+        route!(Patch "/api/v1/users/{user_id}/reset-password", User, reset_password),
+    ]
 }
 
 #[derive(Deserialize)]
@@ -202,6 +202,9 @@ async fn reset_password(
 }
 
 async fn delete(state: web::Data<AppState>, caller: Identity, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    if !caller.user.is_superuser {
+        return Err(ApiError::forbidden("Permission denied"));
+    }
     let id = path_uuid("user_id", &path)?;
     if id == caller.user.id {
         return Err(ApiError::bad_request("You can't delete your own user account"));

@@ -9,17 +9,17 @@ use serde::Deserialize;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Identity;
 use crate::http::body::path_uuid;
+use crate::http::routes::{route, RouteSpec};
 use crate::http::views::variable_read;
 use crate::http::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/variables")
-            .route("/", web::post().to(create))
-            .route("/", web::get().to(list))
-            .route("/{variable_id}", web::patch().to(update))
-            .route("/{variable_id}", web::delete().to(delete)),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Post "/api/v1/variables/", User, create),
+        route!(Get "/api/v1/variables/", User, list),
+        route!(Patch "/api/v1/variables/{variable_id}", User, update),
+        route!(Delete "/api/v1/variables/{variable_id}", User, delete),
+    ]
 }
 
 fn kind(text: Option<&str>) -> ApiResult<Option<VariableKind>> {
