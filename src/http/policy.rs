@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn origin_authority_parsing() {
-        assert_eq!(origin_authority("http://127.0.0.1:7860"), ("127.0.0.1:7860"));
+        assert_eq!(origin_authority("http://127.0.0.1:7860"), Some("127.0.0.1:7860"));
         assert_eq!(origin_authority("null"), None);
         assert_eq!(origin_authority("http://a/b"), None);
     }
