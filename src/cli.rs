@@ -89,7 +89,12 @@ fn load_settings(common: &CommonArgs) -> anyhow::Result<(Settings, HashMap<Strin
 fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false)
+        .with_writer(crate::logging::OneLine)
+        .try_init();
 }
 
 /// Entry point used by `main`.

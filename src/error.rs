@@ -153,3 +153,34 @@ impl ResponseError for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every error leaves as JSON: answers that actix itself produces (an empty 405, a `text/plain`
+/// 413 from a payload limit, a 400 for a malformed request line) get a `{"detail": ...}` body,
+/// their status and headers kept. `max_body_mb` names the limit in 413 bodies.
+pub fn json_error_bodies<B: actix_web::body::MessageBody + 'static>(
+    max_body_mb: u64,
+) -> actix_web::middleware::ErrorHandlers<B> {
+    use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+    ErrorHandlers::new().default_handler(move |res: actix_web::dev::ServiceResponse<B>| {
+        let is_json = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json || res.status().as_u16() < 400 {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        let status = res.status();
+        let (req, old) = res.into_parts();
+        let mut new = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit_mb: max_body_mb }.error_response(),
+            other => ApiError::detail(other, other.canonical_reason().unwrap_or("Error").to_owned()).error_response(),
+        };
+        for (name, value) in old.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                new.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, new).map_into_right_body()))
+    })
+}

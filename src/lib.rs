@@ -9,5 +9,6 @@ pub mod cli;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod logging;
 pub mod server;
 pub mod settings;

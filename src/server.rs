@@ -7,6 +7,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr, Arbiter};
 use actix_web::middleware::from_fn;
@@ -141,6 +142,46 @@ impl RunningServer {
     }
 }
 
+/// Resolves on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use actix_rt::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = actix_rt::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = actix_rt::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = actix_rt::signal::ctrl_c().await;
+    }
+}
+
+/// The shutdown sequence: stop accepting, let running requests finish for `grace`, then make
+/// the rest answer (503, or an `error` event on streams) so actix can close every connection
+/// cleanly.
+async fn drain_on_signal(state: web::Data<AppState>, handle: actix_web::dev::ServerHandle, grace: Duration) {
+    shutdown_signal().await;
+    tracing::info!(grace_seconds = grace.as_secs(), "shutting down: draining running requests");
+    state.drain.begin();
+    let stopped = actix_rt::spawn(async move { handle.stop(true).await });
+    tokio::select! {
+        _ = tokio::time::sleep(grace) => {
+            tracing::info!("grace period over: answering the requests still running");
+            state.drain.expire();
+        }
+        _ = stopped => {}
+    }
+}
+
 fn log_first_steps(settings: &Settings, url: &str, superuser_exists: bool) {
     if settings.auto_login {
         tracing::info!("auto-login is on: get an API key with `flowactor api-key` (it reaches this running server)");
@@ -214,13 +255,16 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
     let addr = listener.local_addr()?;
     let app_settings = settings.clone();
+    let drain_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .configure(|cfg| http::configure(cfg, &app_settings))
             .default_service(http::routes::fallback())
+            .wrap(crate::error::json_error_bodies(app_settings.max_body_mb))
             .wrap(http::cors(&app_settings))
             .wrap(from_fn(http::policy::protect_tokens))
+            .wrap(from_fn(http::lifecycle::guard))
     })
     // Event streams write many small chunks; without TCP_NODELAY, Nagle's algorithm holds each
     // one back until the client's delayed ACK (tens of milliseconds).
@@ -230,7 +274,10 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         }
     })
     .workers(settings.worker_count())
-    .shutdown_timeout(5)
+    // Signals are handled below: the drain answers what is still running before actix's own
+    // shutdown timeout cuts connections.
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown_grace_seconds + 5)
     .listen(listener)?
     .run();
 
@@ -241,5 +288,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     write_private(&runtime_file, serde_json::to_string(&info)?.as_bytes())?;
     tracing::info!("flowactor listening on {url}");
     log_first_steps(&settings, &url, report.superuser_exists);
-    Ok(RunningServer { addr, handle: server.handle(), server, store, registry_arbiter, runtime_file })
+    let handle = server.handle();
+    actix_rt::spawn(drain_on_signal(drain_state, handle.clone(), Duration::from_secs(settings.shutdown_grace_seconds)));
+    Ok(RunningServer { addr, handle, server, store, registry_arbiter, runtime_file })
 }

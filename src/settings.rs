@@ -62,6 +62,8 @@ pub mod vars {
     pub const LLM_RETRY_BASE_DELAY_MS: &str = "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS";
     pub const LLM_CONCURRENCY_PER_PROVIDER: &str = "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER";
     pub const LLM_ALLOW_LINK_LOCAL: &str = "FLOWACTOR_LLM_ALLOW_LINK_LOCAL";
+    pub const SHUTDOWN_GRACE_SECONDS: &str = "FLOWACTOR_SHUTDOWN_GRACE_SECONDS";
+    pub const BODY_TIMEOUT_SECONDS: &str = "FLOWACTOR_BODY_TIMEOUT_SECONDS";
 }
 
 /// A secret string: usable, never printed.
@@ -187,6 +189,12 @@ pub struct Settings {
     pub llm_concurrency_per_provider: usize,
     /// Allow link-local / cloud-metadata destinations for model calls (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default false).
     pub llm_allow_link_local: bool,
+    /// On SIGTERM/SIGINT, how long running requests may finish before they are answered 503 and
+    /// streams get an `error` event (`FLOWACTOR_SHUTDOWN_GRACE_SECONDS`, default 20).
+    pub shutdown_grace_seconds: u64,
+    /// Longest silence while a request body is arriving before the request is answered 408
+    /// (`FLOWACTOR_BODY_TIMEOUT_SECONDS`, default 30).
+    pub body_timeout_seconds: u64,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -272,6 +280,8 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::LLM_RETRY_BASE_DELAY_MS, Some("500")),
     (vars::LLM_CONCURRENCY_PER_PROVIDER, Some("16")),
     (vars::LLM_ALLOW_LINK_LOCAL, Some("false")),
+    (vars::SHUTDOWN_GRACE_SECONDS, Some("20")),
+    (vars::BODY_TIMEOUT_SECONDS, Some("30")),
 ];
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
@@ -474,6 +484,8 @@ impl Settings {
                 &req(vars::LLM_CONCURRENCY_PER_PROVIDER)?,
             )?,
             llm_allow_link_local: boolean(vars::LLM_ALLOW_LINK_LOCAL)?,
+            shutdown_grace_seconds: parse_num(vars::SHUTDOWN_GRACE_SECONDS, &req(vars::SHUTDOWN_GRACE_SECONDS)?)?,
+            body_timeout_seconds: parse_num(vars::BODY_TIMEOUT_SECONDS, &req(vars::BODY_TIMEOUT_SECONDS)?)?,
             dotenv_values,
             unknown_variables: unknown,
         };
@@ -482,6 +494,9 @@ impl Settings {
         }
         if settings.llm_timeout_seconds == 0 || settings.llm_concurrency_per_provider == 0 {
             bail!("{} and {} must be at least 1", vars::LLM_TIMEOUT_SECONDS, vars::LLM_CONCURRENCY_PER_PROVIDER);
+        }
+        if settings.body_timeout_seconds == 0 {
+            bail!("invalid value for {}: must be at least 1", vars::BODY_TIMEOUT_SECONDS);
         }
         if settings.heartbeat_ms == 0 {
             bail!("invalid value for {}: must be at least 1", vars::HEARTBEAT_MS);

@@ -243,3 +243,36 @@ fn secret_and_tokens_survive_a_restart() {
     let s = TestServer::start_in(dir, &[]);
     s.get("/api/v1/users/whoami", Auth::Bearer(&token)).expect(200);
 }
+
+#[test]
+fn a_json_login_body_misses_both_form_fields() {
+    let s = TestServer::start();
+    let r = s.post("/api/v1/login", Auth::None, &json!({"username": ADMIN, "password": "x"}));
+    r.expect(422);
+    let locs: Vec<&serde_json::Value> = r.json["detail"].as_array().unwrap().iter().map(|d| &d["loc"]).collect();
+    assert_eq!(locs, [&json!(["body", "username"]), &json!(["body", "password"])], "{}", r.text);
+    assert!(r.json["detail"].as_array().unwrap().iter().all(|d| d["type"] == "missing"));
+}
+
+#[test]
+fn the_legacy_password_refusal_costs_as_much_as_any_failed_login() {
+    let s =
+        TestServer::start_with(&[("LANGFLOW_SUPERUSER", "boss"), ("LANGFLOW_SUPERUSER_PASSWORD", "boss-password-1")]);
+    let time = |user: &str, password: &str| {
+        let started = std::time::Instant::now();
+        s.login(user, password).expect_detail(401, "Incorrect username or password");
+        started.elapsed()
+    };
+    // Warm up, then interleave the two kinds of attempts and compare medians (a ratio, not a
+    // duration: a password check is tens of times slower than a string comparison).
+    time("boss", "wrong");
+    let (mut legacy, mut wrong) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        legacy.push(time("boss", "langflow"));
+        wrong.push(time("boss", "not-the-password"));
+    }
+    legacy.sort();
+    wrong.sort();
+    let (legacy, wrong) = (legacy[3].as_secs_f64(), wrong[3].as_secs_f64());
+    assert!(legacy > wrong * 0.4, "legacy refusal {legacy:.4}s vs failed login {wrong:.4}s");
+}

@@ -29,6 +29,8 @@ fn command(dir: &Path, extra: &[(&str, &str)]) -> Command {
 struct Server {
     child: Child,
     url: String,
+    /// Every line the server logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -41,8 +43,11 @@ impl Server {
             .expect("spawn flowactor");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line.clone());
                 if let Some(pos) = line.find("listening on http://") {
                     let url: String =
                         line[pos + "listening on ".len()..].chars().take_while(|c| !c.is_whitespace()).collect();
@@ -51,7 +56,12 @@ impl Server {
             }
         });
         let url = rx.recv_timeout(Duration::from_secs(60)).expect("server did not report its address");
-        Self { child, url }
+        Self { child, url, log }
+    }
+
+    fn terminate(&self) {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill -TERM failed");
     }
 
     fn kill(mut self) {
@@ -230,4 +240,98 @@ fn api_key_cli_follows_auto_login() {
     assert!(ok, "{out}");
     let s = Server::start(dir.path(), &auto);
     assert_eq!(s.call("GET", "/api/v1/users/whoami", &[("x-api-key", &key)], None).0, 403);
+}
+
+#[test]
+fn log_lines_cannot_be_forged_through_request_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &SU);
+    let forged = "nobody\r\n2026-01-01T00:00:00Z  INFO forged: admin logged in\u{1b}[2J";
+    assert!(s.login(forged, "wrong-password").is_none());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !s.log.lock().unwrap().iter().any(|l| l.contains("login refused")) {
+        assert!(std::time::Instant::now() < deadline, "no log line for the refused login");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = s.log.lock().unwrap().clone();
+    let line = log.iter().find(|l| l.contains("login refused")).unwrap();
+    assert!(line.contains("nobody\\r\\n2026"), "{line}");
+    assert!(!log.iter().any(|l| l.starts_with("2026-01-01T00:00:00Z")), "{log:?}");
+    assert!(!log.iter().any(|l| l.contains('\u{1b}')), "{log:?}");
+}
+
+fn delay_flow(ms: u64) -> Value {
+    let mut b = flowactor_actors::graph::FlowBuilder::new();
+    b.node("ChatInput-in", "ChatInput", json!({"input_value": ""}));
+    b.node("Delay-d", "Delay", json!({"milliseconds": ms, "input_value": ""}));
+    b.edge("ChatInput-in", "message", "Delay-d", "input_value");
+    b.node("ChatOutput-out", "ChatOutput", json!({}));
+    b.edge("Delay-d", "output", "ChatOutput-out", "input_value");
+    let mut flow = b.build();
+    flow["name"] = json!(format!("delay {ms}"));
+    flow
+}
+
+#[test]
+fn sigterm_drains_then_answers_what_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        SU[0],
+        SU[1],
+        ("FLOWACTOR_SHUTDOWN_GRACE_SECONDS", "2"),
+        ("FLOWACTOR_ENABLE_TEST_COMPONENTS", "true"),
+        ("FLOWACTOR_HEARTBEAT_MS", "200"),
+    ];
+    let s = Server::start(dir.path(), &env);
+    let token = s.login("root", "root-password-1").expect("login");
+    let bearer = format!("Bearer {token}");
+    let (_, key) = s.call("POST", "/api/v1/api_key/", &[("Authorization", &bearer)], Some(json!({"name": "k"})));
+    let key = key["api_key"].as_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for ms in [60_000, 500] {
+        let (st, flow) = s.call("POST", "/api/v1/flows/", &[("x-api-key", &key)], Some(delay_flow(ms)));
+        assert_eq!(st, 201, "{flow}");
+        ids.push(flow["id"].as_str().unwrap().to_owned());
+    }
+    let call = |path: String| {
+        let (url, key) = (s.url.clone(), key.clone());
+        std::thread::spawn(move || {
+            let r = ureq::post(&format!("{url}{path}")).set("x-api-key", &key).send_json(json!({"input_value": "hi"}));
+            let r = match r {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("{e}"),
+            };
+            (r.status(), r.into_string().unwrap_or_default())
+        })
+    };
+    let slow = call(format!("/api/v1/run/{}", ids[0]));
+    let slow_stream = call(format!("/api/v1/run/{}?stream=true", ids[0]));
+    std::thread::sleep(Duration::from_millis(300));
+    let quick = call(format!("/api/v1/run/{}", ids[1]));
+    std::thread::sleep(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    s.terminate();
+    // Within the grace period a request finishes normally.
+    let (status, body) = quick.join().unwrap();
+    assert_eq!(status, 200, "{body}");
+    // After it, what still runs is answered: 503 JSON, and an error event on the stream.
+    let (status, body) = slow.join().unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["detail"], "Server is shutting down");
+    let (status, body) = slow_stream.join().unwrap();
+    assert_eq!(status, 200);
+    let last = body.split("\n\n").filter(|f| !f.trim().is_empty()).last().unwrap_or_default();
+    let last: Value = serde_json::from_str(last.trim()).unwrap_or(Value::Null);
+    assert_eq!(last["event"], "error", "{body}");
+    assert_eq!(last["data"]["error"], "Server is shutting down");
+    let mut s = s;
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the server did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "cut before the grace period");
 }

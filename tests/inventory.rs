@@ -220,3 +220,37 @@ fn oversized_bodies_get_413_and_malformed_ones_422() {
         .expect(422);
     s.get("/health", Auth::None).expect(200);
 }
+
+#[test]
+fn every_error_is_a_json_detail() {
+    let s = TestServer::start_with(&[("FLOWACTOR_MAX_BODY_MB", "1")]);
+    let token = s.admin_token();
+    let (_, key) = s.api_key(&token, "k");
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    for (path, auth) in [
+        (format!("/api/v1/run/{NIL}"), Auth::Key(&key)),
+        (format!("/api/v1/build/{NIL}/flow"), Auth::Bearer(&token)),
+        (format!("/api/v1/webhook/{NIL}"), Auth::Key(&key)),
+    ] {
+        let r = s.request("POST", &path, auth, Some("application/json"), Some(&big));
+        r.expect(413);
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        assert!(r.detail().starts_with("Content size limit exceeded. Maximum allowed is 1MB"), "{path}: {}", r.text);
+    }
+    // A known path with another method: 405 with a body.
+    let r = s.request("PUT", "/health", Auth::None, None, None);
+    r.expect_detail(405, "Method Not Allowed");
+    let r = s.request("PATCH", "/api/v1/api_key/", Auth::Bearer(&token), None, None);
+    r.expect_detail(405, "Method Not Allowed");
+    // The login form's own limit is named correctly.
+    let form = format!("username=a&password={}", "p".repeat(70 * 1024));
+    let r = s.request(
+        "POST",
+        "/api/v1/login",
+        Auth::None,
+        Some("application/x-www-form-urlencoded"),
+        Some(form.as_bytes()),
+    );
+    r.expect(413);
+    assert_eq!(r.detail(), "Content size limit exceeded. Maximum allowed is 64KB and got more.");
+}

@@ -173,3 +173,65 @@ fn cli_routes_need_the_runtime_token_and_ignore_forwarding_headers() {
     assert_eq!(r.json["ok"], true, "{}", r.text);
     s.login("root", "root-password-1").expect(200);
 }
+
+/// Sends raw bytes on a fresh connection; answers what came back before the server closed it
+/// (or `wait` passed) and whether the server closed it.
+fn raw(s: &TestServer, request: &[u8], wait: std::time::Duration) -> (String, bool) {
+    use std::io::{Read, Write};
+    let addr = s.url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(wait)).unwrap();
+    conn.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&out).into_owned(), closed)
+}
+
+#[test]
+fn upgrade_requests_are_answered_and_closed() {
+    let s = TestServer::start();
+    let (answer, closed) = raw(
+        &s,
+        b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\n\r\nab=cd",
+        std::time::Duration::from_secs(10),
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#"{"detail":"Connection upgrades are not supported"}"#), "{answer}");
+    assert!(closed, "connection left open");
+}
+
+#[test]
+fn a_body_that_stops_arriving_times_out_with_408() {
+    let s = TestServer::start_with(&[("FLOWACTOR_BODY_TIMEOUT_SECONDS", "1")]);
+    let token = s.admin_token();
+    let started = std::time::Instant::now();
+    let request = format!(
+        "POST /api/v1/variables/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{{\"name\": "
+    );
+    let (answer, closed) = raw(&s, request.as_bytes(), std::time::Duration::from_secs(20));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#"{"detail":"Request body timed out"}"#), "{answer}");
+    assert!(closed, "connection left open");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    // The same for a form and for a raw body (`/run`).
+    let request = "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                   Content-Length: 100\r\n\r\nusername=a";
+    let (answer, _) = raw(&s, request.as_bytes(), std::time::Duration::from_secs(20));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let (_, key) = s.api_key(&token, "k");
+    let request = format!(
+        "POST /api/v1/run/00000000-0000-0000-0000-000000000000 HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    let (answer, _) = raw(&s, request.as_bytes(), std::time::Duration::from_secs(20));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

@@ -50,13 +50,26 @@ pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error 
     ApiError::Validation(vec![serde_item("query", &err.to_string())]).into()
 }
 
-/// `FormConfig` error handler.
+/// Largest form body (the login form).
+pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
+
+/// `FormConfig` error handler. `fields` are the form's required fields: a body that is not a
+/// form (JSON, say) misses all of them, as FastAPI reports.
 pub fn form_error(
-    limit_mb: u64,
+    fields: &'static [&'static str],
 ) -> impl Fn(UrlencodedError, &HttpRequest) -> actix_web::Error + Send + Sync + Clone + 'static {
     move |err, _| {
         let api = match &err {
-            UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge { limit_mb },
+            UrlencodedError::Overflow { .. } => ApiError::detail(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Content size limit exceeded. Maximum allowed is {}KB and got more.", FORM_LIMIT_BYTES / 1024),
+            ),
+            UrlencodedError::ContentType => ApiError::Validation(
+                fields
+                    .iter()
+                    .map(|f| json!({"type": "missing", "loc": ["body", f], "msg": "Field required", "input": null}))
+                    .collect(),
+            ),
             UrlencodedError::Parse(e) => ApiError::Validation(vec![serde_item("body", &e.to_string())]),
             other => ApiError::Validation(vec![json!({"type": "missing", "loc": ["body"], "msg": other.to_string()})]),
         };

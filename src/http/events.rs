@@ -29,6 +29,8 @@ pub struct EventStream {
     outcome: Option<(oneshot::Receiver<Result<RunOutcome, BuildError>>, Finisher)>,
     on_end: Option<Box<dyn FnOnce() + Send>>,
     on_abandon: Option<Box<dyn FnOnce() + Send>>,
+    /// The server's shutdown deadline: the stream then ends with an `error` event.
+    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     events_done: bool,
     done: bool,
 }
@@ -44,6 +46,7 @@ impl EventStream {
             outcome: None,
             on_end: None,
             on_abandon: None,
+            shutdown: None,
             events_done: false,
             done: false,
         }
@@ -74,6 +77,13 @@ impl EventStream {
         self
     }
 
+    /// Ends the stream with an `error` event when `deadline` resolves (the server's drain).
+    #[must_use]
+    pub fn until(mut self, deadline: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(deadline));
+        self
+    }
+
     fn complete(&mut self) {
         self.done = true;
         self.on_abandon = None;
@@ -98,6 +108,17 @@ impl Stream for EventStream {
         let this = &mut *self;
         if this.done {
             return Poll::Ready(None);
+        }
+        if this.shutdown.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
+            // Cut by the shutdown: the build is cancelled (`on_abandon`), the client told why.
+            this.done = true;
+            this.on_end = None;
+            if let Some(f) = this.on_abandon.take() {
+                f();
+            }
+            let event =
+                BuildEvent { name: "error", data: serde_json::json!({"error": crate::http::lifecycle::SHUTTING_DOWN}) };
+            return Poll::Ready(Some(Ok(Bytes::from(event.to_frame()))));
         }
         while !this.events_done {
             match this.events.poll_recv(cx) {

@@ -11,6 +11,7 @@ pub mod body;
 pub mod events;
 pub mod flow_files;
 pub mod flow_json;
+pub mod lifecycle;
 pub mod policy;
 pub mod ratelimit;
 pub mod routes;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub auth_cache: auth_cache::AuthCache,
     pub login_limiter: RateLimiter<Option<IpAddr>>,
     pub reset_limiter: RateLimiter<Uuid>,
+    /// Shutdown state (see [`lifecycle`]).
+    pub drain: lifecycle::Drain,
     cli_token: String,
 }
 
@@ -84,6 +87,7 @@ impl AppState {
             ),
             login_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
             reset_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
+            drain: lifecycle::Drain::default(),
             settings,
             registry,
             flows,
@@ -135,7 +139,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     let limit = settings.max_body_bytes();
     cfg.app_data(body::json_config(limit, settings.max_body_mb))
         .app_data(web::PayloadConfig::new(limit))
-        .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(body::form_error(settings.max_body_mb)))
+        .app_data(
+            web::FormConfig::default()
+                .limit(body::FORM_LIMIT_BYTES)
+                .error_handler(body::form_error(&["username", "password"])),
+        )
         .app_data(web::QueryConfig::default().error_handler(body::query_error));
     routes::configure(cfg);
 }

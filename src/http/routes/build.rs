@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity};
 use crate::http::body::{optional_json, path_uuid};
 use crate::http::events::{all_events, EventStream};
+use crate::http::lifecycle::Drain;
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 use crate::jobs::Job;
@@ -87,8 +88,9 @@ async fn start(
     let handle = state.engine.start(graph, request).map_err(graph_error)?;
     if delivery == "direct" {
         let canceller = handle.cancel.clone();
-        let stream =
-            EventStream::new(handle.events, all_events, state.heartbeat).on_abandon(move || canceller.cancel());
+        let stream = EventStream::new(handle.events, all_events, state.heartbeat)
+            .on_abandon(move || canceller.cancel())
+            .until(state.drain.expired());
         return Ok(HttpResponse::Ok().content_type(NDJSON).streaming(stream));
     }
     let job = state
@@ -112,7 +114,13 @@ async fn events(
     let job = owned_job(&state, &caller, &path)?;
     let delivery = query_param(&req, "event_delivery").unwrap_or_else(|| "streaming".into());
     if delivery == "polling" {
-        return Ok(poll(&job).await);
+        return tokio::select! {
+            res = poll(&job) => Ok(res),
+            () = state.drain.expired() => {
+                job.cancel();
+                Err(Drain::error())
+            }
+        };
     }
     let Some(rx) = job.take_events().await else {
         return Ok(HttpResponse::Ok().content_type(NDJSON).body(closing_frame()));
@@ -120,7 +128,8 @@ async fn events(
     let (done, abandoned) = (job.clone(), job.clone());
     let stream = EventStream::new(rx, all_events, state.heartbeat)
         .on_end(move || done.finish())
-        .on_abandon(move || abandoned.cancel());
+        .on_abandon(move || abandoned.cancel())
+        .until(state.drain.expired());
     Ok(HttpResponse::Ok().content_type(NDJSON).streaming(stream))
 }
 

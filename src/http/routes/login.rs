@@ -93,10 +93,22 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<Log
             "String should match pattern '^password$'",
         ));
     }
-    if form.username == state.settings.superuser && form.password == LEGACY_DEFAULT_PASSWORD {
-        return Err(ApiError::unauthorized_bearer("Incorrect username or password"));
-    }
-    let user = state.registry.send(Login { username: form.username, password: form.password }).await??;
+    // The legacy default password is refused for the superuser, at the cost of any other failed
+    // attempt (a full password check against a password that cannot match), so the refusal's
+    // timing does not reveal the superuser's name.
+    let password = if form.username == state.settings.superuser && form.password == LEGACY_DEFAULT_PASSWORD {
+        flowactor_actors::crypto::generate_secret()
+    } else {
+        form.password
+    };
+    let username = form.username;
+    let user = match state.registry.send(Login { username: username.clone(), password }).await? {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::info!(%username, peer = ?req.peer_addr().map(|a| a.ip()), "login refused");
+            return Err(e.into());
+        }
+    };
     token_response(&state, &user)
 }
 

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity, MaybeIdentity};
 use crate::http::body::optional_json;
 use crate::http::events::{run_events, EventStream};
+use crate::http::lifecycle::Drain;
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
@@ -202,7 +203,15 @@ async fn run(
     if stream {
         return Ok(stream_run(&state, handle, run_req));
     }
-    match handle.finish().await {
+    let canceller = handle.cancel.clone();
+    let finished = tokio::select! {
+        finished = handle.finish() => finished,
+        () = state.drain.expired() => {
+            canceller.cancel();
+            return Err(Drain::error());
+        }
+    };
+    match finished {
         Ok(outcome) => Ok(HttpResponse::Ok().json(outcome.run_response(
             run_req.input_value.as_deref(),
             &run_req.output_type,
@@ -228,7 +237,8 @@ fn stream_run(state: &AppState, handle: BuildHandle, run_req: RunRequest) -> Htt
     });
     let stream = EventStream::new(handle.events, run_events, state.heartbeat)
         .with_outcome(handle.outcome, finisher)
-        .on_abandon(move || canceller.cancel());
+        .on_abandon(move || canceller.cancel())
+        .until(state.drain.expired());
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
