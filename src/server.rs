@@ -265,6 +265,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
             .wrap(http::cors(&app_settings))
             .wrap(from_fn(http::policy::protect_tokens))
             .wrap(from_fn(http::lifecycle::guard))
+            .wrap(http::access_log())
     })
     // Event streams write many small chunks; without TCP_NODELAY, Nagle's algorithm holds each
     // one back until the client's delayed ACK (tens of milliseconds).

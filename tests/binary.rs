@@ -260,6 +260,34 @@ fn log_lines_cannot_be_forged_through_request_data() {
     assert!(!log.iter().any(|l| l.contains('\u{1b}')), "{log:?}");
 }
 
+#[test]
+fn each_request_gets_one_access_line_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &SU);
+    let token = s.login("root", "root-password-1").expect("login");
+    let (_, me) = s.call("GET", "/api/v1/users/whoami", &[("Authorization", &format!("Bearer {token}"))], None);
+    let secret_key = "sk-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let (status, _) = s.call("GET", &format!("/api/v1/%75sers/whoami?x-api-key={secret_key}"), &[], None);
+    assert_eq!(status, 403);
+    let wanted = [
+        format!("GET /api/v1/users/whoami 200"),
+        "GET /api/v1/users/whoami 403".to_owned(),
+        "POST /api/v1/login 200".to_owned(),
+    ];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = s.log.lock().unwrap().clone();
+        if wanted.iter().all(|w| log.iter().any(|l| l.contains(w.as_str()))) {
+            let ok = log.iter().find(|l| l.contains(&wanted[0])).unwrap();
+            assert!(ok.contains(&format!("user={}", me["id"].as_str().unwrap())), "{ok}");
+            assert!(!log.iter().any(|l| l.contains(secret_key) || l.contains(&token)), "{log:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "access lines missing: {log:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn delay_flow(ms: u64) -> Value {
     let mut b = flowactor_actors::graph::FlowBuilder::new();
     b.node("ChatInput-in", "ChatInput", json!({"input_value": ""}));

@@ -25,7 +25,7 @@ use std::time::Duration;
 use actix::Addr;
 use actix_cors::Cors;
 use actix_web::http::header;
-use actix_web::web;
+use actix_web::{web, HttpMessage};
 use flowactor_actors::crypto::Secrets;
 use flowactor_actors::engine::Engine;
 use flowactor_actors::registry::AuthEpoch;
@@ -132,6 +132,26 @@ pub fn cors(settings: &Settings) -> Cors {
         cors = cors.supports_credentials();
     }
     cors
+}
+
+/// One access-log line per request (target `flowactor::access`): method, the matched route's
+/// pattern (never the raw path or query, which may carry an `x-api-key`), status, duration in
+/// ms, the caller's user id, and the peer address.
+#[must_use]
+pub fn access_log() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%{method}xi %{route}xo %s %Dms user=%{user}xo peer=%{peer}xi")
+        .log_target("flowactor::access")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .custom_request_replace("peer", |req| req.peer_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string()))
+        .custom_response_replace("route", |res| {
+            res.request().extensions().get::<policy::RouteRule>().map_or_else(
+                || "-".to_owned(),
+                |r| if r.pattern.is_empty() { "<unmatched>".to_owned() } else { r.pattern.to_owned() },
+            )
+        })
+        .custom_response_replace("user", |res| {
+            res.request().extensions().get::<auth::Identity>().map_or_else(|| "-".to_owned(), |i| i.user.id.to_string())
+        })
 }
 
 /// Registers the state-independent configuration (extractor limits and error shapes).

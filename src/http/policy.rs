@@ -15,11 +15,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::{web, HttpMessage, ResponseError};
 
 use super::auth::{self, Credentials};
 use super::routes::BodyKind;
@@ -180,52 +180,63 @@ fn csrf_check(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Result
     Ok(())
 }
 
-/// The route middleware: resolves identity per the route's [`Access`], applies the CSRF rule to
-/// ambient credentials, and stores the identity and the rule in request extensions.
-pub async fn enforce(
-    rule: RouteRule,
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    req.extensions_mut().insert(rule);
-    if rule.access == Access::Public {
-        return next.call(req).await;
-    }
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
+/// Who is calling, per the route's [`Access`]; `None` for routes that take no identity.
+async fn decide(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Result<Option<auth::Identity>, ApiError> {
     let creds = Credentials::from_request(req.request());
     let identity = match rule.access {
         Access::Public => None,
         Access::Webhook if !state.settings.webhook_auth_enable => None,
-        Access::Webhook => Some(webhook_key_user(&state, req.request()).await?),
-        Access::Optional => auth::optional_user(&state, &creds).await,
-        Access::User => Some(auth::current_user(&state, &creds).await?),
+        Access::Webhook => Some(webhook_key_user(state, req.request()).await?),
+        Access::Optional => auth::optional_user(state, &creds).await,
+        Access::User => Some(auth::current_user(state, &creds).await?),
         Access::Superuser => {
-            let id = auth::current_user(&state, &creds).await?;
+            let id = auth::current_user(state, &creds).await?;
             if !id.user.is_superuser {
-                return Err(ApiError::forbidden("The user doesn't have enough privileges").into());
+                return Err(ApiError::forbidden("The user doesn't have enough privileges"));
             }
             Some(id)
         }
-        Access::ApiKey => Some(auth::api_key_user(&state, &creds).await?),
+        Access::ApiKey => Some(auth::api_key_user(state, &creds).await?),
         Access::Cli => {
             let presented = req.headers().get(CLI_TOKEN_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            cli_gate(&state, req.peer_addr(), presented)?;
+            cli_gate(state, req.peer_addr(), presented)?;
             None
         }
     };
-    if let Some(identity) = identity {
+    if let Some(identity) = &identity {
         // Ambient authority: the browser attaches it by itself (the cookie), or nothing was
         // presented at all (auto-login without a key).
         let ambient = !identity.via_api_key && (creds.token.is_none() || creds.token_from_cookie);
         if ambient {
-            csrf_check(&state, rule, &req)?;
+            csrf_check(state, rule, req)?;
         }
-        req.extensions_mut().insert(identity);
     }
-    next.call(req).await
+    Ok(identity)
+}
+
+/// The route middleware: resolves identity per the route's [`Access`], applies the CSRF rule to
+/// ambient credentials, and stores the identity and the rule in request extensions. A refusal
+/// is answered here, as a response (so the access log sees it), before the handler runs.
+pub async fn enforce(
+    rule: RouteRule,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    req.extensions_mut().insert(rule);
+    if rule.access != Access::Public {
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            let e = ApiError::internal("application state missing");
+            return Ok(req.into_response(e.error_response()).map_into_right_body());
+        };
+        match decide(&state, rule, &req).await {
+            Ok(Some(identity)) => {
+                req.extensions_mut().insert(identity);
+            }
+            Ok(None) => {}
+            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Outermost layer: a token-issuing route's answer is never readable by another origin unless
