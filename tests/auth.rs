@@ -1,4 +1,4 @@
-//! Login, JWT, refresh, logout, session, auto-login and the 401/403 matrix (spec/api.md §1).
+//! Login, JWT, refresh, logout, session, auto-login and the 401/403 matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! `/api/v1/flows` (spec/api.md §4): create with Langflow's renaming rules, list modes, read,
+//! `/api/v1/flows`: create with Langflow's renaming rules, list modes, read,
 //! PATCH/PUT/DELETE with `ETag` / `If-Match`, batch, upload, download, the reference flows'
 //! round trip, durability across SIGKILL and the two-user isolation matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

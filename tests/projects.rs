@@ -1,4 +1,4 @@
-//! `/api/v1/projects` (spec/api.md §5): the default project, renaming rules, reading with flows
+//! `/api/v1/projects`: the default project, renaming rules, reading with flows
 //! (paged or whole), deletion with its flows, ZIP download/upload, the legacy `/folders`
 //! redirects and two-user isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! `/api/v1/users` rules (spec/api.md §3, security.md §2.4) and the two-user isolation matrix.
+//! `/api/v1/users` rules and the two-user isolation matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -88,7 +88,7 @@ impl ComponentContext {
     }
 
     /// The session this vertex writes to: `/run` forces the run session on every vertex;
-    /// `/build` keeps a component's own non-empty `session_id` (engine.md §4.1, §5.3).
+    /// `/build` keeps a component's own non-empty `session_id` (Langflow's rule: a component's own session wins in the Playground).
     #[must_use]
     pub fn session_for<'a>(&'a self, own: &'a str) -> &'a str {
         match self.shared.mode {

@@ -1,4 +1,4 @@
-//! Builders for the payloads of Langflow's build events (engine.md §3.2–3.3). Only shapes live
+//! Builders for the payloads of Langflow's build events (`vertices_sorted`, `build_start`, `end_vertex`, `add_message`, `token`, `end`). Only shapes live
 //! here; when each event is sent is the supervisor's and the vertex actor's business.
 
 use serde_json::{json, Value as Json};

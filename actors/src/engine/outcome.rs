@@ -153,7 +153,7 @@ impl RunOutcome {
         self.vertex(id)?.first_value().map(|v| v.text().into_owned())
     }
 
-    /// Vertices `/run` reports (engine.md §4.1): `output_component` (id or display name) if
+    /// Vertices `/run` reports (Langflow's `/run` output selection): `output_component` (id or display name) if
     /// given; else every output vertex whose lower-cased id contains `output_type` (`any`: every
     /// output vertex; `debug`: every vertex). Graph order.
     #[must_use]

@@ -35,7 +35,7 @@ impl CompiledGraph {
         self.make_subset(vec![true; self.vertices.len()])
     }
 
-    /// The run set for `start_component_id` / `stop_component_id` (engine.md §2.6): a stop
+    /// The run set for `start_component_id` / `stop_component_id` (Langflow's partial builds): a stop
     /// vertex runs with its ancestors; a start vertex runs with its descendants and whatever
     /// they need. With neither, the whole graph.
     ///

@@ -1,4 +1,4 @@
-//! Per-build parameter overrides: tweaks (engine.md §1.4), resolved global variables, the run
+//! Per-build parameter overrides: tweaks (`{component id or display name: {field: value}}`), resolved global variables, the run
 //! input and the `stream` flag.
 //!
 //! Overrides never touch the shared [`CompiledGraph`]: a vertex whose parameters change gets a

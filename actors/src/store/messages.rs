@@ -5,7 +5,7 @@
 //! chat — is a reverse prefix scan that stops after N entries, however long the session grows.
 //! A second tree maps message id → key for updates and deletes by id.
 //!
-//! Writes are not fsynced here: the database flushes in the background (DESIGN.md "Storage"),
+//! Writes are not fsynced here: the database flushes in the background (see docs/ARCHITECTURE.md, "Storage"),
 //! so a crash may lose the last interval's messages but never corrupts them.
 //!
 //! The tails of recently used sessions are also kept in memory ([`RecentTails`]), so a chat turn
