@@ -13,7 +13,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
-use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings};
+use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::FlowStore;
 use flowactor_actors::store::messages::MessageStore;
@@ -187,6 +187,11 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 retry_base_delay: std::time::Duration::from_millis(settings.llm_retry_base_delay_ms),
                 concurrency_per_provider: settings.llm_concurrency_per_provider,
                 allow_link_local: settings.llm_allow_link_local,
+            },
+            test_components: settings.enable_test_components,
+            limits: OutputLimits {
+                max_message_bytes: settings.max_message_bytes,
+                max_output_bytes: settings.max_output_bytes,
             },
             ..EngineSettings::default()
         },

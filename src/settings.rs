@@ -62,6 +62,9 @@ pub mod vars {
     pub const LLM_RETRY_BASE_DELAY_MS: &str = "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS";
     pub const LLM_CONCURRENCY_PER_PROVIDER: &str = "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER";
     pub const LLM_ALLOW_LINK_LOCAL: &str = "FLOWACTOR_LLM_ALLOW_LINK_LOCAL";
+    pub const ENABLE_TEST_COMPONENTS: &str = "FLOWACTOR_ENABLE_TEST_COMPONENTS";
+    pub const MAX_MESSAGE_BYTES: &str = "FLOWACTOR_MAX_MESSAGE_BYTES";
+    pub const MAX_OUTPUT_BYTES: &str = "FLOWACTOR_MAX_OUTPUT_BYTES";
 }
 
 /// A secret string: usable, never printed.
@@ -187,6 +190,12 @@ pub struct Settings {
     pub llm_concurrency_per_provider: usize,
     /// Allow link-local / cloud-metadata destinations for model calls (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default false).
     pub llm_allow_link_local: bool,
+    /// Whether flows may use the `Delay` and `Burn` test components (`FLOWACTOR_ENABLE_TEST_COMPONENTS`, default false).
+    pub enable_test_components: bool,
+    /// Largest chat message text in bytes (`FLOWACTOR_MAX_MESSAGE_BYTES`, default 1 MiB).
+    pub max_message_bytes: usize,
+    /// Largest value one component may output, in bytes of text (`FLOWACTOR_MAX_OUTPUT_BYTES`, default 4 MiB).
+    pub max_output_bytes: usize,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -272,6 +281,9 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::LLM_RETRY_BASE_DELAY_MS, Some("500")),
     (vars::LLM_CONCURRENCY_PER_PROVIDER, Some("16")),
     (vars::LLM_ALLOW_LINK_LOCAL, Some("false")),
+    (vars::ENABLE_TEST_COMPONENTS, Some("false")),
+    (vars::MAX_MESSAGE_BYTES, Some("1048576")),
+    (vars::MAX_OUTPUT_BYTES, Some("4194304")),
 ];
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
@@ -474,6 +486,9 @@ impl Settings {
                 &req(vars::LLM_CONCURRENCY_PER_PROVIDER)?,
             )?,
             llm_allow_link_local: boolean(vars::LLM_ALLOW_LINK_LOCAL)?,
+            enable_test_components: boolean(vars::ENABLE_TEST_COMPONENTS)?,
+            max_message_bytes: parse_num(vars::MAX_MESSAGE_BYTES, &req(vars::MAX_MESSAGE_BYTES)?)?,
+            max_output_bytes: parse_num(vars::MAX_OUTPUT_BYTES, &req(vars::MAX_OUTPUT_BYTES)?)?,
             dotenv_values,
             unknown_variables: unknown,
         };
@@ -485,6 +500,9 @@ impl Settings {
         }
         if settings.heartbeat_ms == 0 {
             bail!("invalid value for {}: must be at least 1", vars::HEARTBEAT_MS);
+        }
+        if settings.max_message_bytes == 0 || settings.max_output_bytes == 0 {
+            bail!("{} and {} must be at least 1", vars::MAX_MESSAGE_BYTES, vars::MAX_OUTPUT_BYTES);
         }
         if settings.max_body_mb == 0 {
             bail!("invalid value for {}: must be at least 1", vars::MAX_BODY_MB);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::prompt::substitute;
+use super::prompt::substitute_within;
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
 use crate::clock::message_timestamp;
 use crate::store::messages::MessageRecord;
@@ -66,15 +66,23 @@ impl Component for Memory {
             let rows: Vec<Map<String, Json>> = recs.iter().map(row).collect();
             let mut out = Outputs::new();
             if ctx.wants("messages_text") {
-                let text = rows
-                    .iter()
-                    .map(|r| {
-                        substitute(&template, |k| {
-                            super::parser::json_cell(r.get(k)).map(|c| Cow::Owned(c.into_owned()))
-                        })
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                // Rendered row by row against the output bound, so a history that a template
+                // repeats many times fails before it is built rather than after.
+                let limit = ctx.limits().max_output_bytes;
+                let mut text = String::new();
+                for (i, r) in rows.iter().enumerate() {
+                    let room = limit.saturating_sub(text.len() + usize::from(i > 0));
+                    let line = substitute_within(&template, room, |k| {
+                        super::parser::json_cell(r.get(k)).map(|c| Cow::Owned(c.into_owned()))
+                    });
+                    let Some(line) = line else {
+                        return Err(super::output_too_large("messages_text", limit));
+                    };
+                    if i > 0 {
+                        text.push('\n');
+                    }
+                    text.push_str(&line);
+                }
                 out.set("messages_text", Value::message(ctx.new_message(text)));
             }
             let table = Value::DataFrame(Arc::new(rows));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use flowactor_actors::engine::{BuildError, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
+use flowactor_actors::engine::{BuildCanceller, BuildError, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
 use flowactor_actors::graph::{CompiledGraph, GraphError, InputType};
 use flowactor_actors::registry::ResolveVariable;
 use flowactor_actors::store::flows::FlowRecord;
@@ -24,7 +24,18 @@ const GLOBAL_VAR_HEADER: &str = "x-langflow-global-var-";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/run/{flow_id_or_name}", web::post().to(run))
-        .route("/api/v1/webhook/{flow_id_or_name}", web::post().to(webhook));
+        .route("/api/v1/webhook/{flow_id_or_name}", web::post().to(webhook))
+        .route("/api/v1/process/{flow_id}", web::post().to(process));
+}
+
+/// Langflow 1.13's answer on its removed `/process` endpoint.
+const PROCESS_DEPRECATED: &str =
+    "The /process endpoint is deprecated and will be removed in a future version. Please use /run instead.";
+
+/// `POST /api/v1/process/{flow_id}`: removed in Langflow; answers its 400 so old clients learn
+/// to use `/run`.
+async fn process() -> ApiResult<HttpResponse> {
+    Err(ApiError::bad_request(PROCESS_DEPRECATED))
 }
 
 /// Langflow's mapping of graph problems to HTTP answers.
@@ -199,13 +210,36 @@ async fn run(
     if stream {
         return Ok(stream_run(&state, handle, run_req));
     }
-    match handle.finish().await {
+    // actix-web drops this future when the client disconnects; the guard then cancels the build.
+    let guard = CancelOnDrop(Some(handle.cancel.clone()));
+    let result = handle.finish().await;
+    guard.disarm();
+    match result {
         Ok(outcome) => Ok(HttpResponse::Ok().json(outcome.run_response(
             run_req.input_value.as_deref(),
             &run_req.output_type,
             run_req.output_component.as_deref(),
         ))),
         Err(e) => Err(run_failure(&build_error_text(&e))),
+    }
+}
+
+/// Cancels a build when dropped before it is disarmed: a non-streamed `/run` whose client went
+/// away stops running instead of finishing for nobody.
+struct CancelOnDrop(Option<BuildCanceller>);
+
+impl CancelOnDrop {
+    /// The build finished: nothing to cancel.
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(canceller) = self.0.take() {
+            canceller.cancel();
+        }
     }
 }
 
