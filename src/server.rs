@@ -234,6 +234,9 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
             let _ = tcp.set_nodelay(true);
         }
     })
+    // A client that closes its side of the connection has gone: the request's handler is
+    // dropped, and with it the build of a non-streamed /run (whose drop guard cancels it).
+    .h1_allow_half_closed(false)
     .workers(settings.worker_count())
     .shutdown_timeout(5)
     .listen(listener)?

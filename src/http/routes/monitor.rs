@@ -112,7 +112,8 @@ fn sort_key(order_by: &str) -> ApiResult<fn(&MessageRecord, &MessageRecord) -> s
 /// is then shown in the requested order (`order_by`, `order` ASC or DESC).
 async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let order = sort_key(q.order_by.as_deref().unwrap_or("timestamp"))?;
+    let order_by = q.order_by.as_deref().unwrap_or("timestamp");
+    let order = sort_key(order_by)?;
     let direction = q.order.as_deref().unwrap_or("ASC");
     let descending = match direction.to_ascii_uppercase().as_str() {
         "ASC" => false,
@@ -130,9 +131,12 @@ async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQu
         .messages()
         .newest_page(&flows, q.session_id.as_deref(), q.sender.as_deref(), q.sender_name.as_deref(), offset, limit)
         .map_err(store_error)?;
-    out.sort_by(order);
-    if descending {
-        out.reverse();
+    // The window is newest first.
+    match (order_by, descending) {
+        ("timestamp", false) => out.reverse(),
+        ("timestamp", true) => {}
+        (_, false) => out.sort_by(order),
+        (_, true) => out.sort_by(|a, b| order(b, a)),
     }
     Ok(HttpResponse::Ok().json(out.iter().map(MessageRecord::to_json).collect::<Vec<_>>()))
 }
