@@ -734,9 +734,11 @@ fn flow_numbers_read_back_exactly() {
         let up = s.upload("/api/v1/flows/upload/", Auth::Bearer(&t), "file", "f.json", text.as_bytes());
         up.expect(201);
         let uploaded = s.get(&format!("/api/v1/flows/{}", up.json[0]["id"].as_str().unwrap()), Auth::Bearer(&t));
-        for (how, got) in
-            [("POST", created), ("GET", number_literals(&data_text(&read.text))), ("upload", number_literals(&data_text(&uploaded.text)))]
-        {
+        for (how, got) in [
+            ("POST", created),
+            ("GET", number_literals(&data_text(&read.text))),
+            ("upload", number_literals(&data_text(&uploaded.text))),
+        ] {
             let missing: Vec<&String> = sent.iter().filter(|n| !got.contains(n)).take(5).collect();
             assert!(missing.is_empty(), "{name} after {how}: numbers changed, e.g. {missing:?}");
             assert_eq!(got.len(), sent.len(), "{name} after {how}");

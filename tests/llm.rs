@@ -108,7 +108,11 @@ fn a_streamed_answer_reaches_an_appending_client_once() {
     let s = TestServer::start();
     let (key, id) = setup(&s, "basic_prompting__lf1.13.0.json");
     let tweaks = json!({LM_NODE: {"provider": "Ollama", "model_name": "split", "ollama_base_url": mock.url()}});
-    let r = s.post(&format!("/api/v1/run/{id}?stream=true"), Auth::Key(&key), &json!({"input_value": "once", "tweaks": tweaks}));
+    let r = s.post(
+        &format!("/api/v1/run/{id}?stream=true"),
+        Auth::Key(&key),
+        &json!({"input_value": "once", "tweaks": tweaks}),
+    );
     r.expect(200);
     // A client shows the partial message, then appends every token of its id (Langflow's UI).
     let mut shown = std::collections::HashMap::<String, String>::new();

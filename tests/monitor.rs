@@ -123,8 +123,7 @@ fn message_lists_are_paged_like_langflow() {
     let (t, key, id) = setup(&s, "pager");
     // 130 runs: 260 messages, the user's and the echo, in time order.
     for i in 0..130 {
-        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": format!("m{i:03}")}))
-            .expect(200);
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": format!("m{i:03}")})).expect(200);
     }
     let texts = |query: &str| -> Vec<String> {
         let r = s.get(&format!("/api/v1/monitor/messages?flow_id={id}{query}"), Auth::Bearer(&t));

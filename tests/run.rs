@@ -256,9 +256,11 @@ fn webhooks_answer_202_and_follow_the_auth_setting() {
 fn pass_through_flow(kind: &str, fields: Value, input: &str, output: &str) -> Value {
     let id = format!("{kind}-m");
     let mut b = FlowBuilder::new();
-    b.node("ChatInput-in", "ChatInput", json!({"input_value": ""}))
-        .node(&id, kind, fields)
-        .node("ChatOutput-out", "ChatOutput", json!({}));
+    b.node("ChatInput-in", "ChatInput", json!({"input_value": ""})).node(&id, kind, fields).node(
+        "ChatOutput-out",
+        "ChatOutput",
+        json!({}),
+    );
     b.edge("ChatInput-in", "message", &id, input).edge(&id, output, "ChatOutput-out", "input_value");
     b.build()
 }
@@ -292,7 +294,12 @@ fn a_passed_through_user_message_is_answered_by_a_new_message() {
     let (_, t) = s.user("u");
     let (_, key) = s.api_key(&t, "k");
     let flows = [
-        pass_through_flow("Pass", json!({"input_message": "", "ignored_message": ""}), "input_message", "output_message"),
+        pass_through_flow(
+            "Pass",
+            json!({"input_message": "", "ignored_message": ""}),
+            "input_message",
+            "output_message",
+        ),
         pass_through_flow("Delay", json!({"milliseconds": 1}), "input_value", "output"),
         pass_through_flow(
             "ConditionalRouter",
@@ -396,10 +403,7 @@ fn message_and_output_sizes_are_bounded() {
     }
     assert!(failures.len() >= 3, "the history never hit a bound: {failures:?}");
     let last = failures.last().unwrap();
-    assert!(
-        last.contains("FLOWACTOR_MAX_OUTPUT_BYTES") || last.contains("FLOWACTOR_MAX_MESSAGE_BYTES"),
-        "{last}"
-    );
+    assert!(last.contains("FLOWACTOR_MAX_OUTPUT_BYTES") || last.contains("FLOWACTOR_MAX_MESSAGE_BYTES"), "{last}");
     for m in messages(&s, Auth::Bearer(&t), &id) {
         assert!(m["text"].as_str().unwrap().len() <= 4000);
     }

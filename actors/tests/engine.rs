@@ -326,8 +326,7 @@ async fn test_components_run_only_when_enabled() {
 
 #[actix_rt::test]
 async fn the_deadline_cancels_with_an_error_event() {
-    let engine =
-        engine_with(EngineSettings { build_deadline: Duration::from_millis(100), ..settings() });
+    let engine = engine_with(EngineSettings { build_deadline: Duration::from_millis(100), ..settings() });
     let (flow_id, graph) = compile(&engine, &slow_flow());
     let (events, outcome) =
         run(&engine, &graph, BuildRequest { mode: Mode::Build, ..BuildRequest::run(flow_id).with_input("x") }).await;

@@ -461,7 +461,7 @@ impl MessageStore {
             }
         }
         let mut newest: Vec<_> = heap.into_iter().map(|Reverse(entry)| entry).collect();
-        newest.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        newest.sort_by_key(|entry| std::cmp::Reverse((entry.0, entry.1)));
         let mut out = Vec::with_capacity(limit.min(newest.len()));
         for (_, _, key) in newest.into_iter().skip(offset).take(limit) {
             if let Some(bytes) = self.rows.get(&key)? {
