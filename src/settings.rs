@@ -603,6 +603,10 @@ mod tests {
         assert_eq!(s.access_token_expire_seconds, 3600);
         assert_eq!(s.rate_limit_per_minute, 5);
         assert!(s.variables_to_get_from_environment.contains(&"OPENAI_API_KEY".to_owned()));
+        assert!(!s.enable_test_components);
+        assert_eq!((s.max_message_bytes, s.max_output_bytes), (1 << 20, 4 << 20));
+        let err = load(&[(vars::MAX_OUTPUT_BYTES, "0")]).expect_err("must refuse").to_string();
+        assert!(err.contains("FLOWACTOR_MAX_OUTPUT_BYTES"), "{err}");
     }
 
     #[test]

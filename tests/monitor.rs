@@ -158,4 +158,6 @@ fn message_lists_are_paged_like_langflow() {
     assert_eq!(r.json["detail"][0]["loc"], json!(["query", "offset"]));
     s.get(&format!("/api/v1/monitor/messages?flow_id={id}&order=sideways"), Auth::Bearer(&t))
         .expect_detail(400, "Invalid order direction: sideways");
+    s.get(&format!("/api/v1/monitor/messages?flow_id={id}&order_by=secret"), Auth::Bearer(&t))
+        .expect_detail(400, "Invalid order_by field: secret");
 }

@@ -97,13 +97,7 @@ fn sort_key(order_by: &str) -> ApiResult<fn(&MessageRecord, &MessageRecord) -> s
         "sender_name" => |a, b| a.sender_name.cmp(&b.sender_name).then(a.timestamp.cmp(&b.timestamp)),
         "session_id" => |a, b| a.session_id.cmp(&b.session_id).then(a.timestamp.cmp(&b.timestamp)),
         "text" => |a, b| a.text.cmp(&b.text).then(a.timestamp.cmp(&b.timestamp)),
-        _ => {
-            return Err(ApiError::validation(
-                "literal_error",
-                &["query", "order_by"],
-                "Input should be one of timestamp, sender, sender_name, session_id, text",
-            ))
-        }
+        other => return Err(ApiError::bad_request(format!("Invalid order_by field: {other}"))),
     })
 }
 
