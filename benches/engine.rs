@@ -149,7 +149,11 @@ impl Rig {
             Engine::new(
                 ArbiterPool::new(arbiters),
                 messages,
-                EngineSettings { build_deadline: Duration::from_secs(600), ..EngineSettings::default() },
+                EngineSettings {
+                    build_deadline: Duration::from_secs(600),
+                    test_components: true,
+                    ..EngineSettings::default()
+                },
             )
         });
         Self { system, engine }

@@ -14,7 +14,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
-use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings};
+use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::FlowStore;
 use flowactor_actors::store::messages::MessageStore;
@@ -229,6 +229,11 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 concurrency_per_provider: settings.llm_concurrency_per_provider,
                 allow_link_local: settings.llm_allow_link_local,
             },
+            test_components: settings.enable_test_components,
+            limits: OutputLimits {
+                max_message_bytes: settings.max_message_bytes,
+                max_output_bytes: settings.max_output_bytes,
+            },
             ..EngineSettings::default()
         },
     );
@@ -274,6 +279,9 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
             let _ = tcp.set_nodelay(true);
         }
     })
+    // A client that closes its side of the connection has gone: the request's handler is
+    // dropped, and with it the build of a non-streamed /run (whose drop guard cancels it).
+    .h1_allow_half_closed(false)
     .workers(settings.worker_count())
     // Signals are handled below: the drain answers what is still running before actix's own
     // shutdown timeout cuts connections.

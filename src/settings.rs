@@ -64,6 +64,9 @@ pub mod vars {
     pub const LLM_ALLOW_LINK_LOCAL: &str = "FLOWACTOR_LLM_ALLOW_LINK_LOCAL";
     pub const SHUTDOWN_GRACE_SECONDS: &str = "FLOWACTOR_SHUTDOWN_GRACE_SECONDS";
     pub const BODY_TIMEOUT_SECONDS: &str = "FLOWACTOR_BODY_TIMEOUT_SECONDS";
+    pub const ENABLE_TEST_COMPONENTS: &str = "FLOWACTOR_ENABLE_TEST_COMPONENTS";
+    pub const MAX_MESSAGE_BYTES: &str = "FLOWACTOR_MAX_MESSAGE_BYTES";
+    pub const MAX_OUTPUT_BYTES: &str = "FLOWACTOR_MAX_OUTPUT_BYTES";
 }
 
 /// A secret string: usable, never printed.
@@ -195,6 +198,12 @@ pub struct Settings {
     /// Longest silence while a request body is arriving before the request is answered 408
     /// (`FLOWACTOR_BODY_TIMEOUT_SECONDS`, default 30).
     pub body_timeout_seconds: u64,
+    /// Whether flows may use the `Delay` and `Burn` test components (`FLOWACTOR_ENABLE_TEST_COMPONENTS`, default false).
+    pub enable_test_components: bool,
+    /// Largest chat message text in bytes (`FLOWACTOR_MAX_MESSAGE_BYTES`, default 1 MiB).
+    pub max_message_bytes: usize,
+    /// Largest value one component may output, in bytes of text (`FLOWACTOR_MAX_OUTPUT_BYTES`, default 4 MiB).
+    pub max_output_bytes: usize,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -282,6 +291,9 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::LLM_ALLOW_LINK_LOCAL, Some("false")),
     (vars::SHUTDOWN_GRACE_SECONDS, Some("20")),
     (vars::BODY_TIMEOUT_SECONDS, Some("30")),
+    (vars::ENABLE_TEST_COMPONENTS, Some("false")),
+    (vars::MAX_MESSAGE_BYTES, Some("1048576")),
+    (vars::MAX_OUTPUT_BYTES, Some("4194304")),
 ];
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
@@ -486,6 +498,9 @@ impl Settings {
             llm_allow_link_local: boolean(vars::LLM_ALLOW_LINK_LOCAL)?,
             shutdown_grace_seconds: parse_num(vars::SHUTDOWN_GRACE_SECONDS, &req(vars::SHUTDOWN_GRACE_SECONDS)?)?,
             body_timeout_seconds: parse_num(vars::BODY_TIMEOUT_SECONDS, &req(vars::BODY_TIMEOUT_SECONDS)?)?,
+            enable_test_components: boolean(vars::ENABLE_TEST_COMPONENTS)?,
+            max_message_bytes: parse_num(vars::MAX_MESSAGE_BYTES, &req(vars::MAX_MESSAGE_BYTES)?)?,
+            max_output_bytes: parse_num(vars::MAX_OUTPUT_BYTES, &req(vars::MAX_OUTPUT_BYTES)?)?,
             dotenv_values,
             unknown_variables: unknown,
         };
@@ -500,6 +515,9 @@ impl Settings {
         }
         if settings.heartbeat_ms == 0 {
             bail!("invalid value for {}: must be at least 1", vars::HEARTBEAT_MS);
+        }
+        if settings.max_message_bytes == 0 || settings.max_output_bytes == 0 {
+            bail!("{} and {} must be at least 1", vars::MAX_MESSAGE_BYTES, vars::MAX_OUTPUT_BYTES);
         }
         if settings.max_body_mb == 0 {
             bail!("invalid value for {}: must be at least 1", vars::MAX_BODY_MB);
@@ -600,6 +618,10 @@ mod tests {
         assert_eq!(s.access_token_expire_seconds, 3600);
         assert_eq!(s.rate_limit_per_minute, 5);
         assert!(s.variables_to_get_from_environment.contains(&"OPENAI_API_KEY".to_owned()));
+        assert!(!s.enable_test_components);
+        assert_eq!((s.max_message_bytes, s.max_output_bytes), (1 << 20, 4 << 20));
+        let err = load(&[(vars::MAX_OUTPUT_BYTES, "0")]).expect_err("must refuse").to_string();
+        assert!(err.contains("FLOWACTOR_MAX_OUTPUT_BYTES"), "{err}");
     }
 
     #[test]

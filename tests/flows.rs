@@ -673,3 +673,75 @@ fn acknowledged_flow_writes_survive_sigkill() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The number literals of a JSON text (outside strings), sorted.
+fn number_literals(text: &str) -> Vec<String> {
+    let (mut out, mut cur) = (Vec::new(), String::new());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_ascii_digit() || (cur.is_empty() && c == '-') || (!cur.is_empty() && "+-.eE".contains(c)) {
+            cur.push(c);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        in_string = c == '"';
+    }
+    out.sort();
+    out
+}
+
+/// The text of the `data` member of a flow object, as written.
+fn data_text(flow_text: &str) -> String {
+    let map: std::collections::HashMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_str(flow_text).unwrap();
+    map["data"].get().to_owned()
+}
+
+#[test]
+fn flow_numbers_read_back_exactly() {
+    let s = TestServer::start();
+    let (_, t) = s.user("floats");
+    // Numbers that a fast, inexact float parser rounds to a neighbour (441.59999999999997 read
+    // back as 441.6), plus the extremes.
+    let targeted = r#"{"name": "floats", "data": {"nodes": [], "edges": [], "viewport": {"x": 441.59999999999997,
+        "y": -215.63964109627526, "zoom": 0.30000000000000004, "values": [1011.9999999999999, 436.79999999999995,
+        2.220446049250313e-16, 0.0020353564437605998, 1.7976931348623157e+308, 5e-324, 1.0, 0, -0.0, 12345678901234567890]}}}"#;
+    let mut docs = vec![("targeted".to_owned(), targeted.to_owned())];
+    for name in
+        ["knowledge_retrieval__lf1.13.0.json", "memory_chatbot__lf1.13.0.json", "seo_keyword_generator__lf1.13.0.json"]
+    {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
+        docs.push((name.to_owned(), std::fs::read_to_string(path).unwrap()));
+    }
+    for (name, text) in docs {
+        let sent = number_literals(&data_text(&text));
+        let r = s.request("POST", "/api/v1/flows/", Auth::Bearer(&t), Some("application/json"), Some(text.as_bytes()));
+        r.expect(201);
+        let created = number_literals(&data_text(&r.text));
+        let read = s.get(&format!("/api/v1/flows/{}", id_of(&r)), Auth::Bearer(&t));
+        read.expect(200);
+        let up = s.upload("/api/v1/flows/upload/", Auth::Bearer(&t), "file", "f.json", text.as_bytes());
+        up.expect(201);
+        let uploaded = s.get(&format!("/api/v1/flows/{}", up.json[0]["id"].as_str().unwrap()), Auth::Bearer(&t));
+        for (how, got) in [
+            ("POST", created),
+            ("GET", number_literals(&data_text(&read.text))),
+            ("upload", number_literals(&data_text(&uploaded.text))),
+        ] {
+            let missing: Vec<&String> = sent.iter().filter(|n| !got.contains(n)).take(5).collect();
+            assert!(missing.is_empty(), "{name} after {how}: numbers changed, e.g. {missing:?}");
+            assert_eq!(got.len(), sent.len(), "{name} after {how}");
+        }
+    }
+}

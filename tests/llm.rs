@@ -103,6 +103,34 @@ fn tokens_stream_through_run_and_build() {
 }
 
 #[test]
+fn a_streamed_answer_reaches_an_appending_client_once() {
+    let mock = MockLlm::start();
+    let s = TestServer::start();
+    let (key, id) = setup(&s, "basic_prompting__lf1.13.0.json");
+    let tweaks = json!({LM_NODE: {"provider": "Ollama", "model_name": "split", "ollama_base_url": mock.url()}});
+    let r = s.post(
+        &format!("/api/v1/run/{id}?stream=true"),
+        Auth::Key(&key),
+        &json!({"input_value": "once", "tweaks": tweaks}),
+    );
+    r.expect(200);
+    // A client shows the partial message, then appends every token of its id (Langflow's UI).
+    let mut shown = std::collections::HashMap::<String, String>::new();
+    for e in events(&r.text) {
+        let d = &e["data"];
+        match e["event"].as_str().unwrap() {
+            "add_message" if d["properties"]["state"] == "partial" => {
+                assert_eq!(d["text"], "", "Langflow's partial message is empty");
+                shown.insert(d["id"].as_str().unwrap().to_owned(), d["text"].as_str().unwrap().to_owned());
+            }
+            "token" => shown.get_mut(d["id"].as_str().unwrap()).unwrap().push_str(d["chunk"].as_str().unwrap()),
+            _ => {}
+        }
+    }
+    assert_eq!(shown.into_values().collect::<Vec<_>>(), [format!("{REPLY_PREFIX}once")]);
+}
+
+#[test]
 fn provider_failures_are_clear_errors_without_the_key() {
     let mock = MockLlm::start();
     let s = TestServer::start_with(&[("FLOWACTOR_LLM_RETRY_BASE_DELAY_MS", "10")]);

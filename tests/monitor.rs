@@ -116,3 +116,48 @@ fn other_users_messages_are_invisible_and_untouchable() {
     s.delete(&format!("/api/v1/flows/{a_flow}"), Auth::Bearer(&a)).expect(200);
     assert_eq!(s.get("/api/v1/monitor/messages", Auth::Bearer(&a)).json, json!([]));
 }
+
+#[test]
+fn message_lists_are_paged_like_langflow() {
+    let s = TestServer::start();
+    let (t, key, id) = setup(&s, "pager");
+    // 130 runs: 260 messages, the user's and the echo, in time order.
+    for i in 0..130 {
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": format!("m{i:03}")})).expect(200);
+    }
+    let texts = |query: &str| -> Vec<String> {
+        let r = s.get(&format!("/api/v1/monitor/messages?flow_id={id}{query}"), Auth::Bearer(&t));
+        r.expect(200);
+        r.json.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect()
+    };
+    // Default: the newest 100, shown oldest first.
+    let page = texts("");
+    assert_eq!(page.len(), 100);
+    assert_eq!((page[0].as_str(), page[99].as_str()), ("m080", "m129"));
+    assert_eq!(texts("&limit=0").len(), 100);
+    assert_eq!(texts("&limit=1000").len(), 200, "at most 200 per page");
+    // The window is the newest after `offset`, whatever the display order.
+    let page = texts("&limit=4&offset=6");
+    assert_eq!(page, ["m125", "m125", "m126", "m126"]);
+    let page = texts("&limit=4&offset=6&order=DESC");
+    assert_eq!(page, ["m126", "m126", "m125", "m125"]);
+    assert!(texts("&offset=260").is_empty());
+    let all: usize = (0..3).map(|p| texts(&format!("&limit=100&offset={}", p * 100)).len()).sum();
+    assert_eq!(all, 260);
+    // The same filters apply inside the window.
+    let page = texts("&limit=3&sender=User&order=desc");
+    assert_eq!(page, ["m129", "m128", "m127"]);
+    let list = s.get("/api/v1/monitor/messages", Auth::Bearer(&t));
+    assert_eq!(list.json.as_array().unwrap().len(), 100);
+    // Malformed paging parameters.
+    let r = s.get(&format!("/api/v1/monitor/messages?flow_id={id}&limit=-1"), Auth::Bearer(&t));
+    r.expect(422);
+    assert_eq!(r.json["detail"][0]["loc"], json!(["query", "limit"]));
+    let r = s.get(&format!("/api/v1/monitor/messages?flow_id={id}&offset=many"), Auth::Bearer(&t));
+    r.expect(422);
+    assert_eq!(r.json["detail"][0]["loc"], json!(["query", "offset"]));
+    s.get(&format!("/api/v1/monitor/messages?flow_id={id}&order=sideways"), Auth::Bearer(&t))
+        .expect_detail(400, "Invalid order direction: sideways");
+    s.get(&format!("/api/v1/monitor/messages?flow_id={id}&order_by=secret"), Auth::Bearer(&t))
+        .expect_detail(400, "Invalid order_by field: secret");
+}

@@ -251,3 +251,166 @@ fn webhooks_answer_202_and_follow_the_auth_setting() {
     s.request("POST", "/api/v1/webhook/open-hook", Auth::None, Some("application/json"), body).expect(202);
     s.request("POST", "/api/v1/webhook/missing", Auth::None, Some("application/json"), body).expect(404);
 }
+
+/// ChatInput → `<middle>` → ChatOutput, where `<middle>` passes its input through.
+fn pass_through_flow(kind: &str, fields: Value, input: &str, output: &str) -> Value {
+    let id = format!("{kind}-m");
+    let mut b = FlowBuilder::new();
+    b.node("ChatInput-in", "ChatInput", json!({"input_value": ""})).node(&id, kind, fields).node(
+        "ChatOutput-out",
+        "ChatOutput",
+        json!({}),
+    );
+    b.edge("ChatInput-in", "message", &id, input).edge(&id, output, "ChatOutput-out", "input_value");
+    b.build()
+}
+
+fn messages(s: &TestServer, auth: Auth<'_>, flow_id: &str) -> Vec<Value> {
+    let r = s.get(&format!("/api/v1/monitor/messages?flow_id={flow_id}"), auth);
+    r.expect(200);
+    r.json.as_array().unwrap().clone()
+}
+
+#[test]
+fn test_components_are_refused_unless_enabled() {
+    let s = TestServer::start_with(&[("FLOWACTOR_ENABLE_TEST_COMPONENTS", "")]);
+    let (_, t) = s.user("u");
+    let (_, key) = s.api_key(&t, "k");
+    for kind in ["Delay", "Burn"] {
+        let flow = pass_through_flow(kind, json!({"milliseconds": 1, "microseconds": 1}), "input_value", "output");
+        let id = upload(&s, Auth::Key(&key), &flow, kind, None);
+        let expected = format!("Component type '{kind}' (node {kind}-m) is not supported by flowactor");
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x"}))
+            .expect_detail(400, &expected);
+        s.post(&format!("/api/v1/build/{id}/flow"), Auth::Bearer(&t), &json!({"inputs": {"input_value": "x"}}))
+            .expect_detail(400, &expected);
+        assert!(messages(&s, Auth::Bearer(&t), &id).is_empty(), "nothing ran");
+    }
+}
+
+#[test]
+fn a_passed_through_user_message_is_answered_by_a_new_message() {
+    let s = TestServer::start();
+    let (_, t) = s.user("u");
+    let (_, key) = s.api_key(&t, "k");
+    let flows = [
+        pass_through_flow(
+            "Pass",
+            json!({"input_message": "", "ignored_message": ""}),
+            "input_message",
+            "output_message",
+        ),
+        pass_through_flow("Delay", json!({"milliseconds": 1}), "input_value", "output"),
+        pass_through_flow(
+            "ConditionalRouter",
+            json!({"operator": "equals", "match_text": "hello", "case_sensitive": true, "true_case_message": "",
+                   "false_case_message": "", "max_iterations": 10, "default_route": "false_result"}),
+            "input_text",
+            "true_result",
+        ),
+    ];
+    for (i, flow) in flows.iter().enumerate() {
+        let id = upload(&s, Auth::Key(&key), flow, &format!("through-{i}"), None);
+        let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "hello"}));
+        r.expect(200);
+        assert_eq!(first_text(&r.json), "hello", "flow {i}");
+        let stored = messages(&s, Auth::Bearer(&t), &id);
+        let senders: Vec<&str> = stored.iter().map(|m| m["sender"].as_str().unwrap()).collect();
+        assert_eq!(senders, ["User", "Machine"], "flow {i}: {stored:?}");
+        assert_ne!(stored[0]["id"], stored[1]["id"]);
+        assert_eq!(stored[0]["text"], "hello");
+        assert_eq!(stored[0]["sender_name"], "User");
+    }
+}
+
+#[test]
+fn a_run_whose_client_disconnects_is_cancelled() {
+    let s = TestServer::start();
+    let (_, t) = s.user("leaver");
+    let (_, key) = s.api_key(&t, "k");
+    let flow = pass_through_flow("Delay", json!({"milliseconds": 2_000}), "input_value", "output");
+    let id = upload(&s, Auth::Key(&key), &flow, "slow", None);
+    {
+        let stream = std::net::TcpStream::connect(s.url.trim_start_matches("http://")).unwrap();
+        let body = r#"{"input_value": "bye"}"#;
+        let req = format!(
+            "POST /api/v1/run/{id} HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        std::io::Write::write_all(&mut &stream, req.as_bytes()).unwrap();
+        // The user message is stored as soon as the run starts; then the client goes away.
+        let mut started = false;
+        for _ in 0..100 {
+            if messages(&s, Auth::Bearer(&t), &id).len() == 1 {
+                started = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(started, "the run did not start");
+    }
+    // Had the run gone on, its Chat Output would have stored the answer after 2 s.
+    std::thread::sleep(std::time::Duration::from_millis(3_000));
+    let stored = messages(&s, Auth::Bearer(&t), &id);
+    let senders: Vec<&str> = stored.iter().map(|m| m["sender"].as_str().unwrap()).collect();
+    assert_eq!(senders, ["User"], "the abandoned run was not cancelled");
+}
+
+#[test]
+fn process_answers_langflows_deprecation() {
+    let s = TestServer::start();
+    let (_, t) = s.user("u");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &fixture("chat_echo__lf1.13.0.json"), "echo", None);
+    s.post(&format!("/api/v1/process/{id}"), Auth::Key(&key), &json!({"inputs": {"text": "x"}})).expect_detail(
+        400,
+        "The /process endpoint is deprecated and will be removed in a future version. Please use /run instead.",
+    );
+}
+
+/// ChatInput, then Message History with every message of the session rendered by a template
+/// that repeats `{text}` → ChatOutput: without bounds each run stores a message `K` times the
+/// size of the whole history so far.
+fn history_amplifier(k: usize) -> Value {
+    let template = vec!["{text}"; k].join(" ");
+    let mut b = FlowBuilder::new();
+    b.node("ChatInput-in", "ChatInput", json!({"input_value": ""}))
+        .node(
+            "Memory-h",
+            "Memory",
+            json!({"n_messages": -1, "order": "Ascending", "sender": "Machine and User", "sender_name": "",
+                   "session_id": "", "template": template}),
+        )
+        .node("ChatOutput-out", "ChatOutput", json!({}));
+    b.edge("Memory-h", "messages_text", "ChatOutput-out", "input_value");
+    b.build()
+}
+
+#[test]
+fn message_and_output_sizes_are_bounded() {
+    let s = TestServer::start_with(&[("FLOWACTOR_MAX_MESSAGE_BYTES", "4000"), ("FLOWACTOR_MAX_OUTPUT_BYTES", "8000")]);
+    let (_, t) = s.user("u");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &history_amplifier(16), "amplifier", None);
+    let mut failures = Vec::new();
+    for _ in 0..6 {
+        let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "grow"}));
+        match r.status {
+            200 => assert!(first_text(&r.json).len() <= 4000),
+            500 => failures.push(r.detail().to_owned()),
+            other => panic!("unexpected status {other}: {}", r.text),
+        }
+    }
+    assert!(failures.len() >= 3, "the history never hit a bound: {failures:?}");
+    let last = failures.last().unwrap();
+    assert!(last.contains("FLOWACTOR_MAX_OUTPUT_BYTES") || last.contains("FLOWACTOR_MAX_MESSAGE_BYTES"), "{last}");
+    for m in messages(&s, Auth::Bearer(&t), &id) {
+        assert!(m["text"].as_str().unwrap().len() <= 4000);
+    }
+    // An input message over the bound is refused too, and not stored.
+    let big = "x".repeat(4001);
+    let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": big}));
+    r.expect(500);
+    assert!(r.detail().contains("FLOWACTOR_MAX_MESSAGE_BYTES"), "{}", r.text);
+    assert!(messages(&s, Auth::Bearer(&t), &id).iter().all(|m| m["text"] != big.as_str()));
+}

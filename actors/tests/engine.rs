@@ -25,8 +25,13 @@ fn engine_with(settings: EngineSettings) -> Engine {
     Engine::new(ArbiterPool::new(2), MessageStore::open(&store).unwrap(), settings)
 }
 
+/// Engine settings with the Delay and Burn test components enabled.
+fn settings() -> EngineSettings {
+    EngineSettings { test_components: true, ..EngineSettings::default() }
+}
+
 fn engine() -> Engine {
-    engine_with(EngineSettings::default())
+    engine_with(settings())
 }
 
 fn compile(engine: &Engine, flow: &Json) -> (Uuid, Arc<CompiledGraph>) {
@@ -310,9 +315,18 @@ async fn dropping_the_event_stream_cancels_the_build() {
 }
 
 #[actix_rt::test]
+async fn test_components_run_only_when_enabled() {
+    let engine = engine_with(EngineSettings::default());
+    let (flow_id, graph) = compile(&engine, &slow_flow());
+    let Err(err) = engine.start(graph, BuildRequest::run(flow_id).with_input("x")) else {
+        panic!("a flow with Delay must be refused")
+    };
+    assert_eq!(err, GraphError::UnsupportedComponent { node_id: "Delay-a".into(), type_name: "Delay".into() });
+}
+
+#[actix_rt::test]
 async fn the_deadline_cancels_with_an_error_event() {
-    let engine =
-        engine_with(EngineSettings { build_deadline: Duration::from_millis(100), ..EngineSettings::default() });
+    let engine = engine_with(EngineSettings { build_deadline: Duration::from_millis(100), ..settings() });
     let (flow_id, graph) = compile(&engine, &slow_flow());
     let (events, outcome) =
         run(&engine, &graph, BuildRequest { mode: Mode::Build, ..BuildRequest::run(flow_id).with_input("x") }).await;
@@ -322,7 +336,7 @@ async fn the_deadline_cancels_with_an_error_event() {
 
 #[actix_rt::test]
 async fn graph_errors_are_reported_before_running() {
-    let engine = engine_with(EngineSettings { max_vertices: 6, ..EngineSettings::default() });
+    let engine = engine_with(EngineSettings { max_vertices: 6, ..settings() });
     let err =
         engine.compile(Uuid::new_v4(), [0; 32], &fixture("research_translation_loop__lf1.13.0.json")).unwrap_err();
     assert_eq!(

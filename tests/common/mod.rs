@@ -69,6 +69,8 @@ pub fn base_env(dir: &std::path::Path) -> Vec<(String, String)> {
         ("LANGFLOW_RATE_LIMIT_ENABLED".into(), "false".into()),
         ("LANGFLOW_WORKERS".into(), "2".into()),
         ("LANGFLOW_LOG_LEVEL".into(), "warn".into()),
+        // The Delay and Burn test components (off by default).
+        ("FLOWACTOR_ENABLE_TEST_COMPONENTS".into(), "true".into()),
     ]
 }
 

@@ -61,11 +61,15 @@ impl Component for ChatOutput {
             };
             let mut m = ctx.new_message(text);
             let source = ctx.source_of("input_value");
-            // A message streamed by an upstream component keeps its id, so the stored row is
-            // finalised rather than duplicated; a user message is never re-used.
+            // A message streamed by the component directly upstream keeps its id, so the stored
+            // row is finalised rather than duplicated. Any other message (a user message passed
+            // through Pass, If-Else or Delay, say) is someone else's stored row: the answer is a
+            // new message with a new id.
             if let (Some(Value::Message(incoming)), Some(src)) = (values.first(), source) {
                 if src.kind != ComponentKind::ChatInput {
-                    m.id = incoming.id;
+                    if incoming.properties.source.id.as_deref() == Some(&*src.id) {
+                        m.id = incoming.id;
+                    }
                     m.properties.usage = incoming.properties.usage.clone();
                     m.files = incoming.files.clone();
                 }

@@ -160,6 +160,7 @@ impl ComponentContext {
     /// # Errors
     /// Storage failures, or [`ComponentError::Cancelled`].
     pub async fn send_message(&self, mut msg: Message, store: bool) -> Result<Message, ComponentError> {
+        self.check_message_size(msg.text.len())?;
         if msg.id.is_none() {
             // Time-ordered ids: the id index then grows at its end instead of at random places.
             msg.id = Some(Uuid::now_v7());
@@ -174,6 +175,26 @@ impl ComponentContext {
         }
         self.emit("add_message", msg.event_json()).await?;
         Ok(msg)
+    }
+
+    /// The size bounds of this build.
+    #[must_use]
+    pub fn limits(&self) -> crate::engine::OutputLimits {
+        self.shared.limits
+    }
+
+    /// Refuses a message text of `len` bytes when it exceeds `FLOWACTOR_MAX_MESSAGE_BYTES`.
+    ///
+    /// # Errors
+    /// [`ComponentError::Failed`] naming the size and the limit.
+    pub fn check_message_size(&self, len: usize) -> Result<(), ComponentError> {
+        let limit = self.shared.limits.max_message_bytes;
+        if len > limit {
+            return Err(ComponentError::failed(format!(
+                "The message is {len} bytes, more than the limit of {limit} bytes (FLOWACTOR_MAX_MESSAGE_BYTES)"
+            )));
+        }
+        Ok(())
     }
 
     /// Starts streaming a message (Langflow's LLM path): the message, in state "partial", is

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::prompt::substitute;
+use super::prompt::substitute_within;
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
 use crate::clock::message_timestamp;
 use crate::store::messages::MessageRecord;
@@ -52,12 +52,26 @@ impl Component for Memory {
             let sender_name = a.text("sender_name").into_owned();
             let own_session = a.text("session_id");
             let session = ctx.session_for(&own_session);
+            // The history kept in memory is bounded too: once the texts read pass the output
+            // bound, no further row is kept and the component fails below.
+            let limit = ctx.limits().max_output_bytes;
+            let mut read_bytes = 0usize;
             let mut recs = store
                 .last_n_matching(ctx.flow_id(), session, n, |r| {
-                    sender.as_ref().is_none_or(|s| *s == r.sender)
-                        && (sender_name.is_empty() || sender_name == r.sender_name)
+                    let wanted = sender.as_ref().is_none_or(|s| *s == r.sender)
+                        && (sender_name.is_empty() || sender_name == r.sender_name);
+                    if wanted {
+                        read_bytes = read_bytes.saturating_add(r.text.len());
+                    }
+                    wanted && read_bytes <= limit
                 })
                 .map_err(|e| ComponentError::failed(format!("Could not read the message history: {e}")))?;
+            if read_bytes > limit {
+                return Err(ComponentError::failed(format!(
+                    "The message history is larger than the limit of {limit} bytes (FLOWACTOR_MAX_OUTPUT_BYTES); \
+                     read fewer messages (n_messages)"
+                )));
+            }
             if a.param_text("order") == "Descending" {
                 recs.reverse();
             }
@@ -66,15 +80,22 @@ impl Component for Memory {
             let rows: Vec<Map<String, Json>> = recs.iter().map(row).collect();
             let mut out = Outputs::new();
             if ctx.wants("messages_text") {
-                let text = rows
-                    .iter()
-                    .map(|r| {
-                        substitute(&template, |k| {
-                            super::parser::json_cell(r.get(k)).map(|c| Cow::Owned(c.into_owned()))
-                        })
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                // Rendered row by row against the output bound, so a history that a template
+                // repeats many times fails before it is built rather than after.
+                let mut text = String::new();
+                for (i, r) in rows.iter().enumerate() {
+                    let room = limit.saturating_sub(text.len() + usize::from(i > 0));
+                    let line = substitute_within(&template, room, |k| {
+                        super::parser::json_cell(r.get(k)).map(|c| Cow::Owned(c.into_owned()))
+                    });
+                    let Some(line) = line else {
+                        return Err(super::output_too_large("messages_text", limit));
+                    };
+                    if i > 0 {
+                        text.push('\n');
+                    }
+                    text.push_str(&line);
+                }
                 out.set("messages_text", Value::message(ctx.new_message(text)));
             }
             let table = Value::DataFrame(Arc::new(rows));

@@ -156,6 +156,27 @@ impl Outputs {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
+
+    /// Refuses an output larger than `limit` bytes (`FLOWACTOR_MAX_OUTPUT_BYTES`).
+    ///
+    /// # Errors
+    /// [`ComponentError::Failed`] naming the output, its size and the limit.
+    pub fn check_size(&self, limit: usize) -> Result<(), ComponentError> {
+        for (name, value) in &self.values {
+            if value.content_bytes() > limit {
+                return Err(output_too_large(name, limit));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The failure of a component whose output would exceed the output bound.
+#[must_use]
+pub fn output_too_large(output: &str, limit: usize) -> ComponentError {
+    ComponentError::Failed(format!(
+        "The output '{output}' is larger than the limit of {limit} bytes (FLOWACTOR_MAX_OUTPUT_BYTES)"
+    ))
 }
 
 /// The component types flowactor implements.
@@ -212,6 +233,13 @@ impl ComponentKind {
             "AnthropicModel" | "AnthropicModelComponent" => Self::AnthropicModel,
             _ => return None,
         })
+    }
+
+    /// The flowactor test components (`Delay`, `Burn`), which run only when the engine allows
+    /// them.
+    #[must_use]
+    pub fn is_test_component(self) -> bool {
+        matches!(self, Self::Delay | Self::Burn)
     }
 
     /// Input vertices receive the run input (Langflow's `is_input`).

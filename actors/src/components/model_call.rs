@@ -238,15 +238,17 @@ fn model_value(choice: &ModelChoice, base_url: &str, req_temperature: Option<f64
     Value::Data(Arc::new(Data::new(m)))
 }
 
-/// Streams the answer: `add_message` (partial) on the first chunk, `token` for every chunk,
+/// Streams the answer: `add_message` (partial, empty) on the first chunk, `token` for every chunk,
 /// then the complete message stored and announced under the same id.
 async fn streamed(ctx: &ComponentContext, req: &ChatRequest, mut msg: Message) -> Result<Message, ComponentError> {
     let mut stream = cancellable(ctx, ctx.llm().stream(req)).await?;
     let mut full = String::new();
     while let Some(chunk) = cancellable(ctx, stream.next_chunk()).await? {
         full.push_str(&chunk);
+        ctx.check_message_size(full.len())?;
         if msg.id.is_none() {
-            msg.text.clone_from(&chunk);
+            // As in Langflow, the partial message is announced empty: every chunk, the first
+            // included, then arrives exactly once as a `token` event.
             msg = ctx.begin_stream(msg).await?;
         }
         if let Some(id) = msg.id {

@@ -12,10 +12,23 @@ pub struct Prompt;
 
 /// Python `str.format`-style substitution: `{name}` is looked up (missing → ""), `{{`/`}}` are
 /// literal braces, an unclosed `{` is kept as text.
-pub(crate) fn substitute<'t>(template: &str, mut lookup: impl FnMut(&str) -> Option<Cow<'t, str>>) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
+pub(crate) fn substitute<'t>(template: &str, lookup: impl FnMut(&str) -> Option<Cow<'t, str>>) -> String {
+    substitute_within(template, usize::MAX, lookup).unwrap_or_default()
+}
+
+/// [`substitute`] that gives up (`None`) as soon as the text would exceed `limit` bytes, so a
+/// template repeating a large value is refused before it is built.
+pub(crate) fn substitute_within<'t>(
+    template: &str,
+    limit: usize,
+    mut lookup: impl FnMut(&str) -> Option<Cow<'t, str>>,
+) -> Option<String> {
+    let mut out = String::with_capacity(template.len().min(limit) + 32);
     let mut rest = template;
     while let Some(pos) = rest.find(['{', '}']) {
+        if out.len() > limit {
+            return None;
+        }
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];
         if let Some(after) = tail.strip_prefix("{{") {
@@ -27,6 +40,9 @@ pub(crate) fn substitute<'t>(template: &str, mut lookup: impl FnMut(&str) -> Opt
         } else if let Some(end) = tail.find('}') {
             let name = tail[1..end].trim();
             if let Some(v) = lookup(name) {
+                if out.len().saturating_add(v.len()) > limit {
+                    return None;
+                }
                 out.push_str(&v);
             }
             rest = &tail[end + 1..];
@@ -36,7 +52,7 @@ pub(crate) fn substitute<'t>(template: &str, mut lookup: impl FnMut(&str) -> Opt
         }
     }
     out.push_str(rest);
-    out
+    (out.len() <= limit).then_some(out)
 }
 
 /// Mustache-style substitution of `{{name}}`.
@@ -77,10 +93,14 @@ impl Component for Prompt {
             }
             Some(a.text(name))
         };
+        let limit = ctx.limits().max_output_bytes;
         let text = if a.bool("use_double_brackets", false) {
             substitute_mustache(&template, lookup)
         } else {
-            substitute(&template, lookup)
+            match substitute_within(&template, limit, lookup) {
+                Some(text) => text,
+                None => return ready(Err(super::output_too_large("prompt", limit))),
+            }
         };
         ready(Ok(Outputs::one("prompt", Value::message(ctx.new_message(text)))))
     }

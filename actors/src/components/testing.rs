@@ -59,6 +59,7 @@ impl Harness {
             quiet: false,
             cancel: CancelToken::new(),
             llm: Arc::new(crate::llm::LlmRuntime::new(crate::llm::LlmSettings::default())),
+            limits: crate::engine::OutputLimits::default(),
         });
         Self { shared, rx, store }
     }

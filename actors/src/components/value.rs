@@ -69,6 +69,17 @@ impl Value {
         }
     }
 
+    /// The size the value's content takes: a Message's text, or the compact JSON of a Data or a
+    /// table. Measured without building the JSON.
+    #[must_use]
+    pub fn content_bytes(&self) -> usize {
+        match self {
+            Self::Message(m) => m.text.len(),
+            Self::Data(d) => json_bytes(&d.data),
+            Self::DataFrame(rows) => json_bytes(rows.as_ref()),
+        }
+    }
+
     /// Langflow's type label in `outputs.<name>.type` and artifacts.
     #[must_use]
     pub fn type_label(&self) -> &'static str {
@@ -88,6 +99,23 @@ impl Value {
             Self::DataFrame(_) => self.to_json(),
         }
     }
+}
+
+/// Length of the compact JSON of `value`.
+fn json_bytes(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// Langflow's `Data`: a JSON object plus the key that holds its text.

@@ -61,7 +61,9 @@ pub(crate) async fn run_loop_body(
         let inactive = !slots.is_empty() && slots.iter().all(|s| s.value.is_none());
         if !inactive {
             let cctx = ComponentContext::new(ctx.shared.clone(), v);
-            let out = vert.kind.component().run(&cctx, &Inputs::new(v, slots)).await.map_err(|e| match e {
+            let limit = ctx.shared.limits.max_output_bytes;
+            let run = vert.kind.component().run(&cctx, &Inputs::new(v, slots)).await;
+            let out = run.and_then(|out| out.check_size(limit).map(|()| out)).map_err(|e| match e {
                 ComponentError::Failed(reason) => {
                     ComponentError::Failed(format!("Error building Component {}: {reason}", vert.display_name))
                 }

@@ -88,6 +88,27 @@ pub struct EngineSettings {
     pub cache_capacity: usize,
     /// Timeouts, retries, concurrency and address policy of LLM provider calls.
     pub llm: LlmSettings,
+    /// Whether the `Delay` and `Burn` test components may run; when not, a flow using them is
+    /// refused like one with an unknown component.
+    pub test_components: bool,
+    /// Size bounds on messages and component outputs.
+    pub limits: OutputLimits,
+}
+
+/// Size bounds that keep one run from growing messages and outputs without limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// Largest text of a chat message, in bytes; a larger message fails its component.
+    pub max_message_bytes: usize,
+    /// Largest value of one component output (its text, or its JSON), in bytes; a larger
+    /// output fails its component.
+    pub max_output_bytes: usize,
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        Self { max_message_bytes: 1024 * 1024, max_output_bytes: 4 * 1024 * 1024 }
+    }
 }
 
 impl Default for EngineSettings {
@@ -98,6 +119,8 @@ impl Default for EngineSettings {
             event_capacity: 256,
             cache_capacity: 1024,
             llm: LlmSettings::default(),
+            test_components: false,
+            limits: OutputLimits::default(),
         }
     }
 }
@@ -327,6 +350,14 @@ impl Engine {
     /// # Errors
     /// [`GraphError`] for the request problems above.
     pub fn start(&self, graph: Arc<CompiledGraph>, req: BuildRequest) -> Result<BuildHandle, GraphError> {
+        if !self.inner.settings.test_components {
+            if let Some(v) = graph.vertices.iter().find(|v| v.kind.is_test_component()) {
+                return Err(GraphError::UnsupportedComponent {
+                    node_id: v.id.to_string(),
+                    type_name: v.type_name.clone(),
+                });
+            }
+        }
         let subset = graph.subset(req.start_component_id.as_deref(), req.stop_component_id.as_deref())?;
         let overrides = graph.overrides(OverrideRequest {
             tweaks: req.tweaks.as_ref(),
@@ -354,6 +385,7 @@ impl Engine {
             quiet,
             cancel: cancel.clone(),
             llm: self.inner.llm.clone(),
+            limits: self.inner.settings.limits,
         });
         let (otx, orx) = oneshot::channel();
         let pool = self.inner.pool.clone();

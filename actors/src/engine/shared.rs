@@ -10,7 +10,7 @@ use crate::graph::{CompiledGraph, Params, Subset};
 use crate::llm::LlmRuntime;
 use crate::store::messages::MessageStore;
 
-use super::{BuildEvent, CancelToken, Mode};
+use super::{BuildEvent, CancelToken, Mode, OutputLimits};
 
 pub(crate) struct BuildShared {
     pub graph: Arc<CompiledGraph>,
@@ -30,4 +30,5 @@ pub(crate) struct BuildShared {
     pub quiet: bool,
     pub cancel: CancelToken,
     pub llm: Arc<LlmRuntime>,
+    pub limits: OutputLimits,
 }

@@ -156,6 +156,8 @@ impl VertexActor {
         result: Result<Result<Outputs, ComponentError>, PanicPayload>,
         started: Instant,
     ) {
+        let limit = self.shared.limits.max_output_bytes;
+        let result = result.map(|r| r.and_then(|outputs| outputs.check_size(limit).map(|()| outputs)));
         let (state, outputs) = match result {
             Ok(Ok(outputs)) => (VertexState::Built, outputs),
             Ok(Err(ComponentError::Failed(reason))) => (VertexState::Failed(reason), Outputs::default()),

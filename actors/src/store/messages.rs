@@ -213,6 +213,14 @@ fn row_key(rec: &MessageRecord) -> Vec<u8> {
     k
 }
 
+/// `(timestamp, id)` encoded at the end of a row key.
+fn key_order(key: &[u8]) -> Option<(Micros, [u8; 16])> {
+    let tail = key.len().checked_sub(24).and_then(|start| key.get(start..))?;
+    let stamp: [u8; 8] = tail.get(..8)?.try_into().ok()?;
+    let id: [u8; 16] = tail.get(8..)?.try_into().ok()?;
+    Some(((u64::from_be_bytes(stamp) ^ (1 << 63)) as Micros, id))
+}
+
 /// Session id encoded in a row key, if the key is well formed.
 fn session_of_key(key: &[u8]) -> Option<&str> {
     let len_bytes: [u8; 4] = key.get(16..20)?.try_into().ok()?;
@@ -399,6 +407,70 @@ impl MessageStore {
         Ok(out)
     }
 
+    /// One page of the newest messages of `flows` (optionally one session) that match the
+    /// sender filters, newest first: the `offset` newest are skipped and at most `limit`
+    /// returned, ordered by timestamp then id, as Langflow pages `/monitor/messages`.
+    ///
+    /// Only the page is decoded when no sender filter applies (timestamp and id are read from
+    /// the row keys), and at most `offset + limit` keys are held while scanning.
+    ///
+    /// # Errors
+    /// Storage or decoding failures.
+    pub fn newest_page(
+        &self,
+        flows: &[Uuid],
+        session_id: Option<&str>,
+        sender: Option<&str>,
+        sender_name: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, MessageStoreError> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+
+        let keep = offset.saturating_add(limit);
+        if keep == 0 || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let filtered = sender.is_some() || sender_name.is_some();
+        // Min-heap of the `keep` newest (timestamp, id, row key) seen so far.
+        let mut heap: BinaryHeap<Reverse<(Micros, [u8; 16], sled::IVec)>> = BinaryHeap::new();
+        for flow_id in flows {
+            let prefix = match session_id {
+                Some(s) => session_prefix(*flow_id, s),
+                None => flow_id.as_bytes().to_vec(),
+            };
+            for item in self.rows.scan_prefix(prefix) {
+                let (key, bytes) = item?;
+                let Some((timestamp, id)) = key_order(&key) else { continue };
+                if filtered {
+                    let rec = decode_row(&bytes)?;
+                    if sender.is_some_and(|s| s != rec.sender) || sender_name.is_some_and(|s| s != rec.sender_name) {
+                        continue;
+                    }
+                }
+                if heap.len() == keep {
+                    match heap.peek() {
+                        Some(Reverse(min)) if (min.0, min.1) < (timestamp, id) => {
+                            heap.pop();
+                        }
+                        _ => continue,
+                    }
+                }
+                heap.push(Reverse((timestamp, id, key)));
+            }
+        }
+        let mut newest: Vec<_> = heap.into_iter().map(|Reverse(entry)| entry).collect();
+        newest.sort_by_key(|entry| std::cmp::Reverse((entry.0, entry.1)));
+        let mut out = Vec::with_capacity(limit.min(newest.len()));
+        for (_, _, key) in newest.into_iter().skip(offset).take(limit) {
+            if let Some(bytes) = self.rows.get(&key)? {
+                out.push(decode_row(&bytes)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Distinct session ids of a flow, ordered by their first message. Costs one seek per
     /// session, not one read per message.
     ///
@@ -550,6 +622,25 @@ mod tests {
 
     fn store() -> MessageStore {
         MessageStore::open(&Store::temporary().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn newest_page_pages_across_sessions_and_flows_decoding_only_the_page() {
+        let ms = store();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        for i in 0..500 {
+            let session = if i % 2 == 0 { "even" } else { "odd" };
+            ms.insert(&record(if i % 3 == 0 { a } else { b }, session, 1_000 + i, &format!("m{i}"), "User")).unwrap();
+        }
+        ROWS_DECODED.with(|c| c.set(0));
+        let page = ms.newest_page(&[a, b], None, None, None, 10, 5).unwrap();
+        assert_eq!(ROWS_DECODED.with(std::cell::Cell::get), 5);
+        let texts: Vec<_> = page.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["m489", "m488", "m487", "m486", "m485"]);
+        let odd = ms.newest_page(&[b], Some("odd"), Some("User"), None, 0, 2).unwrap();
+        let texts: Vec<_> = odd.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["m499", "m497"]);
+        assert!(ms.newest_page(&[a, b], None, None, None, 500, 5).unwrap().is_empty());
     }
 
     #[test]

@@ -20,6 +20,10 @@ use crate::http::AppState;
 const MAX_SESSIONS_PER_DELETE: usize = 500;
 /// Most message ids one bulk delete may name.
 const MAX_IDS_PER_DELETE: usize = 10_000;
+/// Page size of `GET /messages` without `limit` (or with `limit=0`), and its largest page
+/// (Langflow 1.13's `_MESSAGES_DEFAULT_LIMIT` / `_MESSAGES_MAX_LIMIT`).
+const MESSAGES_DEFAULT_LIMIT: usize = 100;
+const MESSAGES_MAX_LIMIT: usize = 200;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -61,6 +65,29 @@ struct ListQuery {
     sender: Option<String>,
     sender_name: Option<String>,
     order_by: Option<String>,
+    order: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// A `ge=0` integer query parameter, with FastAPI's 422 items.
+fn query_count(name: &str, raw: Option<&str>) -> ApiResult<Option<usize>> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(None) };
+    let n: i64 = raw.trim().parse().map_err(|_| {
+        ApiError::validation(
+            "int_parsing",
+            &["query", name],
+            "Input should be a valid integer, unable to parse string as an integer",
+        )
+    })?;
+    if n < 0 {
+        return Err(ApiError::validation(
+            "greater_than_equal",
+            &["query", name],
+            "Input should be greater than or equal to 0",
+        ));
+    }
+    Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
 }
 
 fn sort_key(order_by: &str) -> ApiResult<fn(&MessageRecord, &MessageRecord) -> std::cmp::Ordering> {
@@ -70,30 +97,41 @@ fn sort_key(order_by: &str) -> ApiResult<fn(&MessageRecord, &MessageRecord) -> s
         "sender_name" => |a, b| a.sender_name.cmp(&b.sender_name).then(a.timestamp.cmp(&b.timestamp)),
         "session_id" => |a, b| a.session_id.cmp(&b.session_id).then(a.timestamp.cmp(&b.timestamp)),
         "text" => |a, b| a.text.cmp(&b.text).then(a.timestamp.cmp(&b.timestamp)),
-        _ => {
-            return Err(ApiError::validation(
-                "literal_error",
-                &["query", "order_by"],
-                "Input should be one of timestamp, sender, sender_name, session_id, text",
-            ))
-        }
+        other => return Err(ApiError::bad_request(format!("Invalid order_by field: {other}"))),
     })
 }
 
+/// Langflow 1.13's paging: the window is always the newest messages (timestamp, then id,
+/// descending) after `offset`, at most `limit` of them (default 100, at most 200); the window
+/// is then shown in the requested order (`order_by`, `order` ASC or DESC).
 async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let order = sort_key(q.order_by.as_deref().unwrap_or("timestamp"))?;
-    let mut out = Vec::new();
-    for flow_id in scoped_flows(&state, &caller, q.flow_id.as_deref())? {
-        out.extend(
-            state
-                .engine
-                .messages()
-                .list(flow_id, q.session_id.as_deref(), q.sender.as_deref(), q.sender_name.as_deref())
-                .map_err(store_error)?,
-        );
+    let order_by = q.order_by.as_deref().unwrap_or("timestamp");
+    let order = sort_key(order_by)?;
+    let direction = q.order.as_deref().unwrap_or("ASC");
+    let descending = match direction.to_ascii_uppercase().as_str() {
+        "ASC" => false,
+        "DESC" => true,
+        _ => return Err(ApiError::bad_request(format!("Invalid order direction: {direction}"))),
+    };
+    let limit = match query_count("limit", q.limit.as_deref())? {
+        None | Some(0) => MESSAGES_DEFAULT_LIMIT,
+        Some(n) => n.min(MESSAGES_MAX_LIMIT),
+    };
+    let offset = query_count("offset", q.offset.as_deref())?.unwrap_or(0);
+    let flows = scoped_flows(&state, &caller, q.flow_id.as_deref())?;
+    let mut out = state
+        .engine
+        .messages()
+        .newest_page(&flows, q.session_id.as_deref(), q.sender.as_deref(), q.sender_name.as_deref(), offset, limit)
+        .map_err(store_error)?;
+    // The window is newest first.
+    match (order_by, descending) {
+        ("timestamp", false) => out.reverse(),
+        ("timestamp", true) => {}
+        (_, false) => out.sort_by(order),
+        (_, true) => out.sort_by(|a, b| order(b, a)),
     }
-    out.sort_by(order);
     Ok(HttpResponse::Ok().json(out.iter().map(MessageRecord::to_json).collect::<Vec<_>>()))
 }
 
@@ -163,6 +201,13 @@ async fn update(
         return Err(not_found());
     }
     let b = body.into_inner();
+    let limit = state.settings.max_message_bytes;
+    if b.text.as_ref().is_some_and(|t| t.len() > limit) {
+        return Err(ApiError::detail(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The message text is larger than the limit of {limit} bytes (FLOWACTOR_MAX_MESSAGE_BYTES)"),
+        ));
+    }
     let patch = MessagePatch {
         text: b.text,
         sender: b.sender,

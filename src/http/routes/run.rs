@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use flowactor_actors::engine::{BuildError, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
+use flowactor_actors::engine::{BuildCanceller, BuildError, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
 use flowactor_actors::graph::{CompiledGraph, GraphError, InputType};
 use flowactor_actors::registry::ResolveVariable;
 use flowactor_actors::store::flows::FlowRecord;
@@ -28,7 +28,18 @@ pub fn routes() -> Vec<RouteSpec> {
     vec![
         route!(Post "/api/v1/run/{flow_id_or_name}", ApiKey, run),
         route!(Post "/api/v1/webhook/{flow_id_or_name}", Webhook, webhook),
+        route!(Post "/api/v1/process/{flow_id}", ApiKey, process),
     ]
+}
+
+/// Langflow 1.13's answer on its removed `/process` endpoint.
+const PROCESS_DEPRECATED: &str =
+    "The /process endpoint is deprecated and will be removed in a future version. Please use /run instead.";
+
+/// `POST /api/v1/process/{flow_id}`: removed in Langflow; answers its 400 so old clients learn
+/// to use `/run`.
+async fn process() -> ApiResult<HttpResponse> {
+    Err(ApiError::bad_request(PROCESS_DEPRECATED))
 }
 
 /// Langflow's mapping of graph problems to HTTP answers.
@@ -203,21 +214,43 @@ async fn run(
     if stream {
         return Ok(stream_run(&state, handle, run_req));
     }
+    // actix-web drops this future when the client disconnects; the guard then cancels the build.
+    let guard = CancelOnDrop(Some(handle.cancel.clone()));
     let canceller = handle.cancel.clone();
-    let finished = tokio::select! {
+    let result = tokio::select! {
         finished = handle.finish() => finished,
         () = state.drain.expired() => {
             canceller.cancel();
             return Err(Drain::error());
         }
     };
-    match finished {
+    guard.disarm();
+    match result {
         Ok(outcome) => Ok(HttpResponse::Ok().json(outcome.run_response(
             run_req.input_value.as_deref(),
             &run_req.output_type,
             run_req.output_component.as_deref(),
         ))),
         Err(e) => Err(run_failure(&build_error_text(&e))),
+    }
+}
+
+/// Cancels a build when dropped before it is disarmed: a non-streamed `/run` whose client went
+/// away stops running instead of finishing for nobody.
+struct CancelOnDrop(Option<BuildCanceller>);
+
+impl CancelOnDrop {
+    /// The build finished: nothing to cancel.
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(canceller) = self.0.take() {
+            canceller.cancel();
+        }
     }
 }
 
