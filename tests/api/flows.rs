@@ -3,11 +3,9 @@
 //! round trip, durability across SIGKILL and the two-user isolation matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::io::{Read, Write};
 
-use common::{fixture, Auth, Resp, TestServer, FIXTURES};
+use crate::common::{fixture, Auth, Resp, TestServer, FIXTURES};
 use serde_json::{json, Value};
 
 fn graph() -> Value {

@@ -2,9 +2,7 @@
 //! token-issuing routes, and the CLI routes' gate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer, ADMIN, ADMIN_PASSWORD};
+use crate::common::{Auth, TestServer, ADMIN, ADMIN_PASSWORD};
 use serde_json::json;
 
 fn key_count(s: &TestServer, token: &str) -> usize {

@@ -3,9 +3,7 @@
 //! (run responses and build events are validated in `run.rs` and `build.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{assert_valid, fixture, schema, Auth, TestServer, FIXTURES};
+use crate::common::{assert_valid, fixture, schema, Auth, TestServer, FIXTURES};
 use serde_json::{json, Value};
 
 #[test]

@@ -1,9 +1,7 @@
 //! API keys: format, show-once, masking, usage, revocation, rotation, isolation, transport.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer};
+use crate::common::{Auth, TestServer};
 use serde_json::json;
 
 fn is_key(k: &str) -> bool {

@@ -5,9 +5,7 @@
 //! anonymous caller, a normal user and a superuser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer};
+use crate::common::{Auth, TestServer};
 use flowactor::http::policy::Access;
 use flowactor::http::routes::{table, Verb};
 

@@ -1,9 +1,7 @@
 //! Login, JWT, refresh, logout, session, auto-login and the 401/403 matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer, ADMIN, ADMIN_PASSWORD};
+use crate::common::{Auth, TestServer, ADMIN, ADMIN_PASSWORD};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::json;
 

@@ -3,12 +3,8 @@
 //! `/run?stream=true` and `/build`, and provider failures that never leak a key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "support/mock_llm.rs"]
-mod mock_llm;
-
-use common::{events, fixture, Auth, TestServer};
-use mock_llm::{MockLlm, REPLY_PREFIX};
+use crate::common::{events, fixture, Auth, TestServer};
+use crate::mock_llm::{MockLlm, REPLY_PREFIX};
 use serde_json::{json, Value};
 
 const OPENAI_NODE: &str = "OpenAIModel-63o3Q";

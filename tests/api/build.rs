@@ -2,12 +2,10 @@
 //! order and shapes, late readers, cancellation, dataflow, and per-user job isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
-use common::{events, fixture, schema, Auth, TestServer};
+use crate::common::{events, fixture, schema, Auth, TestServer};
 use flowactor_actors::graph::FlowBuilder;
 use serde_json::{json, Value};
 

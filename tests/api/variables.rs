@@ -1,9 +1,7 @@
 //! Global variables: Generic/Credential, sealing at rest, per-user names and isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer};
+use crate::common::{Auth, TestServer};
 use serde_json::json;
 
 #[test]

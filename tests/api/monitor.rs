@@ -2,9 +2,7 @@
 //! Langflow's shape, scoped to the caller's flows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{fixture, Auth, TestServer};
+use crate::common::{fixture, Auth, TestServer};
 use serde_json::json;
 
 fn setup(s: &TestServer, name: &str) -> (String, String, String) {

@@ -3,11 +3,9 @@
 //! redirects and two-user isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::io::Read;
 
-use common::{Auth, Resp, TestServer};
+use crate::common::{Auth, Resp, TestServer};
 use serde_json::{json, Value};
 
 fn graph() -> Value {

@@ -3,9 +3,7 @@
 //! webhooks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{assert_valid, events, fixture, schema, Auth, TestServer};
+use crate::common::{assert_valid, events, fixture, schema, Auth, TestServer};
 use flowactor_actors::graph::FlowBuilder;
 use serde_json::{json, Value};
 

@@ -1,9 +1,7 @@
 //! `/api/v1/users` rules and the two-user isolation matrix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer, ADMIN};
+use crate::common::{Auth, TestServer, ADMIN};
 use serde_json::json;
 
 #[test]

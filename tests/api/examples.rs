@@ -1,9 +1,7 @@
 //! The flows shipped in `examples/flows/` run over HTTP and answer what their descriptions say.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Auth, TestServer};
+use crate::common::{Auth, TestServer};
 use serde_json::{json, Value};
 
 fn example(name: &str) -> Value {
