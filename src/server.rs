@@ -87,6 +87,7 @@ pub fn resolve_secret(settings: &Settings) -> anyhow::Result<String> {
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let trimmed = existing.trim();
         if !trimmed.is_empty() {
+            crate::settings::check_secret_length(&path.display().to_string(), trimmed)?;
             return Ok(trimmed.to_owned());
         }
     }

@@ -118,7 +118,8 @@ pub struct Settings {
     pub superuser: String,
     /// Bootstrap superuser password (`LANGFLOW_SUPERUSER_PASSWORD`); `langflow` is refused.
     pub superuser_password: Option<Secret>,
-    /// JWT signing secret and root of every derived key (`LANGFLOW_SECRET_KEY`; generated and persisted when unset).
+    /// Root of every derived key, the JWT signing key included (`LANGFLOW_SECRET_KEY`, at least
+    /// 32 bytes; generated and persisted when unset).
     pub secret_key: Option<Secret>,
     /// Whether public sign-ups are active at once (`LANGFLOW_NEW_USER_IS_ACTIVE`, default false).
     pub new_user_is_active: bool,
@@ -343,6 +344,23 @@ fn parse_same_site(name: &str, raw: &str) -> anyhow::Result<SameSite> {
     }
 }
 
+/// Refuses a secret shorter than [`flowactor_actors::crypto::MIN_SECRET_LEN`] bytes: every key
+/// (JWT, API-key hash, credential encryption) is derived from it.
+///
+/// # Errors
+/// The message names `source` and the required length (never the secret).
+pub fn check_secret_length(source: &str, secret: &str) -> anyhow::Result<()> {
+    let min = flowactor_actors::crypto::MIN_SECRET_LEN;
+    if secret.len() < min {
+        bail!(
+            "invalid value for {source}: the secret key must be at least {min} bytes long (it has {}); \
+             use a long random value, or unset it to have one generated and kept in the config dir",
+            secret.len()
+        );
+    }
+    Ok(())
+}
+
 fn default_config_dir() -> PathBuf {
     match std::env::var_os("HOME") {
         Some(home) if !home.is_empty() => Path::new(&home).join(".cache").join("flowactor"),
@@ -477,6 +495,9 @@ impl Settings {
             dotenv_values,
             unknown_variables: unknown,
         };
+        if let Some(secret) = &settings.secret_key {
+            check_secret_length(vars::SECRET_KEY, secret.expose())?;
+        }
         if settings.rate_limit_per_minute == 0 {
             bail!("invalid value for {}: must be at least 1", vars::RATE_LIMIT_PER_MINUTE);
         }
@@ -597,10 +618,22 @@ mod tests {
 
     #[test]
     fn unknown_langflow_names_are_collected_and_secrets_redacted() {
-        let s = load(&[("LANGFLOW_DATABASE_URL", "sqlite://x"), (vars::SECRET_KEY, "topsecret")]).expect("load");
+        let s = load(&[
+            ("LANGFLOW_DATABASE_URL", "sqlite://x"),
+            (vars::SECRET_KEY, "topsecret-0123456789-0123456789-0123"),
+        ])
+        .expect("load");
         assert_eq!(s.unknown_variables, vec!["LANGFLOW_DATABASE_URL".to_owned()]);
         assert!(!format!("{s:?}").contains("topsecret"));
         assert!(!s.security_summary().join(" ").contains("topsecret"));
+    }
+
+    #[test]
+    fn short_secret_keys_are_refused() {
+        let err = load(&[(vars::SECRET_KEY, "short-secret")]).expect_err("must refuse").to_string();
+        assert!(err.contains("LANGFLOW_SECRET_KEY") && err.contains("32 bytes"), "{err}");
+        assert!(!err.contains("short-secret"), "{err}");
+        assert!(load(&[(vars::SECRET_KEY, &"k".repeat(32))]).is_ok());
     }
 
     #[test]
