@@ -62,6 +62,10 @@ pub mod vars {
     pub const LLM_RETRY_BASE_DELAY_MS: &str = "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS";
     pub const LLM_CONCURRENCY_PER_PROVIDER: &str = "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER";
     pub const LLM_ALLOW_LINK_LOCAL: &str = "FLOWACTOR_LLM_ALLOW_LINK_LOCAL";
+    pub const FALLBACK_TO_ENV_VAR: &str = "LANGFLOW_FALLBACK_TO_ENV_VAR";
+    pub const SSRF_PROTECTION_ENABLED: &str = "LANGFLOW_SSRF_PROTECTION_ENABLED";
+    pub const SSRF_ALLOWED_HOSTS: &str = "LANGFLOW_SSRF_ALLOWED_HOSTS";
+    pub const PROVIDER_CREDENTIAL_ALLOWED_HOSTS: &str = "LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS";
 }
 
 /// A secret string: usable, never printed.
@@ -188,6 +192,19 @@ pub struct Settings {
     pub llm_concurrency_per_provider: usize,
     /// Allow link-local / cloud-metadata destinations for model calls (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default false).
     pub llm_allow_link_local: bool,
+    /// Whether a `load_from_db` field whose variable the owner does not have may read the
+    /// environment (`LANGFLOW_FALLBACK_TO_ENV_VAR`, default true). Only names listed in
+    /// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` and not reserved are ever read.
+    pub fallback_to_env_var: bool,
+    /// The values that fallback may read, captured at start-up (empty when it is off).
+    pub environment_fallback: BTreeMap<String, Secret>,
+    /// Outbound-request (SSRF) policy on (`LANGFLOW_SSRF_PROTECTION_ENABLED`, default true).
+    pub ssrf_protection_enabled: bool,
+    /// Hosts, wildcard domains, IPs and CIDRs exempt from that policy (`LANGFLOW_SSRF_ALLOWED_HOSTS`).
+    pub ssrf_allowed_hosts: Vec<String>,
+    /// Hosts besides the provider's default endpoint that may receive a credential from the
+    /// server's environment (`LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS`).
+    pub provider_credential_allowed_hosts: Vec<String>,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -273,7 +290,69 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::LLM_RETRY_BASE_DELAY_MS, Some("500")),
     (vars::LLM_CONCURRENCY_PER_PROVIDER, Some("16")),
     (vars::LLM_ALLOW_LINK_LOCAL, Some("false")),
+    (vars::FALLBACK_TO_ENV_VAR, Some("true")),
+    (vars::SSRF_PROTECTION_ENABLED, Some("true")),
+    (vars::SSRF_ALLOWED_HOSTS, None),
+    (vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS, None),
 ];
+
+/// Prefixes of names the environment fallback never reads: the server's own configuration
+/// and cloud credentials.
+const RESERVED_PREFIXES: &[&str] = &["LANGFLOW_", "LFX_", "FLOWACTOR_", "AWS_"];
+
+/// Fragments that mark a name as a server secret wherever they appear.
+const RESERVED_FRAGMENTS: &[&str] = &["SECRET", "PASSWORD", "PASSWD", "DATABASE_URL", "CONNECTION_STRING"];
+
+/// Names of process, database, cloud, token-signing and source-control settings that are never
+/// flow values (Langflow 1.13's deny-list plus the process environment's own names).
+const RESERVED_NAMES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "PWD",
+    "OLDPWD",
+    "HOSTNAME",
+    "TMPDIR",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "SSH_AUTH_SOCK",
+    "KUBECONFIG",
+    "DOCKER_HOST",
+    "SECRET_KEY",
+    "PGPASSWORD",
+    "MYSQL_PWD",
+    "PGVECTOR_CONNECTION_STRING",
+    "REDIS_URL",
+    "MONGODB_URI",
+    "MONGO_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GCP_SA_KEY",
+    "SESSION_SECRET",
+    "SIGNING_KEY",
+    "ENCRYPTION_KEY",
+    "JWT_SECRET_KEY",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "NPM_TOKEN",
+    "CARGO_REGISTRY_TOKEN",
+];
+
+/// Whether the environment fallback must never read `name`, even when it is listed in
+/// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` (case-insensitive; an empty name is reserved).
+#[must_use]
+pub fn is_reserved_environment_name(name: &str) -> bool {
+    let upper = name.trim().to_ascii_uppercase();
+    upper.is_empty()
+        || RESERVED_NAMES.contains(&upper.as_str())
+        || RESERVED_PREFIXES.iter().any(|p| upper.starts_with(p))
+        || RESERVED_FRAGMENTS.iter().any(|f| upper.contains(f))
+}
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
 #[derive(Debug, Default, Clone)]
@@ -432,6 +511,24 @@ impl Settings {
             Some(raw) => parse_list(vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, &raw)?,
             None => DEFAULT_VARIABLES_FROM_ENVIRONMENT.iter().map(|s| (*s).to_owned()).collect(),
         };
+        let fallback_to_env_var = boolean(vars::FALLBACK_TO_ENV_VAR)?;
+        let mut environment_fallback = BTreeMap::new();
+        if fallback_to_env_var {
+            for name in variables_to_get_from_environment.iter().filter(|n| !is_reserved_environment_name(n)) {
+                let value = sources
+                    .env
+                    .get(name)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .or_else(|| dotenv_values.get(name).map(|s: &Secret| s.expose().to_owned()));
+                if let Some(value) = value {
+                    environment_fallback.insert(name.clone(), Secret::new(value));
+                }
+            }
+        }
+        let list = |name: &str| -> anyhow::Result<Vec<String>> {
+            get(name).map_or_else(|| Ok(Vec::new()), |raw| parse_list(name, &raw))
+        };
         let settings = Self {
             host: req(vars::HOST)?,
             port,
@@ -492,6 +589,11 @@ impl Settings {
                 &req(vars::LLM_CONCURRENCY_PER_PROVIDER)?,
             )?,
             llm_allow_link_local: boolean(vars::LLM_ALLOW_LINK_LOCAL)?,
+            fallback_to_env_var,
+            environment_fallback,
+            ssrf_protection_enabled: boolean(vars::SSRF_PROTECTION_ENABLED)?,
+            ssrf_allowed_hosts: list(vars::SSRF_ALLOWED_HOSTS)?,
+            provider_credential_allowed_hosts: list(vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS)?,
             dotenv_values,
             unknown_variables: unknown,
         };
@@ -578,6 +680,15 @@ impl Settings {
             format!("{}={}", vars::ENABLE_SIGNUP, self.enable_signup),
             format!("{}={}", vars::ENABLE_SUPERUSER_CLI, self.enable_superuser_cli),
             format!("{}={}", vars::WEBHOOK_AUTH_ENABLE, self.webhook_auth_enable),
+            format!(
+                "{}={} (readable names: {})",
+                vars::FALLBACK_TO_ENV_VAR,
+                self.fallback_to_env_var,
+                self.environment_fallback.keys().cloned().collect::<Vec<_>>().join(",")
+            ),
+            format!("{}={}", vars::SSRF_PROTECTION_ENABLED, self.ssrf_protection_enabled),
+            format!("{}={}", vars::SSRF_ALLOWED_HOSTS, self.ssrf_allowed_hosts.join(",")),
+            format!("{}={}", vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS, self.provider_credential_allowed_hosts.join(",")),
             format!("{}={} ({}/min)", vars::RATE_LIMIT_ENABLED, self.rate_limit_enabled, self.rate_limit_per_minute),
             format!("{}={}", vars::CORS_ORIGINS, self.cors_origins.join(",")),
             format!("{}={}", vars::ACCESS_TOKEN_EXPIRE_SECONDS, self.access_token_expire_seconds),
@@ -626,6 +737,49 @@ mod tests {
         assert_eq!(s.unknown_variables, vec!["LANGFLOW_DATABASE_URL".to_owned()]);
         assert!(!format!("{s:?}").contains("topsecret"));
         assert!(!s.security_summary().join(" ").contains("topsecret"));
+    }
+
+    #[test]
+    fn the_environment_fallback_reads_only_listed_unreserved_names() {
+        let s = load(&[
+            (
+                vars::VARIABLES_TO_GET_FROM_ENVIRONMENT,
+                "MY_KEY,PATH,LANGFLOW_SECRET_KEY,AWS_SECRET_ACCESS_KEY,lfx_x,db_password",
+            ),
+            ("MY_KEY", "v1"),
+            ("OTHER_KEY", "v2"),
+            ("PATH", "/bin"),
+            ("LFX_X", "x"),
+            ("DB_PASSWORD", "pw"),
+            ("AWS_SECRET_ACCESS_KEY", "aws"),
+            (vars::SECRET_KEY, &"k".repeat(32)),
+        ])
+        .expect("load");
+        assert_eq!(s.environment_fallback.keys().collect::<Vec<_>>(), ["MY_KEY"]);
+        let off = load(&[
+            (vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, "MY_KEY"),
+            ("MY_KEY", "v1"),
+            (vars::FALLBACK_TO_ENV_VAR, "false"),
+        ])
+        .expect("load");
+        assert!(off.environment_fallback.is_empty());
+        for reserved in [
+            "PATH",
+            "home",
+            "LANGFLOW_SUPERUSER_PASSWORD",
+            "LFX_KEY",
+            "FLOWACTOR_X",
+            "DATABASE_URL",
+            "AWS_ACCESS_KEY_ID",
+            "MY_CLIENT_SECRET",
+            "GITHUB_TOKEN",
+            "",
+        ] {
+            assert!(is_reserved_environment_name(reserved), "{reserved}");
+        }
+        for allowed in ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HUGGINGFACEHUB_API_TOKEN", "OLLAMA_BASE_URL"] {
+            assert!(!is_reserved_environment_name(allowed), "{allowed}");
+        }
     }
 
     #[test]
