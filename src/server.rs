@@ -187,7 +187,8 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 max_retries: settings.llm_max_retries,
                 retry_base_delay: std::time::Duration::from_millis(settings.llm_retry_base_delay_ms),
                 concurrency_per_provider: settings.llm_concurrency_per_provider,
-                allow_link_local: settings.llm_allow_link_local,
+                outbound: settings.outbound_policy()?,
+                credential_allowed_hosts: settings.provider_credential_allowed_hosts.clone(),
             },
             ..EngineSettings::default()
         },

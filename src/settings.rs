@@ -190,7 +190,8 @@ pub struct Settings {
     pub llm_retry_base_delay_ms: u64,
     /// Provider calls in flight per provider (`FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER`, default 16).
     pub llm_concurrency_per_provider: usize,
-    /// Allow link-local / cloud-metadata destinations for model calls (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default false).
+    /// Also allow link-local / cloud-metadata destinations (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default
+    /// false; the same as listing 169.254.0.0/16, fe80::/10 and fd00:ec2::254 in `LANGFLOW_SSRF_ALLOWED_HOSTS`).
     pub llm_allow_link_local: bool,
     /// Whether a `load_from_db` field whose variable the owner does not have may read the
     /// environment (`LANGFLOW_FALLBACK_TO_ENV_VAR`, default true). Only names listed in
@@ -600,6 +601,7 @@ impl Settings {
         if let Some(secret) = &settings.secret_key {
             check_secret_length(vars::SECRET_KEY, secret.expose())?;
         }
+        settings.outbound_policy()?;
         if settings.rate_limit_per_minute == 0 {
             bail!("invalid value for {}: must be at least 1", vars::RATE_LIMIT_PER_MINUTE);
         }
@@ -625,6 +627,20 @@ impl Settings {
             .filter(|v| !v.is_empty())
             .cloned()
             .or_else(|| self.dotenv_values.get(name).map(|s| s.expose().to_owned()))
+    }
+
+    /// The outbound-request policy: Langflow's SSRF protection and allow-list, plus link-local
+    /// addresses when `FLOWACTOR_LLM_ALLOW_LINK_LOCAL` is set.
+    ///
+    /// # Errors
+    /// A malformed `LANGFLOW_SSRF_ALLOWED_HOSTS` entry.
+    pub fn outbound_policy(&self) -> anyhow::Result<flowactor_actors::llm::address::OutboundPolicy> {
+        use flowactor_actors::llm::address::OutboundPolicy;
+        if !self.ssrf_protection_enabled {
+            return Ok(OutboundPolicy::disabled());
+        }
+        let policy = OutboundPolicy::new(true, &self.ssrf_allowed_hosts).map_err(|e| anyhow!(e))?;
+        Ok(if self.llm_allow_link_local { policy.with_link_local() } else { policy })
     }
 
     /// Number of HTTP workers to start.

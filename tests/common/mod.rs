@@ -69,6 +69,8 @@ pub fn base_env(dir: &std::path::Path) -> Vec<(String, String)> {
         ("LANGFLOW_RATE_LIMIT_ENABLED".into(), "false".into()),
         ("LANGFLOW_WORKERS".into(), "2".into()),
         ("LANGFLOW_LOG_LEVEL".into(), "warn".into()),
+        // The mock model provider listens on loopback, which the outbound policy refuses by default.
+        ("LANGFLOW_SSRF_ALLOWED_HOSTS".into(), "127.0.0.1".into()),
     ]
 }
 
