@@ -167,6 +167,20 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     for line in settings.security_summary() {
         tracing::info!(target: "flowactor::security", "{line}");
     }
+    let reserved: Vec<&str> = settings
+        .variables_to_get_from_environment
+        .iter()
+        .map(String::as_str)
+        .filter(|n| crate::settings::is_reserved_environment_name(n))
+        // Langflow's default list names AWS keys; they stay seeded for the superuser, quietly.
+        .filter(|n| !crate::settings::DEFAULT_VARIABLES_FROM_ENVIRONMENT.contains(n))
+        .collect();
+    if settings.fallback_to_env_var && !reserved.is_empty() {
+        tracing::warn!(
+            names = %reserved.join(", "),
+            "reserved names in LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT are never read by the environment fallback"
+        );
+    }
     ensure_config_dir(&settings.config_dir)?;
     let secret = resolve_secret(&settings)?;
     let epoch = AuthEpoch::default();

@@ -280,6 +280,14 @@ impl LlmRuntime {
         &self.settings
     }
 
+    /// The outbound address policy, for any other component that makes requests on a flow's
+    /// behalf (build clients with [`address::OutboundPolicy::resolver`] and check URLs with
+    /// [`address::OutboundPolicy::check_url`]).
+    #[must_use]
+    pub fn outbound_policy(&self) -> &Arc<address::OutboundPolicy> {
+        &self.policy
+    }
+
     fn client(&self) -> Result<&reqwest::Client, String> {
         let built = self.client.get_or_init(|| {
             reqwest::Client::builder()
