@@ -88,6 +88,7 @@ pub fn resolve_secret(settings: &Settings) -> anyhow::Result<String> {
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let trimmed = existing.trim();
         if !trimmed.is_empty() {
+            crate::settings::check_secret_length(&path.display().to_string(), trimmed)?;
             return Ok(trimmed.to_owned());
         }
     }
@@ -207,6 +208,20 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     for line in settings.security_summary() {
         tracing::info!(target: "flowactor::security", "{line}");
     }
+    let reserved: Vec<&str> = settings
+        .variables_to_get_from_environment
+        .iter()
+        .map(String::as_str)
+        .filter(|n| crate::settings::is_reserved_environment_name(n))
+        // Langflow's default list names AWS keys; they stay seeded for the superuser, quietly.
+        .filter(|n| !crate::settings::DEFAULT_VARIABLES_FROM_ENVIRONMENT.contains(n))
+        .collect();
+    if settings.fallback_to_env_var && !reserved.is_empty() {
+        tracing::warn!(
+            names = %reserved.join(", "),
+            "reserved names in LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT are never read by the environment fallback"
+        );
+    }
     ensure_config_dir(&settings.config_dir)?;
     let secret = resolve_secret(&settings)?;
     let epoch = AuthEpoch::default();
@@ -227,7 +242,8 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 max_retries: settings.llm_max_retries,
                 retry_base_delay: std::time::Duration::from_millis(settings.llm_retry_base_delay_ms),
                 concurrency_per_provider: settings.llm_concurrency_per_provider,
-                allow_link_local: settings.llm_allow_link_local,
+                outbound: settings.outbound_policy()?,
+                credential_allowed_hosts: settings.provider_credential_allowed_hosts.clone(),
             },
             test_components: settings.enable_test_components,
             limits: OutputLimits {

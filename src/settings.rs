@@ -67,6 +67,10 @@ pub mod vars {
     pub const ENABLE_TEST_COMPONENTS: &str = "FLOWACTOR_ENABLE_TEST_COMPONENTS";
     pub const MAX_MESSAGE_BYTES: &str = "FLOWACTOR_MAX_MESSAGE_BYTES";
     pub const MAX_OUTPUT_BYTES: &str = "FLOWACTOR_MAX_OUTPUT_BYTES";
+    pub const FALLBACK_TO_ENV_VAR: &str = "LANGFLOW_FALLBACK_TO_ENV_VAR";
+    pub const SSRF_PROTECTION_ENABLED: &str = "LANGFLOW_SSRF_PROTECTION_ENABLED";
+    pub const SSRF_ALLOWED_HOSTS: &str = "LANGFLOW_SSRF_ALLOWED_HOSTS";
+    pub const PROVIDER_CREDENTIAL_ALLOWED_HOSTS: &str = "LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS";
 }
 
 /// A secret string: usable, never printed.
@@ -123,7 +127,8 @@ pub struct Settings {
     pub superuser: String,
     /// Bootstrap superuser password (`LANGFLOW_SUPERUSER_PASSWORD`); `langflow` is refused.
     pub superuser_password: Option<Secret>,
-    /// JWT signing secret and root of every derived key (`LANGFLOW_SECRET_KEY`; generated and persisted when unset).
+    /// Root of every derived key, the JWT signing key included (`LANGFLOW_SECRET_KEY`, at least
+    /// 32 bytes; generated and persisted when unset).
     pub secret_key: Option<Secret>,
     /// Whether public sign-ups are active at once (`LANGFLOW_NEW_USER_IS_ACTIVE`, default false).
     pub new_user_is_active: bool,
@@ -190,7 +195,8 @@ pub struct Settings {
     pub llm_retry_base_delay_ms: u64,
     /// Provider calls in flight per provider (`FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER`, default 16).
     pub llm_concurrency_per_provider: usize,
-    /// Allow link-local / cloud-metadata destinations for model calls (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default false).
+    /// Also allow link-local / cloud-metadata destinations (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default
+    /// false; the same as listing 169.254.0.0/16, fe80::/10 and fd00:ec2::254 in `LANGFLOW_SSRF_ALLOWED_HOSTS`).
     pub llm_allow_link_local: bool,
     /// On SIGTERM/SIGINT, how long running requests may finish before they are answered 503 and
     /// streams get an `error` event (`FLOWACTOR_SHUTDOWN_GRACE_SECONDS`, default 20).
@@ -204,6 +210,19 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Largest value one component may output, in bytes of text (`FLOWACTOR_MAX_OUTPUT_BYTES`, default 4 MiB).
     pub max_output_bytes: usize,
+    /// Whether a `load_from_db` field whose variable the owner does not have may read the
+    /// environment (`LANGFLOW_FALLBACK_TO_ENV_VAR`, default true). Only names listed in
+    /// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` and not reserved are ever read.
+    pub fallback_to_env_var: bool,
+    /// The values that fallback may read, captured at start-up (empty when it is off).
+    pub environment_fallback: BTreeMap<String, Secret>,
+    /// Outbound-request (SSRF) policy on (`LANGFLOW_SSRF_PROTECTION_ENABLED`, default true).
+    pub ssrf_protection_enabled: bool,
+    /// Hosts, wildcard domains, IPs and CIDRs exempt from that policy (`LANGFLOW_SSRF_ALLOWED_HOSTS`).
+    pub ssrf_allowed_hosts: Vec<String>,
+    /// Hosts besides the provider's default endpoint that may receive a credential from the
+    /// server's environment (`LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS`).
+    pub provider_credential_allowed_hosts: Vec<String>,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
     /// `LANGFLOW_*` names that were set but are not known to flowactor.
@@ -294,7 +313,69 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::ENABLE_TEST_COMPONENTS, Some("false")),
     (vars::MAX_MESSAGE_BYTES, Some("1048576")),
     (vars::MAX_OUTPUT_BYTES, Some("4194304")),
+    (vars::FALLBACK_TO_ENV_VAR, Some("true")),
+    (vars::SSRF_PROTECTION_ENABLED, Some("true")),
+    (vars::SSRF_ALLOWED_HOSTS, None),
+    (vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS, None),
 ];
+
+/// Prefixes of names the environment fallback never reads: the server's own configuration
+/// and cloud credentials.
+const RESERVED_PREFIXES: &[&str] = &["LANGFLOW_", "LFX_", "FLOWACTOR_", "AWS_"];
+
+/// Fragments that mark a name as a server secret wherever they appear.
+const RESERVED_FRAGMENTS: &[&str] = &["SECRET", "PASSWORD", "PASSWD", "DATABASE_URL", "CONNECTION_STRING"];
+
+/// Names of process, database, cloud, token-signing and source-control settings that are never
+/// flow values (Langflow 1.13's deny-list plus the process environment's own names).
+const RESERVED_NAMES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "PWD",
+    "OLDPWD",
+    "HOSTNAME",
+    "TMPDIR",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "SSH_AUTH_SOCK",
+    "KUBECONFIG",
+    "DOCKER_HOST",
+    "SECRET_KEY",
+    "PGPASSWORD",
+    "MYSQL_PWD",
+    "PGVECTOR_CONNECTION_STRING",
+    "REDIS_URL",
+    "MONGODB_URI",
+    "MONGO_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GCP_SA_KEY",
+    "SESSION_SECRET",
+    "SIGNING_KEY",
+    "ENCRYPTION_KEY",
+    "JWT_SECRET_KEY",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "NPM_TOKEN",
+    "CARGO_REGISTRY_TOKEN",
+];
+
+/// Whether the environment fallback must never read `name`, even when it is listed in
+/// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` (case-insensitive; an empty name is reserved).
+#[must_use]
+pub fn is_reserved_environment_name(name: &str) -> bool {
+    let upper = name.trim().to_ascii_uppercase();
+    upper.is_empty()
+        || RESERVED_NAMES.contains(&upper.as_str())
+        || RESERVED_PREFIXES.iter().any(|p| upper.starts_with(p))
+        || RESERVED_FRAGMENTS.iter().any(|f| upper.contains(f))
+}
 
 /// Where settings come from; tests pass an explicit environment instead of the process's.
 #[derive(Debug, Default, Clone)]
@@ -363,6 +444,23 @@ fn parse_same_site(name: &str, raw: &str) -> anyhow::Result<SameSite> {
         "none" => Ok(SameSite::None),
         _ => bail!("invalid value for {name}: expected lax, strict or none, got {raw:?}"),
     }
+}
+
+/// Refuses a secret shorter than [`flowactor_actors::crypto::MIN_SECRET_LEN`] bytes: every key
+/// (JWT, API-key hash, credential encryption) is derived from it.
+///
+/// # Errors
+/// The message names `source` and the required length (never the secret).
+pub fn check_secret_length(source: &str, secret: &str) -> anyhow::Result<()> {
+    let min = flowactor_actors::crypto::MIN_SECRET_LEN;
+    if secret.len() < min {
+        bail!(
+            "invalid value for {source}: the secret key must be at least {min} bytes long (it has {}); \
+             use a long random value, or unset it to have one generated and kept in the config dir",
+            secret.len()
+        );
+    }
+    Ok(())
 }
 
 fn default_config_dir() -> PathBuf {
@@ -436,6 +534,24 @@ impl Settings {
             Some(raw) => parse_list(vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, &raw)?,
             None => DEFAULT_VARIABLES_FROM_ENVIRONMENT.iter().map(|s| (*s).to_owned()).collect(),
         };
+        let fallback_to_env_var = boolean(vars::FALLBACK_TO_ENV_VAR)?;
+        let mut environment_fallback = BTreeMap::new();
+        if fallback_to_env_var {
+            for name in variables_to_get_from_environment.iter().filter(|n| !is_reserved_environment_name(n)) {
+                let value = sources
+                    .env
+                    .get(name)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .or_else(|| dotenv_values.get(name).map(|s: &Secret| s.expose().to_owned()));
+                if let Some(value) = value {
+                    environment_fallback.insert(name.clone(), Secret::new(value));
+                }
+            }
+        }
+        let list = |name: &str| -> anyhow::Result<Vec<String>> {
+            get(name).map_or_else(|| Ok(Vec::new()), |raw| parse_list(name, &raw))
+        };
         let settings = Self {
             host: req(vars::HOST)?,
             port,
@@ -501,9 +617,18 @@ impl Settings {
             enable_test_components: boolean(vars::ENABLE_TEST_COMPONENTS)?,
             max_message_bytes: parse_num(vars::MAX_MESSAGE_BYTES, &req(vars::MAX_MESSAGE_BYTES)?)?,
             max_output_bytes: parse_num(vars::MAX_OUTPUT_BYTES, &req(vars::MAX_OUTPUT_BYTES)?)?,
+            fallback_to_env_var,
+            environment_fallback,
+            ssrf_protection_enabled: boolean(vars::SSRF_PROTECTION_ENABLED)?,
+            ssrf_allowed_hosts: list(vars::SSRF_ALLOWED_HOSTS)?,
+            provider_credential_allowed_hosts: list(vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS)?,
             dotenv_values,
             unknown_variables: unknown,
         };
+        if let Some(secret) = &settings.secret_key {
+            check_secret_length(vars::SECRET_KEY, secret.expose())?;
+        }
+        settings.outbound_policy()?;
         if settings.rate_limit_per_minute == 0 {
             bail!("invalid value for {}: must be at least 1", vars::RATE_LIMIT_PER_MINUTE);
         }
@@ -535,6 +660,20 @@ impl Settings {
             .filter(|v| !v.is_empty())
             .cloned()
             .or_else(|| self.dotenv_values.get(name).map(|s| s.expose().to_owned()))
+    }
+
+    /// The outbound-request policy: Langflow's SSRF protection and allow-list, plus link-local
+    /// addresses when `FLOWACTOR_LLM_ALLOW_LINK_LOCAL` is set.
+    ///
+    /// # Errors
+    /// A malformed `LANGFLOW_SSRF_ALLOWED_HOSTS` entry.
+    pub fn outbound_policy(&self) -> anyhow::Result<flowactor_actors::llm::address::OutboundPolicy> {
+        use flowactor_actors::llm::address::OutboundPolicy;
+        if !self.ssrf_protection_enabled {
+            return Ok(OutboundPolicy::disabled());
+        }
+        let policy = OutboundPolicy::new(true, &self.ssrf_allowed_hosts).map_err(|e| anyhow!(e))?;
+        Ok(if self.llm_allow_link_local { policy.with_link_local() } else { policy })
     }
 
     /// Number of HTTP workers to start.
@@ -590,6 +729,15 @@ impl Settings {
             format!("{}={}", vars::ENABLE_SIGNUP, self.enable_signup),
             format!("{}={}", vars::ENABLE_SUPERUSER_CLI, self.enable_superuser_cli),
             format!("{}={}", vars::WEBHOOK_AUTH_ENABLE, self.webhook_auth_enable),
+            format!(
+                "{}={} (readable names: {})",
+                vars::FALLBACK_TO_ENV_VAR,
+                self.fallback_to_env_var,
+                self.environment_fallback.keys().cloned().collect::<Vec<_>>().join(",")
+            ),
+            format!("{}={}", vars::SSRF_PROTECTION_ENABLED, self.ssrf_protection_enabled),
+            format!("{}={}", vars::SSRF_ALLOWED_HOSTS, self.ssrf_allowed_hosts.join(",")),
+            format!("{}={}", vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS, self.provider_credential_allowed_hosts.join(",")),
             format!("{}={} ({}/min)", vars::RATE_LIMIT_ENABLED, self.rate_limit_enabled, self.rate_limit_per_minute),
             format!("{}={}", vars::CORS_ORIGINS, self.cors_origins.join(",")),
             format!("{}={}", vars::ACCESS_TOKEN_EXPIRE_SECONDS, self.access_token_expire_seconds),
@@ -634,10 +782,65 @@ mod tests {
 
     #[test]
     fn unknown_langflow_names_are_collected_and_secrets_redacted() {
-        let s = load(&[("LANGFLOW_DATABASE_URL", "sqlite://x"), (vars::SECRET_KEY, "topsecret")]).expect("load");
+        let s = load(&[
+            ("LANGFLOW_DATABASE_URL", "sqlite://x"),
+            (vars::SECRET_KEY, "topsecret-0123456789-0123456789-0123"),
+        ])
+        .expect("load");
         assert_eq!(s.unknown_variables, vec!["LANGFLOW_DATABASE_URL".to_owned()]);
         assert!(!format!("{s:?}").contains("topsecret"));
         assert!(!s.security_summary().join(" ").contains("topsecret"));
+    }
+
+    #[test]
+    fn the_environment_fallback_reads_only_listed_unreserved_names() {
+        let s = load(&[
+            (
+                vars::VARIABLES_TO_GET_FROM_ENVIRONMENT,
+                "MY_KEY,PATH,LANGFLOW_SECRET_KEY,AWS_SECRET_ACCESS_KEY,lfx_x,db_password",
+            ),
+            ("MY_KEY", "v1"),
+            ("OTHER_KEY", "v2"),
+            ("PATH", "/bin"),
+            ("LFX_X", "x"),
+            ("DB_PASSWORD", "pw"),
+            ("AWS_SECRET_ACCESS_KEY", "aws"),
+            (vars::SECRET_KEY, &"k".repeat(32)),
+        ])
+        .expect("load");
+        assert_eq!(s.environment_fallback.keys().collect::<Vec<_>>(), ["MY_KEY"]);
+        let off = load(&[
+            (vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, "MY_KEY"),
+            ("MY_KEY", "v1"),
+            (vars::FALLBACK_TO_ENV_VAR, "false"),
+        ])
+        .expect("load");
+        assert!(off.environment_fallback.is_empty());
+        for reserved in [
+            "PATH",
+            "home",
+            "LANGFLOW_SUPERUSER_PASSWORD",
+            "LFX_KEY",
+            "FLOWACTOR_X",
+            "DATABASE_URL",
+            "AWS_ACCESS_KEY_ID",
+            "MY_CLIENT_SECRET",
+            "GITHUB_TOKEN",
+            "",
+        ] {
+            assert!(is_reserved_environment_name(reserved), "{reserved}");
+        }
+        for allowed in ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HUGGINGFACEHUB_API_TOKEN", "OLLAMA_BASE_URL"] {
+            assert!(!is_reserved_environment_name(allowed), "{allowed}");
+        }
+    }
+
+    #[test]
+    fn short_secret_keys_are_refused() {
+        let err = load(&[(vars::SECRET_KEY, "short-secret")]).expect_err("must refuse").to_string();
+        assert!(err.contains("LANGFLOW_SECRET_KEY") && err.contains("32 bytes"), "{err}");
+        assert!(!err.contains("short-secret"), "{err}");
+        assert!(load(&[(vars::SECRET_KEY, &"k".repeat(32))]).is_ok());
     }
 
     #[test]

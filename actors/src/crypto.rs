@@ -17,6 +17,9 @@ use subtle::ConstantTimeEq;
 
 const API_KEY_HASH_CONTEXT: &str = "flowactor 2026-11 api-key lookup hash v1";
 const CREDENTIAL_KEY_CONTEXT: &str = "flowactor 2026-11 credential variable encryption v1";
+const JWT_KEY_CONTEXT: &str = "flowactor 2026-12 jwt hs256 signing key v1";
+/// Shortest accepted server secret, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
 
 /// Prefix of every API key, kept from Langflow so its clients and secret scanners recognise them.
@@ -25,6 +28,13 @@ pub const API_KEY_PREFIX: &str = "sk-";
 pub const API_KEY_LEN: usize = 46;
 /// How many leading characters of a key a listing may show.
 pub const API_KEY_VISIBLE_PREFIX: usize = 8;
+
+/// The HS256 key for access and refresh tokens: derived from the secret, never the secret itself,
+/// so a token signed with the raw `LANGFLOW_SECRET_KEY` (or any other derived key) is refused.
+#[must_use]
+pub fn derive_jwt_key(secret: &str) -> [u8; 32] {
+    blake3::derive_key(JWT_KEY_CONTEXT, secret.as_bytes())
+}
 
 /// A keyed BLAKE3 hash of an API key: the only form in which keys are stored.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

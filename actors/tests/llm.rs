@@ -14,6 +14,7 @@ use flowactor_actors::engine::{
     ArbiterPool, BuildError, BuildEvent, BuildRequest, Engine, EngineSettings, LlmSettings, Mode, RunOutcome,
 };
 use flowactor_actors::graph::CompiledGraph;
+use flowactor_actors::llm::address::OutboundPolicy;
 use flowactor_actors::llm::{ApiKey, ChatRequest, LlmRuntime, Protocol};
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::Store;
@@ -33,12 +34,14 @@ fn fixture(name: &str) -> Json {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Fast retries and a short timeout, so failure paths finish quickly.
+/// Fast retries and a short timeout, so failure paths finish quickly; the mock provider's
+/// loopback address allow-listed.
 fn test_llm_settings() -> LlmSettings {
     LlmSettings {
         timeout: Duration::from_secs(5),
         max_retries: 2,
         retry_base_delay: Duration::from_millis(10),
+        outbound: OutboundPolicy::new(true, &["127.0.0.1".to_owned()]).unwrap(),
         ..LlmSettings::default()
     }
 }
@@ -316,7 +319,9 @@ async fn unauthorized_names_the_provider_and_status_and_never_the_key() {
         if mode == Mode::Run {
             let text = failure(outcome);
             assert!(text.contains("OpenAI API error: 401 Unauthorized"), "{text}");
-            assert!(text.contains("Incorrect API key provided: ********"), "{text}");
+            // The upstream's body (here an echo of the key) is never reflected.
+            assert!(!text.contains("Incorrect API key provided"), "{text}");
+            assert!(text.contains("(authentication_error)"), "{text}");
             assert!(!text.contains(key));
         }
     }
@@ -503,11 +508,33 @@ async fn chained_models_answer_whole_and_only_the_last_one_streams() {
 #[actix_rt::test]
 async fn host_names_resolve_through_the_address_policy() {
     let mock = MockLlm::start();
-    let rt = LlmRuntime::new(test_llm_settings());
     let mut req = direct_request(&mock, "plain");
     req.base_url = mock.openai_base().replace("127.0.0.1", "localhost");
-    assert_eq!(rt.complete(&req).await.unwrap().text, format!("{REPLY_PREFIX}hi"), "loopback names stay allowed");
-    req.base_url = "http://no-such-host.invalid/v1".into();
+    // Allowing the address 127.0.0.1 does not allow the name: it also resolves to ::1 here, or is
+    // refused for clear text.
+    let err = LlmRuntime::new(test_llm_settings()).complete(&req).await.unwrap_err().0;
+    assert!(err.contains("LANGFLOW_SSRF_ALLOWED_HOSTS"), "{err}");
+    assert_eq!(mock.connections(), 0);
+    let listed =
+        LlmSettings { outbound: OutboundPolicy::new(true, &["localhost".to_owned()]).unwrap(), ..test_llm_settings() };
+    let rt = LlmRuntime::new(listed);
+    assert_eq!(rt.complete(&req).await.unwrap().text, format!("{REPLY_PREFIX}hi"), "a listed name is allowed");
+    req.base_url = "https://no-such-host.invalid/v1".into();
     let err = rt.complete(&req).await.unwrap_err().0;
-    assert!(err.starts_with("OpenAI API error: request to http://no-such-host.invalid/v1 failed"), "{err}");
+    assert!(err.starts_with("OpenAI API error: request to https://no-such-host.invalid/v1 failed"), "{err}");
+}
+
+#[actix_rt::test]
+async fn names_resolving_to_refused_addresses_are_never_contacted() {
+    let mock = MockLlm::start();
+    let rt = LlmRuntime::new(LlmSettings { outbound: OutboundPolicy::default(), ..test_llm_settings() });
+    let mut req = direct_request(&mock, "plain");
+    // https, so the refusal comes from the resolver (the name is checked where it is resolved).
+    req.base_url = mock.openai_base().replace("http://127.0.0.1", "https://localhost");
+    let err = rt.complete(&req).await.unwrap_err().0;
+    assert!(err.contains("refusing to connect to localhost") && err.contains("a loopback address"), "{err}");
+    req.base_url = mock.openai_base();
+    let err = rt.complete(&req).await.unwrap_err().0;
+    assert!(err.contains("refusing to connect to 127.0.0.1"), "{err}");
+    assert_eq!(mock.connections(), 0);
 }

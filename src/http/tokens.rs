@@ -1,5 +1,6 @@
-//! JWTs exactly as Langflow mints them: HS256 over the raw secret string, claims `sub`, `type`
-//! (`access` | `refresh`) and `exp`, nothing else. Verification distinguishes the failure kinds
+//! JWTs shaped as Langflow mints them: HS256, claims `sub`, `type` (`access` | `refresh`) and
+//! `exp`, nothing else. The signing key is derived from the secret (BLAKE3 `derive_key`), never
+//! the raw secret string Langflow uses. Verification distinguishes the failure kinds
 //! because Langflow answers each with its own `detail`.
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -42,9 +43,10 @@ pub struct TokenService {
 impl TokenService {
     #[must_use]
     pub fn new(secret: &str, access_ttl: u64, refresh_ttl: u64) -> Self {
+        let key = flowactor_actors::crypto::derive_jwt_key(secret);
         Self {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
             access_ttl,
             refresh_ttl,
         }
@@ -114,6 +116,14 @@ mod tests {
             encode(&Header::default(), &json!({"sub": id.to_string(), "exp": 4_000_000_000_i64}), &svc.encoding)
                 .expect("enc");
         assert_eq!(svc.verify(&no_type, TokenKind::Access), Err(TokenError::BadPayload));
+        // A token signed with the raw secret (Langflow's key) is refused.
+        let raw = encode(
+            &Header::default(),
+            &json!({"sub": id.to_string(), "type": "access", "exp": 4_000_000_000_i64}),
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .expect("enc");
+        assert_eq!(svc.verify(&raw, TokenKind::Access), Err(TokenError::Invalid));
         // alg=none is refused
         let none = format!("{}.{}.", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0", "eyJzdWIiOiJ4In0");
         assert_eq!(svc.verify(&none, TokenKind::Access), Err(TokenError::Invalid));

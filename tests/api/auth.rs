@@ -9,8 +9,10 @@ fn secret(server: &TestServer) -> String {
     std::fs::read_to_string(server.dir.path().join("secret_key")).expect("secret file").trim().to_owned()
 }
 
+/// A token signed with the server's JWT key (derived from the secret, as the server does).
 fn mint(server: &TestServer, claims: &serde_json::Value) -> String {
-    encode(&Header::default(), claims, &EncodingKey::from_secret(secret(server).as_bytes())).expect("encode")
+    let key = flowactor_actors::crypto::derive_jwt_key(&secret(server));
+    encode(&Header::default(), claims, &EncodingKey::from_secret(&key)).expect("encode")
 }
 
 #[test]
@@ -96,6 +98,31 @@ fn jwt_failures_have_distinct_final_messages() {
     )
     .unwrap();
     whoami(Auth::Bearer(&forged)).expect_detail(401, "Invalid token");
+}
+
+#[test]
+fn a_token_signed_with_the_raw_secret_key_is_refused() {
+    let secret = "an-operator-chosen-secret-key-of-40-bytes";
+    let s = TestServer::start_with(&[("LANGFLOW_SECRET_KEY", secret)]);
+    let token = s.admin_token();
+    let me = s.get("/api/v1/users/whoami", Auth::Bearer(&token));
+    me.expect(200);
+    let id = me.json["id"].as_str().unwrap();
+    // Langflow signs with the raw secret: whoever learns it could mint a superuser token.
+    let forged = encode(
+        &Header::default(),
+        &json!({"sub": id, "type": "access", "exp": 4_000_000_000_i64}),
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    s.get("/api/v1/users/whoami", Auth::Bearer(&forged)).expect_detail(401, "Invalid token");
+    let derived = encode(
+        &Header::default(),
+        &json!({"sub": id, "type": "access", "exp": 4_000_000_000_i64}),
+        &EncodingKey::from_secret(&flowactor_actors::crypto::derive_jwt_key(secret)),
+    )
+    .unwrap();
+    s.get("/api/v1/users/whoami", Auth::Bearer(&derived)).expect(200);
 }
 
 #[test]

@@ -151,6 +151,24 @@ fn malformed_settings_refuse_start_naming_the_variable() {
 }
 
 #[test]
+fn a_short_secret_key_refuses_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path(), &[("LANGFLOW_SECRET_KEY", "only-20-bytes-secret")])
+        .args(["run", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LANGFLOW_SECRET_KEY") && stderr.contains("at least 32 bytes"), "{stderr}");
+    assert!(!stderr.contains("only-20-bytes-secret"), "{stderr}");
+    // A hand-edited secret file that is too short is refused the same way.
+    std::fs::write(dir.path().join("secret_key"), "short").unwrap();
+    let out = command(dir.path(), &[]).args(["run", "--port", "0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+}
+
+#[test]
 fn env_file_settings_apply() {
     let dir = tempfile::tempdir().unwrap();
     let env_file = dir.path().join("custom.env");

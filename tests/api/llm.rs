@@ -161,3 +161,132 @@ fn provider_failures_are_clear_errors_without_the_key() {
     r.expect(500);
     assert!(r.detail().contains("169.254.169.254"), "{}", r.text);
 }
+
+fn run_error(r: &crate::common::Resp) -> String {
+    r.expect(500);
+    let detail: Value = serde_json::from_str(r.detail()).unwrap();
+    detail["message"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn internal_destinations_are_refused_before_any_connection() {
+    let mock = MockLlm::start();
+    // No allow-list: even the loopback mock is off limits.
+    let s = TestServer::start_with(&[("LANGFLOW_SSRF_ALLOWED_HOSTS", "")]);
+    let (key, id) = setup(&s, "memory_chatbot__lf1.4.3.json");
+    let port = mock.url().rsplit(':').next().unwrap().to_owned();
+    let run = |base: &str| {
+        let tweaks = json!({OPENAI_NODE: {"openai_api_base": base, "model_name": "gpt-mock"}});
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x", "tweaks": tweaks}))
+    };
+    for base in [
+        mock.openai_base(),
+        // A name is checked where it is resolved (https, so the clear-text rule does not answer first).
+        format!("https://localhost:{port}/v1"),
+        format!("http://[::ffff:127.0.0.1]:{port}/v1"),
+        format!("http://0x7f.1:{port}/v1"),
+        "http://10.0.0.1/v1".to_owned(),
+        "http://172.16.5.4/v1".to_owned(),
+        "http://192.168.0.10/v1".to_owned(),
+        "http://100.64.0.1/v1".to_owned(),
+        "http://169.254.169.254/v1".to_owned(),
+        "http://metadata.google.internal/v1".to_owned(),
+        "http://[fd00:ec2::254]/v1".to_owned(),
+        "http://[fc00::1]/v1".to_owned(),
+        "http://[fe80::1]/v1".to_owned(),
+        "http://[::ffff:10.0.0.1]/v1".to_owned(),
+        "http://[::10.0.0.1]/v1".to_owned(),
+        "http://[64:ff9b::a9fe:a9fe]/v1".to_owned(),
+    ] {
+        let message = run_error(&run(&base));
+        assert!(message.contains("refusing to connect"), "{base}: {message}");
+        assert!(message.contains("LANGFLOW_SSRF_ALLOWED_HOSTS"), "{base}: {message}");
+    }
+    assert_eq!(mock.connections(), 0, "a refused destination was contacted");
+    drop(s);
+    // With protection off (Langflow's switch) the same loopback server is reached.
+    let s =
+        TestServer::start_with(&[("LANGFLOW_SSRF_ALLOWED_HOSTS", ""), ("LANGFLOW_SSRF_PROTECTION_ENABLED", "false")]);
+    let (key, id) = setup(&s, "memory_chatbot__lf1.4.3.json");
+    let tweaks = json!({OPENAI_NODE: {"openai_api_base": mock.openai_base(), "model_name": "gpt-mock"}});
+    let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x", "tweaks": tweaks}));
+    r.expect(200);
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[test]
+fn redirects_are_not_followed_and_upstream_bodies_are_not_reflected() {
+    let mock = MockLlm::start();
+    let s = TestServer::start_with(&[("FLOWACTOR_LLM_MAX_RETRIES", "0")]);
+    let (key, id) = setup(&s, "memory_chatbot__lf1.4.3.json");
+    let run = |model: &str| {
+        let tweaks = json!({OPENAI_NODE: {"openai_api_base": mock.openai_base(), "model_name": model}});
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x", "tweaks": tweaks}))
+    };
+    let message = run_error(&run("redirect"));
+    assert!(message.contains("307"), "{message}");
+    assert_eq!(mock.requests().len(), 1, "the redirect was followed");
+    let r = run("internal-page");
+    let message = run_error(&r);
+    assert!(message.contains("OpenAI API error: 400 Bad Request"), "{message}");
+    assert!(!r.text.contains(crate::mock_llm::INTERNAL_CANARY) && !r.text.contains("admin console"), "{}", r.text);
+    // Even a provider-shaped error keeps only its machine-readable type.
+    let message = run_error(&run("unauthorized"));
+    assert!(message.contains("401") && message.contains("(authentication_error)"), "{message}");
+    assert!(!message.contains("Incorrect API key"), "{message}");
+}
+
+#[test]
+fn operator_keys_reach_only_the_default_endpoint_or_listed_hosts() {
+    const OPERATOR_KEY: &str = "sk-operator-canary-1111";
+    let mock = MockLlm::start();
+    let host = mock.url().trim_start_matches("http://").to_owned();
+    let run = |s: &TestServer, key: &str, id: &str| {
+        let tweaks = json!({OPENAI_NODE: {"openai_api_base": mock.openai_base(), "model_name": "gpt-mock"}});
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(key), &json!({"input_value": "x", "tweaks": tweaks}))
+    };
+    // A tenant with no key of their own, whose flow falls back to the operator's OPENAI_API_KEY.
+    let tenant = |s: &TestServer| {
+        let (_, t) = s.user("tenant");
+        let (_, key) = s.api_key(&t, "k");
+        let mut body = fixture("memory_chatbot__lf1.4.3.json");
+        body["name"] = json!("chat");
+        let id = s.post("/api/v1/flows/", Auth::Key(&key), &body).json["id"].as_str().unwrap().to_owned();
+        (key, id)
+    };
+    let s = TestServer::start_with(&[("OPENAI_API_KEY", OPERATOR_KEY)]);
+    let (key, id) = tenant(&s);
+    let r = run(&s, &key, &id);
+    let message = run_error(&r);
+    assert!(message.contains("Refusing to send a server-provisioned API credential"), "{message}");
+    assert!(message.contains("LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS"), "{message}");
+    assert!(!r.text.contains(OPERATOR_KEY));
+    assert_eq!(mock.connections(), 0, "the operator's key was sent to the tenant's endpoint");
+    // The tenant's own Credential variable may go to the endpoint they chose.
+    s.post(
+        "/api/v1/variables/",
+        Auth::Key(&key),
+        &json!({"name": "OPENAI_API_KEY", "value": KEY, "type": "Credential"}),
+    )
+    .expect(201);
+    run(&s, &key, &id).expect(200);
+    assert_eq!(mock.requests().last().unwrap().headers["authorization"], format!("Bearer {KEY}"));
+    drop(s);
+    // A listed host receives the operator's key; plain http needs the entry's explicit scheme.
+    let s = TestServer::start_with(&[
+        ("OPENAI_API_KEY", OPERATOR_KEY),
+        ("LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS", &host),
+    ]);
+    let (key, id) = tenant(&s);
+    assert!(run_error(&run(&s, &key, &id)).contains("plain http"));
+    drop(s);
+    let entry = format!("http://{host}");
+    let s = TestServer::start_with(&[
+        ("OPENAI_API_KEY", OPERATOR_KEY),
+        ("LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS", &entry),
+    ]);
+    let (key, id) = tenant(&s);
+    run(&s, &key, &id).expect(200);
+    assert_eq!(mock.requests().last().unwrap().headers["authorization"], format!("Bearer {OPERATOR_KEY}"));
+    assert_eq!(mock.requests().len(), 2);
+}

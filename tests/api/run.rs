@@ -412,3 +412,137 @@ fn message_and_output_sizes_are_bounded() {
     assert!(r.detail().contains("FLOWACTOR_MAX_MESSAGE_BYTES"), "{}", r.text);
     assert!(messages(&s, Auth::Bearer(&t), &id).iter().all(|m| m["text"] != big.as_str()));
 }
+
+/// TextInput (its `input_value` a `load_from_db` field naming `variable`) → ChatOutput.
+fn variable_flow(variable: &str) -> Value {
+    let mut b = FlowBuilder::new();
+    b.node("TextInput-t", "TextInput", json!({"input_value": variable}));
+    b.node("ChatOutput-o", "ChatOutput", json!({"input_value": ""}));
+    b.edge("TextInput-t", "text", "ChatOutput-o", "input_value");
+    let mut flow = b.build();
+    flow["data"]["nodes"][0]["data"]["node"]["template"]["input_value"]["load_from_db"] = json!(true);
+    flow
+}
+
+/// The texts a flow's runs stored, waiting until `n` are there (webhooks run in the background).
+fn stored_texts(s: &TestServer, key: &str, flow_id: &str, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = s.get(&format!("/api/v1/monitor/messages?flow_id={flow_id}"), Auth::Key(key));
+        r.expect(200);
+        let texts: Vec<String> =
+            r.json.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap_or_default().to_owned()).collect();
+        if texts.len() >= n || std::time::Instant::now() > deadline {
+            return texts;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn anonymous_webhooks_cannot_override_the_owners_variables_with_headers() {
+    let s = TestServer::start_with(&[("LANGFLOW_WEBHOOK_AUTH_ENABLE", "false")]);
+    let (_, t) = s.user("owner");
+    let (_, key) = s.api_key(&t, "k");
+    s.post(
+        "/api/v1/variables/",
+        Auth::Key(&key),
+        &json!({"name": "HOOK_TARGET", "value": "owner-value", "type": "Generic"}),
+    )
+    .expect(201);
+    let id = upload(&s, Auth::Key(&key), &variable_flow("HOOK_TARGET"), "vars", Some("vars-hook"));
+    let body = Some(&br#"{"event": "push"}"#[..]);
+    let header = [("X-LANGFLOW-GLOBAL-VAR-HOOK_TARGET", "attacker-value")];
+    s.request_with("POST", &format!("/api/v1/webhook/{id}"), Auth::None, &header, Some("application/json"), body)
+        .expect(202);
+    let texts = stored_texts(&s, &key, &id, 1);
+    assert_eq!(texts, ["owner-value"], "an anonymous header replaced the owner's variable");
+    drop(s);
+    // With webhook authentication on, the caller is the owner: request-scoped variables apply.
+    let s = TestServer::start();
+    let (_, t) = s.user("owner");
+    let (_, key) = s.api_key(&t, "k");
+    s.post(
+        "/api/v1/variables/",
+        Auth::Key(&key),
+        &json!({"name": "HOOK_TARGET", "value": "owner-value", "type": "Generic"}),
+    )
+    .expect(201);
+    let id = upload(&s, Auth::Key(&key), &variable_flow("HOOK_TARGET"), "vars", Some("vars-hook"));
+    let header = [("X-LANGFLOW-GLOBAL-VAR-HOOK_TARGET", "request-value")];
+    s.request_with("POST", "/api/v1/webhook/vars-hook", Auth::Key(&key), &header, Some("application/json"), body)
+        .expect(202);
+    assert_eq!(stored_texts(&s, &key, &id, 1), ["request-value"]);
+}
+
+#[test]
+fn anonymous_webhooks_refuse_an_endpoint_name_several_users_own() {
+    let s = TestServer::start_with(&[("LANGFLOW_WEBHOOK_AUTH_ENABLE", "false")]);
+    let (_, t1) = s.user("first");
+    let (_, k1) = s.api_key(&t1, "k");
+    let (_, t2) = s.user("second");
+    let (_, k2) = s.api_key(&t2, "k");
+    let id1 = upload(&s, Auth::Key(&k1), &webhook_flow(), "hook", Some("shared-ep"));
+    let id2 = upload(&s, Auth::Key(&k2), &webhook_flow(), "hook", Some("shared-ep"));
+    upload(&s, Auth::Key(&k2), &webhook_flow(), "other", Some("only-mine"));
+    let body = Some(&br#"{"event": "push"}"#[..]);
+    let r = s.request("POST", "/api/v1/webhook/shared-ep", Auth::None, Some("application/json"), body);
+    r.expect(409);
+    assert!(r.detail().contains("endpoint name"), "{}", r.text);
+    // Nothing ran for either owner.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    for (key, id) in [(&k1, &id1), (&k2, &id2)] {
+        assert!(stored_texts(&s, key, id, 0).is_empty());
+    }
+    // By id, or by a name only one user has, it resolves.
+    s.request("POST", &format!("/api/v1/webhook/{id1}"), Auth::None, Some("application/json"), body).expect(202);
+    s.request("POST", "/api/v1/webhook/only-mine", Auth::None, Some("application/json"), body).expect(202);
+    assert_eq!(stored_texts(&s, &k1, &id1, 1).len(), 1);
+    assert!(stored_texts(&s, &k2, &id2, 0).is_empty());
+}
+
+#[test]
+fn the_environment_fallback_reads_only_listed_unreserved_names_captured_at_start() {
+    let path = std::env::var("PATH").unwrap();
+    let listed = "TOOL_API_KEY,PATH,HOME,LANGFLOW_SUPERUSER_PASSWORD,LANGFLOW_SECRET_KEY,AWS_SECRET_ACCESS_KEY";
+    let env = [
+        ("LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT", listed),
+        ("LANGFLOW_STORE_ENVIRONMENT_VARIABLES", "false"),
+        ("TOOL_API_KEY", "tool-value"),
+        ("UNLISTED_KEY", "unlisted-value"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-canary"),
+        ("PATH", path.as_str()),
+    ];
+    let s = TestServer::start_with(&env);
+    let (_, t) = s.user("tenant");
+    let (_, key) = s.api_key(&t, "k");
+    let run = |variable: &str| {
+        let id = upload(&s, Auth::Key(&key), &variable_flow(variable), &format!("read {variable}"), None);
+        let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x"}));
+        r.expect(200);
+        first_text(&r.json).to_owned()
+    };
+    assert_eq!(run("TOOL_API_KEY"), "tool-value");
+    let home = std::env::var("HOME").unwrap_or_default();
+    for (name, secret) in [
+        ("PATH", path.as_str()),
+        ("HOME", home.as_str()),
+        ("LANGFLOW_SUPERUSER_PASSWORD", crate::common::ADMIN_PASSWORD),
+        ("AWS_SECRET_ACCESS_KEY", "aws-canary"),
+        ("UNLISTED_KEY", "unlisted-value"),
+        ("CARGO_MANIFEST_DIR", env!("CARGO_MANIFEST_DIR")),
+    ] {
+        let text = run(name);
+        assert!(secret.is_empty() || !text.contains(secret), "{name} leaked: {text}");
+    }
+    drop(s);
+    let mut off = env.to_vec();
+    off.push(("LANGFLOW_FALLBACK_TO_ENV_VAR", "false"));
+    let s = TestServer::start_with(&off);
+    let (_, t) = s.user("tenant");
+    let (_, key) = s.api_key(&t, "k");
+    let id = upload(&s, Auth::Key(&key), &variable_flow("TOOL_API_KEY"), "off", None);
+    let r = s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x"}));
+    r.expect(200);
+    assert_ne!(first_text(&r.json), "tool-value");
+}

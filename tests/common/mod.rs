@@ -71,6 +71,8 @@ pub fn base_env(dir: &std::path::Path) -> Vec<(String, String)> {
         ("LANGFLOW_LOG_LEVEL".into(), "warn".into()),
         // The Delay and Burn test components (off by default).
         ("FLOWACTOR_ENABLE_TEST_COMPONENTS".into(), "true".into()),
+        // The mock model provider listens on loopback, which the outbound policy refuses by default.
+        ("LANGFLOW_SSRF_ALLOWED_HOSTS".into(), "127.0.0.1".into()),
     ]
 }
 

@@ -16,9 +16,13 @@
 //! | `unauthorized` | 401 whose message echoes the key it was given (as real providers do)   |
 //! | `server-error` | 500 forever                                                            |
 //! | `hang`         | reads the request and never answers                                    |
+//! | `redirect`     | 307 back to the same path on this server                               |
+//! | `internal-page`| 400 with an HTML body holding [`INTERNAL_CANARY`]                      |
 //!
-//! Every request is recorded (path, headers, JSON body), and every connection the client closes
-//! before the answer is complete is counted, which is how tests see a cancelled call abort.
+//! Every request is recorded (path, headers, JSON body), every accepted connection is counted
+//! (so a test can see that a refused destination was never contacted), and every connection the
+//! client closes before the answer is complete is counted, which is how tests see a cancelled
+//! call abort.
 //! Used from `actors/tests` (via `#[path]`) and from the root crate's HTTP tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -36,6 +40,8 @@ use tokio::sync::Notify;
 pub const SLOW_DELAY: Duration = Duration::from_millis(150);
 /// The reply text's prefix; the user's message follows.
 pub const REPLY_PREFIX: &str = "You said: ";
+/// Text in the `internal-page` model's error body; it must never reach a run error.
+pub const INTERNAL_CANARY: &str = "internal-canary-7d1e";
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]
@@ -69,6 +75,7 @@ struct State {
     rate_limits: AtomicUsize,
     aborted: AtomicUsize,
     aborted_notify: Notify,
+    connections: AtomicUsize,
 }
 
 /// A running mock provider. Dropping it stops the server.
@@ -95,6 +102,7 @@ impl MockLlm {
                 let accept = async {
                     loop {
                         let Ok((socket, _)) = listener.accept().await else { continue };
+                        served.connections.fetch_add(1, Ordering::SeqCst);
                         let state = served.clone();
                         tokio::spawn(async move {
                             let _ = serve(socket, state).await;
@@ -127,6 +135,11 @@ impl MockLlm {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
     }
 
     /// Connections the client closed before the answer was complete.
@@ -311,6 +324,21 @@ async fn serve(mut socket: TcpStream, state: Arc<State>) -> std::io::Result<()> 
                 .unwrap_or_default();
             let body = error_body(&format!("Incorrect API key provided: {key}"), anthropic, "authentication_error");
             return respond_json(&mut socket, "401 Unauthorized", "", &body).await;
+        }
+        "redirect" => {
+            // Points back at this server: a client that follows it would be seen twice.
+            let extra = format!("location: {}?redirected=1\r\n", req.path);
+            return respond_json(&mut socket, "307 Temporary Redirect", &extra, &json!({})).await;
+        }
+        "internal-page" => {
+            let body = format!("<html><body>{INTERNAL_CANARY}: internal admin console</body></html>");
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).await?;
+            socket.write_all(body.as_bytes()).await?;
+            return socket.flush().await;
         }
         "server-error" => {
             let body = error_body("The server had an error while processing your request", anthropic, "api_error");

@@ -125,6 +125,13 @@ impl ComponentContext {
         self.shared.variables.get(name).map(String::as_str)
     }
 
+    /// Whether that variable's value came from the server's environment rather than from the
+    /// flow owner (their variables or their request).
+    #[must_use]
+    pub fn variable_from_environment(&self, name: &str) -> bool {
+        self.shared.environment_variables.contains(name)
+    }
+
     #[must_use]
     pub fn now(&self) -> Micros {
         now_micros()

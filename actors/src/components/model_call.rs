@@ -138,9 +138,22 @@ pub(crate) fn implied_variables(v: &Vertex) -> Vec<&'static str> {
     names
 }
 
+/// The API key and whether it is the operator's (read from the server's environment) rather
+/// than the flow owner's.
+struct ResolvedKey {
+    key: ApiKey,
+    from_environment: bool,
+}
+
+impl ResolvedKey {
+    fn owners(key: ApiKey) -> Self {
+        Self { key, from_environment: false }
+    }
+}
+
 /// The API key: the field's value, or — for a `load_from_db` field — the global variable it
 /// names (already substituted when the caller resolved it), or the provider's key variable.
-fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ApiKey, ComponentError> {
+fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ResolvedKey, ComponentError> {
     let value = ctx.params().text("api_key").trim().to_owned();
     let field = ctx.vertex().field("api_key");
     let missing = |detail: String| {
@@ -151,11 +164,14 @@ fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ApiKey, Compone
         let var = f.value.as_str().unwrap_or_default().trim();
         // An unchanged value is the variable's name: the variable was not resolved.
         if !value.is_empty() && value != var {
-            return Ok(ApiKey::new(value));
+            let from_environment = ctx.variable_from_environment(var) && ctx.variable(var) == Some(value.as_str());
+            return Ok(ResolvedKey { key: ApiKey::new(value), from_environment });
         }
         return match ctx.variable(var).filter(|v| !v.is_empty()) {
-            Some(key) => Ok(ApiKey::new(key)),
-            None if provider.key_variable().is_none() => Ok(ApiKey::default()),
+            Some(key) => {
+                Ok(ResolvedKey { key: ApiKey::new(key), from_environment: ctx.variable_from_environment(var) })
+            }
+            None if provider.key_variable().is_none() => Ok(ResolvedKey::owners(ApiKey::default())),
             None => Err(missing(format!(
                 "The variable '{var}' referenced by the component's `api_key` field could not be resolved from \
                  Global Variables or the environment."
@@ -163,15 +179,15 @@ fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ApiKey, Compone
         };
     }
     if !value.is_empty() {
-        return Ok(ApiKey::new(value));
+        return Ok(ResolvedKey::owners(ApiKey::new(value)));
     }
     match provider.key_variable() {
-        None => Ok(ApiKey::default()),
-        Some(var) => {
-            ctx.variable(var).filter(|v| !v.is_empty()).map(ApiKey::new).ok_or_else(|| {
-                missing(format!("Please provide it in the component or configure it globally as {var}."))
-            })
-        }
+        None => Ok(ResolvedKey::owners(ApiKey::default())),
+        Some(var) => ctx
+            .variable(var)
+            .filter(|v| !v.is_empty())
+            .map(|key| ResolvedKey { key: ApiKey::new(key), from_environment: ctx.variable_from_environment(var) })
+            .ok_or_else(|| missing(format!("Please provide it in the component or configure it globally as {var}."))),
     }
 }
 
@@ -275,11 +291,12 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
         None => return Err(ComponentError::failed("not a language model component")),
     };
     let provider = choice.provider;
-    let base_url = match &choice.base_url {
-        Some(b) => provider.normalise_base(b),
+    // A base URL from the server's environment is the operator's choice, like the default.
+    let (base_url, base_from_environment) = match &choice.base_url {
+        Some(b) => (provider.normalise_base(b), false),
         None => match ctx.variable(provider.base_variable()).filter(|b| !b.trim().is_empty()) {
-            Some(b) => provider.normalise_base(b),
-            None => provider.default_base().to_owned(),
+            Some(b) => (provider.normalise_base(b), ctx.variable_from_environment(provider.base_variable())),
+            None => (provider.default_base().to_owned(), true),
         },
     };
     let temperature = number(params, "temperature");
@@ -298,11 +315,20 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
     if user.trim().is_empty() && (system.trim().is_empty() || provider == Provider::Anthropic) {
         return Err(ComponentError::failed("The message you want to send to the model is empty."));
     }
+    let key = api_key(ctx, provider)?;
+    if key.from_environment && !key.key.is_empty() && !base_from_environment {
+        crate::llm::address::check_credential_destination(
+            &base_url,
+            provider.default_base(),
+            &ctx.llm().settings().credential_allowed_hosts,
+        )
+        .map_err(ComponentError::Failed)?;
+    }
     let req = ChatRequest {
         provider: provider.name().to_owned(),
         protocol: provider.protocol(),
         base_url,
-        api_key: api_key(ctx, provider)?,
+        api_key: key.key,
         model: choice.model.clone(),
         system: Some(system).filter(|s| !s.trim().is_empty()),
         user,

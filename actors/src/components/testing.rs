@@ -54,6 +54,7 @@ impl Harness {
             session_id: flow_id.to_string(),
             run_id: Uuid::new_v4(),
             variables: HashMap::new(),
+            environment_variables: std::collections::HashSet::new(),
             messages: Some(store.clone()),
             events: tx,
             quiet: false,

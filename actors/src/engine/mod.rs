@@ -19,7 +19,7 @@ mod shared;
 mod supervisor;
 mod vertex;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -144,6 +144,10 @@ pub struct BuildRequest {
     /// Resolved global variables (names from [`CompiledGraph::required_variables`], plus
     /// request-scoped ones).
     pub variables: HashMap<String, String>,
+    /// Names among `variables` whose value came from the server's environment (the operator's
+    /// credential, not the flow owner's): model components send such a key only to the
+    /// provider's default endpoint or an allow-listed host.
+    pub environment_variables: HashSet<String>,
     pub start_component_id: Option<String>,
     pub stop_component_id: Option<String>,
     pub mode: Mode,
@@ -380,6 +384,7 @@ impl Engine {
             session_id: session_id.clone(),
             run_id,
             variables: req.variables,
+            environment_variables: req.environment_variables,
             messages: Some(self.inner.messages.clone()),
             events: tx,
             quiet,

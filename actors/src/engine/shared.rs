@@ -1,6 +1,6 @@
 //! State shared, read-only, by the supervisor and every vertex of one build.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -23,6 +23,8 @@ pub(crate) struct BuildShared {
     pub session_id: String,
     pub run_id: Uuid,
     pub variables: HashMap<String, String>,
+    /// Names among `variables` read from the server's environment.
+    pub environment_variables: HashSet<String>,
     pub messages: Option<MessageStore>,
     pub events: mpsc::Sender<BuildEvent>,
     /// Nobody reads the events (a non-streaming `/run`): they are not sent at all, which saves

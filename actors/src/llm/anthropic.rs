@@ -144,6 +144,6 @@ mod tests {
         assert!(s.done);
         let err =
             decode_event(&ev(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#), &mut s);
-        assert_eq!(err.unwrap_err(), "Overloaded");
+        assert_eq!(err.unwrap_err(), "the provider reported an error (overloaded_error)");
     }
 }

@@ -5,7 +5,8 @@
 //! flow's fields into a [`ChatRequest`] and get back text, usage or a stream of chunks. What
 //! makes a provider call safe to run inside a build lives here, in one place: a per-request
 //! timeout, bounded retries with backoff for 429 and 5xx, a concurrency limit per provider, the
-//! outbound address policy, and error texts that name the provider and never carry the API key.
+//! outbound address policy ([`address`]), and error texts that name the provider and the status
+//! but never carry the API key or the upstream's response body.
 //!
 //! The HTTP client is built on first use (an engine that never calls a model never sets up TLS)
 //! and shared by every arbiter thread; its futures are `Send`, so they run in the
@@ -29,8 +30,8 @@ use sse::SseParser;
 const MAX_RESPONSE_BYTES: usize = 16 << 20;
 /// Largest error body read (only its message is kept).
 const MAX_ERROR_BYTES: usize = 64 << 10;
-/// Longest provider error text kept in a run error.
-const MAX_ERROR_TEXT: usize = 500;
+/// Longest provider error type or code kept in a run error.
+const MAX_ERROR_KIND: usize = 64;
 /// A `Retry-After` longer than this is not waited for: the error is returned instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Longest pause between two retries.
@@ -49,8 +50,12 @@ pub struct LlmSettings {
     pub retry_base_delay: Duration,
     /// Provider calls in flight at once, per provider; further calls wait for a slot.
     pub concurrency_per_provider: usize,
-    /// Permit link-local and cloud-metadata destinations (refused by default).
-    pub allow_link_local: bool,
+    /// Which destinations may be contacted (Langflow's SSRF policy; on by default).
+    pub outbound: address::OutboundPolicy,
+    /// Hosts besides a provider's default endpoint that may receive a key taken from the
+    /// server's environment (`LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS`: `host`, `host:port`,
+    /// `*.domain`; an `http://` prefix also allows clear text).
+    pub credential_allowed_hosts: Vec<String>,
 }
 
 impl Default for LlmSettings {
@@ -60,7 +65,8 @@ impl Default for LlmSettings {
             max_retries: 3,
             retry_base_delay: Duration::from_millis(500),
             concurrency_per_provider: 16,
-            allow_link_local: false,
+            outbound: address::OutboundPolicy::default(),
+            credential_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -186,6 +192,7 @@ pub(crate) struct StreamState {
 /// The HTTP client, per-provider limits and settings shared by every build of an engine.
 pub struct LlmRuntime {
     settings: LlmSettings,
+    policy: Arc<address::OutboundPolicy>,
     client: OnceLock<Result<reqwest::Client, String>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -196,33 +203,41 @@ impl std::fmt::Debug for LlmRuntime {
     }
 }
 
-/// A provider error body's message: OpenAI's and Anthropic's `{"error": {"message"}}`, else
-/// the raw text.
-/// The `error.message` of a provider's JSON error body (both APIs use that shape).
-fn provider_error(j: &Json) -> Option<String> {
+/// The machine-readable kind of a provider's JSON error (`error.type` or `error.code`, as both
+/// APIs send it), when it is a short identifier. Nothing else of an upstream body ever reaches a
+/// run error: the body may come from whatever a flow's base URL points at, so its text could be
+/// an internal service's data, markup meant for a browser, or an echo of the key.
+fn error_kind(j: &Json) -> Option<String> {
     let e = j.get("error")?;
-    Some(e.get("message").and_then(Json::as_str).map_or_else(|| e.to_string(), str::to_owned))
+    ["type", "code"]
+        .iter()
+        .filter_map(|f| e.get(*f).and_then(Json::as_str))
+        .find(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_ERROR_KIND
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        })
+        .map(str::to_owned)
 }
 
+/// A provider's in-band error (an `error` object in a 200 body or a stream event), without
+/// its free text.
+fn provider_error(j: &Json) -> Option<String> {
+    j.get("error")?;
+    Some(match error_kind(j) {
+        Some(kind) => format!("the provider reported an error ({kind})"),
+        None => "the provider reported an error".to_owned(),
+    })
+}
+
+/// ` (kind)` for an error status's body, or nothing.
 fn error_text(body: &[u8]) -> String {
-    let parsed: Option<Json> = serde_json::from_slice(body).ok();
-    let message = parsed.as_ref().and_then(|j| {
-        let e = j.get("error")?;
-        e.get("message").and_then(Json::as_str).map(str::to_owned).or_else(|| e.as_str().map(str::to_owned))
-    });
-    let text = message.unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_owned());
-    truncate(&text, MAX_ERROR_TEXT)
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    serde_json::from_slice::<Json>(body)
+        .ok()
+        .as_ref()
+        .and_then(error_kind)
+        .map(|k| format!("({k})"))
+        .unwrap_or_default()
 }
 
 /// The error chain of a transport failure, each cause once (the policy's refusal sits deep
@@ -256,7 +271,8 @@ fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
 impl LlmRuntime {
     #[must_use]
     pub fn new(settings: LlmSettings) -> Self {
-        Self { settings, client: OnceLock::new(), limits: Mutex::new(HashMap::new()) }
+        let policy = Arc::new(settings.outbound.clone());
+        Self { settings, policy, client: OnceLock::new(), limits: Mutex::new(HashMap::new()) }
     }
 
     #[must_use]
@@ -264,10 +280,18 @@ impl LlmRuntime {
         &self.settings
     }
 
+    /// The outbound address policy, for any other component that makes requests on a flow's
+    /// behalf (build clients with [`address::OutboundPolicy::resolver`] and check URLs with
+    /// [`address::OutboundPolicy::check_url`]).
+    #[must_use]
+    pub fn outbound_policy(&self) -> &Arc<address::OutboundPolicy> {
+        &self.policy
+    }
+
     fn client(&self) -> Result<&reqwest::Client, String> {
         let built = self.client.get_or_init(|| {
             reqwest::Client::builder()
-                .dns_resolver(Arc::new(address::PolicyResolver { allow_link_local: self.settings.allow_link_local }))
+                .dns_resolver(self.policy.resolver())
                 // A redirect could lead to an address the policy refuses, with the key attached.
                 .redirect(reqwest::redirect::Policy::none())
                 // A proxy would resolve names itself, out of the policy's reach.
@@ -316,13 +340,11 @@ impl LlmRuntime {
             Protocol::OpenAi => (openai::url(&req.base_url), openai::body(req, stream)),
             Protocol::Anthropic => (anthropic::url(&req.base_url), anthropic::body(req, stream)),
         };
-        let url = reqwest::Url::parse(&url)
-            .map_err(|e| fail(format!("invalid base URL '{}': {e}", req.base_url)))
-            .and_then(|u| match u.scheme() {
-                "http" | "https" => Ok(u),
-                other => Err(fail(format!("unsupported URL scheme '{other}' in base URL '{}'", req.base_url))),
-            })?;
-        address::check_literal(&url, self.settings.allow_link_local).map_err(fail)?;
+        let url = reqwest::Url::parse(&url).map_err(|e| fail(format!("invalid base URL '{}': {e}", req.base_url)))?;
+        self.policy.check_url(&url).map_err(fail)?;
+        if !req.api_key.is_empty() {
+            self.policy.check_cleartext_credential(&url).map_err(fail)?;
+        }
         let timeout = self.timeout_for(req);
         let retries = self.retries_for(req);
         let mut attempt = 0u32;
@@ -537,10 +559,21 @@ mod tests {
     }
 
     #[test]
-    fn provider_error_bodies_give_their_message() {
-        assert_eq!(error_text(br#"{"error": {"message": "Invalid key", "type": "x"}}"#), "Invalid key");
-        assert_eq!(error_text(br#"{"type": "error", "error": {"type": "t", "message": "Overloaded"}}"#), "Overloaded");
-        assert_eq!(error_text(b"  plain failure \n"), "plain failure");
-        assert!(error_text("é".repeat(400).as_bytes()).ends_with('…'));
+    fn provider_error_bodies_are_never_reflected() {
+        assert_eq!(
+            error_text(br#"{"error": {"message": "Invalid key sk-1", "type": "invalid_request_error"}}"#),
+            "(invalid_request_error)"
+        );
+        assert_eq!(
+            error_text(br#"{"error": {"message": "m", "code": "rate_limit_exceeded", "type": null}}"#),
+            "(rate_limit_exceeded)"
+        );
+        assert_eq!(error_text(br#"{"error": {"message": "m", "type": "has spaces <b>"}}"#), "");
+        assert_eq!(error_text(b"<html>internal admin page</html>"), "");
+        assert_eq!(error_text("x".repeat(100).as_bytes()), "");
+        let j = json!({"error": {"type": "overloaded_error", "message": "secret internal detail"}});
+        assert_eq!(provider_error(&j).as_deref(), Some("the provider reported an error (overloaded_error)"));
+        assert_eq!(provider_error(&json!({"error": "text"})).as_deref(), Some("the provider reported an error"));
+        assert!(provider_error(&json!({"ok": true})).is_none());
     }
 }

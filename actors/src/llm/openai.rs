@@ -167,6 +167,9 @@ mod tests {
         assert!(s.finished && s.done);
         assert_eq!(s.usage.total_tokens, Some(3));
         assert!(decode_event(&ev("{nope"), &mut s).unwrap_err().contains("malformed"));
-        assert_eq!(decode_event(&ev(r#"{"error":{"message":"boom"}}"#), &mut s).unwrap_err(), "boom");
+        assert_eq!(
+            decode_event(&ev(r#"{"error":{"message":"boom"}}"#), &mut s).unwrap_err(),
+            "the provider reported an error"
+        );
     }
 }

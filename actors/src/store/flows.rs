@@ -45,6 +45,9 @@ const MAX_PROJECT_DEPTH: usize = 64;
 
 pub const FLOW_NOT_FOUND: &str = "Flow not found";
 pub const PROJECT_NOT_FOUND: &str = "Project not found";
+/// An anonymous webhook named an endpoint that flows of several users carry.
+pub const AMBIGUOUS_ENDPOINT: &str =
+    "Several users' flows have this endpoint name: call the webhook by flow id or with the owner's API key";
 pub const FOLDER_NOT_FOUND: &str = "Folder not found";
 pub const NAME_TAKEN: &str = "Name must be unique";
 pub const ENDPOINT_TAKEN: &str = "Endpoint name must be unique";
@@ -701,24 +704,33 @@ impl FlowStore {
     }
 
     /// Like [`FlowStore::resolve`] but across all owners: only for webhooks when
-    /// `LANGFLOW_WEBHOOK_AUTH_ENABLE` is off, where Langflow takes the first flow with that
-    /// endpoint name. A linear scan of the endpoint index, acceptable for that rare setting.
+    /// `LANGFLOW_WEBHOOK_AUTH_ENABLE` is off. Langflow takes the first flow with that endpoint
+    /// name; here a name that several users' flows carry is refused rather than resolved to
+    /// whichever owner id sorts first. A linear scan of the endpoint index, acceptable for that
+    /// rare setting.
     ///
     /// # Errors
-    /// Storage or decoding failures.
+    /// [`FlowError::Conflict`] for an endpoint name several owners use; storage or decoding
+    /// failures.
     pub fn resolve_any(&self, id_or_name: &str) -> Result<Option<FlowRecord>, FlowError> {
         if let Some(id) = parse_python_uuid(id_or_name) {
             return self.get(id);
         }
+        let mut found = None;
         for item in &self.store.flow_endpoints {
             let (key, id) = item?;
             if key.get(16..) == Some(id_or_name.as_bytes()) {
                 if let Some(id) = uuid_at(&id) {
-                    return self.get(id);
+                    if found.replace(id).is_some() {
+                        return Err(FlowError::Conflict(AMBIGUOUS_ENDPOINT));
+                    }
                 }
             }
         }
-        Ok(None)
+        match found {
+            Some(id) => self.get(id),
+            None => Ok(None),
+        }
     }
 
     /// The ids of the caller's flows, read from the owner index alone (no flow is decoded).

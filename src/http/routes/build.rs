@@ -73,13 +73,14 @@ async fn start(
         input_type: InputType::parse(inputs.get("type").and_then(Value::as_str).unwrap_or("chat")),
     });
     let session = inputs.get("session").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-    let variables = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
+    let (variables, environment_variables) = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
     let request = BuildRequest {
         flow_id: flow.id,
         user_id: Some(flow.user_id),
         session_id: session,
         input,
         variables,
+        environment_variables,
         start_component_id: query_param(&req, "start_component_id").filter(|s| !s.is_empty()),
         stop_component_id: query_param(&req, "stop_component_id").filter(|s| !s.is_empty()),
         mode: Mode::Build,

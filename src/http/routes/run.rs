@@ -1,7 +1,7 @@
 //! `POST /api/v1/run/{flow_id_or_name}` (API key only, scoped to the key owner's flows) and
 //! `POST /api/v1/webhook/{flow_id_or_name}`: Langflow's run surfaces, executed by the engine.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use flowactor_actors::engine::{BuildCanceller, BuildError, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
 use flowactor_actors::graph::{CompiledGraph, GraphError, InputType};
 use flowactor_actors::registry::ResolveVariable;
-use flowactor_actors::store::flows::FlowRecord;
+use flowactor_actors::store::flows::{FlowError, FlowRecord};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -85,16 +85,22 @@ pub fn compiled(state: &AppState, flow: &FlowRecord) -> ApiResult<Arc<CompiledGr
     state.engine.compile(flow.id, flow.content_hash, &data).map_err(graph_error)
 }
 
-/// Global variables a graph needs: request headers first, then the owner's variables, then the
-/// process environment (Langflow's fallback).
+/// Global variables a graph needs, and which of them came from the server's environment.
+///
+/// Request headers (`X-LANGFLOW-GLOBAL-VAR-*`) come first, but only from `headers_from`, a
+/// request made by the flow's owner; then the owner's variables; then, unless
+/// `LANGFLOW_FALLBACK_TO_ENV_VAR` is off, the values captured at start-up for the names listed in
+/// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` (reserved names never). The environment is not
+/// read at request time.
 pub async fn resolve_variables(
     state: &AppState,
-    req: Option<&HttpRequest>,
+    headers_from: Option<&HttpRequest>,
     user_id: Uuid,
     graph: &CompiledGraph,
-) -> ApiResult<HashMap<String, String>> {
+) -> ApiResult<(HashMap<String, String>, HashSet<String>)> {
     let mut vars = HashMap::new();
-    if let Some(req) = req {
+    let mut from_environment = HashSet::new();
+    if let Some(req) = headers_from {
         for (name, value) in req.headers() {
             if let Some(var) = name.as_str().strip_prefix(GLOBAL_VAR_HEADER) {
                 if let Ok(v) = value.to_str() {
@@ -109,11 +115,12 @@ pub async fn resolve_variables(
         }
         if let Some(v) = state.registry.send(ResolveVariable { user_id, name: name.clone() }).await?? {
             vars.insert(name.clone(), v);
-        } else if let Ok(v) = std::env::var(name) {
-            vars.insert(name.clone(), v);
+        } else if let Some(v) = state.settings.environment_fallback.get(name) {
+            vars.insert(name.clone(), v.expose().to_owned());
+            from_environment.insert(name.clone());
         }
     }
-    Ok(vars)
+    Ok((vars, from_environment))
 }
 
 /// `SimplifiedAPIRequest`, flat or embedded under `input_request`.
@@ -194,7 +201,7 @@ async fn run(
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("Flow identifier {id_or_name} not found")))?;
     let graph = compiled(&state, &flow)?;
-    let variables = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
+    let (variables, environment_variables) = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
     let request = BuildRequest {
         flow_id: flow.id,
         user_id: Some(flow.user_id),
@@ -205,6 +212,7 @@ async fn run(
             .map(|v| RunInput { input_value: v, input_type: InputType::parse(&run_req.input_type) }),
         tweaks: run_req.tweaks.clone(),
         variables,
+        environment_variables,
         mode: Mode::Run,
         stream,
         quiet: !stream,
@@ -292,7 +300,10 @@ async fn webhook(
         Some(identity) => state.flows.resolve(identity.user.id, &id_or_name),
         None => state.flows.resolve_any(&id_or_name),
     }
-    .map_err(ApiError::internal)?
+    .map_err(|e| match e {
+        FlowError::Conflict(m) => ApiError::detail(StatusCode::CONFLICT, m),
+        other => ApiError::internal(other),
+    })?
     .ok_or_else(not_found)?;
     if body.is_empty() {
         return Err(ApiError::bad_request(
@@ -307,13 +318,16 @@ async fn webhook(
             tweaks.insert(v.id.to_string(), json!({"data": payload}));
         }
     }
-    let variables = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
+    // An anonymous caller (webhook auth off) is not the owner: its headers set no variables.
+    let headers_from = caller.0.is_some().then_some(&req);
+    let (variables, environment_variables) = resolve_variables(&state, headers_from, flow.user_id, &graph).await?;
     let request = BuildRequest {
         flow_id: flow.id,
         user_id: Some(flow.user_id),
         input: Some(RunInput { input_value: String::new(), input_type: InputType::Chat }),
         tweaks: Some(Value::Object(tweaks)),
         variables,
+        environment_variables,
         mode: Mode::Run,
         quiet: true,
         ..BuildRequest::default()
