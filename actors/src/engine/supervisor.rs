@@ -194,6 +194,10 @@ impl BuildSupervisor {
                 None
             }
             (VertexState::Built | VertexState::Failed(_), Mode::Build) => {
+                if let VertexState::Failed(reason) = &outcome.state {
+                    let name = &self.shared.graph.vertices[v].display_name;
+                    tracing::warn!(flow = %self.shared.flow_id, component = %name, error = %reason, "build step failed");
+                }
                 let next = self.next_vertices(&outcome);
                 let inactivated = self.inactivated(&outcome);
                 Some(events::end_vertex(&self.shared.graph, &outcome, &self.shared.session_id, &next, &inactivated))
@@ -293,6 +297,10 @@ impl BuildSupervisor {
 
     fn abort(&mut self, err: BuildError, ctx: &mut Context<Self>) {
         let Some(reply) = self.reply.take() else { return };
+        match &err {
+            BuildError::Cancelled => tracing::info!(flow = %self.shared.flow_id, "build cancelled"),
+            other => tracing::warn!(flow = %self.shared.flow_id, error = %other, "build failed"),
+        }
         self.shared.cancel.cancel();
         self.halt_all();
         if let BuildError::DeadlineExceeded(_) = &err {
