@@ -57,18 +57,24 @@ fn memory_chatbot_keeps_a_conversation_with_the_owners_credential() {
     assert!(!history.text.contains(KEY));
 }
 
+/// `/run?stream=true` of the Basic Prompting flow against the mock's chunked ("split") model.
+fn stream_split_answer(s: &TestServer, mock: &MockLlm, key: &str, id: &str, input: &str) -> crate::common::Resp {
+    let tweaks = json!({LM_NODE: {"provider": "Ollama", "model_name": "split", "ollama_base_url": mock.url()}});
+    let r = s.post(
+        &format!("/api/v1/run/{id}?stream=true"),
+        Auth::Key(key),
+        &json!({"input_value": input, "tweaks": tweaks}),
+    );
+    r.expect(200);
+    r
+}
+
 #[test]
 fn tokens_stream_through_run_and_build() {
     let mock = MockLlm::start();
     let s = TestServer::start();
     let (key, id) = setup(&s, "basic_prompting__lf1.13.0.json");
-    let tweaks = json!({LM_NODE: {"provider": "Ollama", "model_name": "split", "ollama_base_url": mock.url()}});
-    let r = s.post(
-        &format!("/api/v1/run/{id}?stream=true"),
-        Auth::Key(&key),
-        &json!({"input_value": "héllo ✨", "tweaks": tweaks}),
-    );
-    r.expect(200);
+    let r = stream_split_answer(&s, &mock, &key, &id, "héllo ✨");
     let evs = events(&r.text);
     let tokens: Vec<&Value> = evs.iter().filter(|e| e["event"] == "token").collect();
     assert!(!tokens.is_empty(), "{}", r.text);
@@ -103,13 +109,7 @@ fn a_streamed_answer_reaches_an_appending_client_once() {
     let mock = MockLlm::start();
     let s = TestServer::start();
     let (key, id) = setup(&s, "basic_prompting__lf1.13.0.json");
-    let tweaks = json!({LM_NODE: {"provider": "Ollama", "model_name": "split", "ollama_base_url": mock.url()}});
-    let r = s.post(
-        &format!("/api/v1/run/{id}?stream=true"),
-        Auth::Key(&key),
-        &json!({"input_value": "once", "tweaks": tweaks}),
-    );
-    r.expect(200);
+    let r = stream_split_answer(&s, &mock, &key, &id, "once");
     // A client shows the partial message, then appends every token of its id (Langflow's UI).
     let mut shown = std::collections::HashMap::<String, String>::new();
     for e in events(&r.text) {

@@ -439,9 +439,8 @@ fn stored_texts(s: &TestServer, key: &str, flow_id: &str, n: usize) -> Vec<Strin
     }
 }
 
-#[test]
-fn anonymous_webhooks_cannot_override_the_owners_variables_with_headers() {
-    let s = TestServer::start_with(&[("LANGFLOW_WEBHOOK_AUTH_ENABLE", "false")]);
+/// A user whose `HOOK_TARGET` variable feeds the webhook flow `vars-hook`; answers (key, flow id).
+fn owner_with_hook_variable(s: &TestServer) -> (String, String) {
     let (_, t) = s.user("owner");
     let (_, key) = s.api_key(&t, "k");
     s.post(
@@ -450,7 +449,14 @@ fn anonymous_webhooks_cannot_override_the_owners_variables_with_headers() {
         &json!({"name": "HOOK_TARGET", "value": "owner-value", "type": "Generic"}),
     )
     .expect(201);
-    let id = upload(&s, Auth::Key(&key), &variable_flow("HOOK_TARGET"), "vars", Some("vars-hook"));
+    let id = upload(s, Auth::Key(&key), &variable_flow("HOOK_TARGET"), "vars", Some("vars-hook"));
+    (key, id)
+}
+
+#[test]
+fn anonymous_webhooks_cannot_override_the_owners_variables_with_headers() {
+    let s = TestServer::start_with(&[("LANGFLOW_WEBHOOK_AUTH_ENABLE", "false")]);
+    let (key, id) = owner_with_hook_variable(&s);
     let body = Some(&br#"{"event": "push"}"#[..]);
     let header = [("X-LANGFLOW-GLOBAL-VAR-HOOK_TARGET", "attacker-value")];
     s.request_with("POST", &format!("/api/v1/webhook/{id}"), Auth::None, &header, Some("application/json"), body)
@@ -460,15 +466,7 @@ fn anonymous_webhooks_cannot_override_the_owners_variables_with_headers() {
     drop(s);
     // With webhook authentication on, the caller is the owner: request-scoped variables apply.
     let s = TestServer::start();
-    let (_, t) = s.user("owner");
-    let (_, key) = s.api_key(&t, "k");
-    s.post(
-        "/api/v1/variables/",
-        Auth::Key(&key),
-        &json!({"name": "HOOK_TARGET", "value": "owner-value", "type": "Generic"}),
-    )
-    .expect(201);
-    let id = upload(&s, Auth::Key(&key), &variable_flow("HOOK_TARGET"), "vars", Some("vars-hook"));
+    let (key, id) = owner_with_hook_variable(&s);
     let header = [("X-LANGFLOW-GLOBAL-VAR-HOOK_TARGET", "request-value")];
     s.request_with("POST", "/api/v1/webhook/vars-hook", Auth::Key(&key), &header, Some("application/json"), body)
         .expect(202);
