@@ -10,8 +10,11 @@ use std::borrow::Cow;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use flowactor_actors::engine::BuildError;
 use flowactor_actors::error::{KeyRefusal, LoginRefusal};
+use flowactor_actors::graph::GraphError;
 use flowactor_actors::store::flows::FlowError;
+use flowactor_actors::store::messages::MessageStoreError;
 use flowactor_actors::RegistryError;
 use serde_json::{json, Value};
 
@@ -102,6 +105,66 @@ impl From<FlowError> for ApiError {
         }
     }
 }
+
+/// Langflow's mapping of graph problems: refused tweaks 422 with its object, an oversized graph
+/// 413, an unknown component 404, anything else 400 naming the node.
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
+        match e {
+            GraphError::RefusedTweaks(fields) => Self::DetailValue {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail: json!({
+                    "error": "Refused tweaks",
+                    "code": "TWEAKS_REFUSED",
+                    "message": "The field is protected and keeps the value set by the flow author.",
+                    "fields": fields,
+                }),
+            },
+            GraphError::TooLarge { .. } => Self::detail(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+            GraphError::UnknownComponent(_) => Self::not_found(e.to_string()),
+            other => Self::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl From<MessageStoreError> for ApiError {
+    fn from(e: MessageStoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// The text Langflow reports for a failed build (`Error running graph: ...`).
+#[must_use]
+pub fn build_error_text(e: &BuildError) -> String {
+    match e {
+        BuildError::Failed(m) => m.clone(),
+        other => format!("Error running graph: {other}"),
+    }
+}
+
+impl ApiError {
+    /// `/run`'s execution-failure answer: 500 whose `detail` is a string holding JSON (Langflow's
+    /// quirk).
+    #[must_use]
+    pub fn run_failed(e: &BuildError) -> Self {
+        let inner = json!({
+            "message": build_error_text(e), "traceback": null, "description": null, "code": null, "suggestion": null
+        });
+        Self::detail(StatusCode::INTERNAL_SERVER_ERROR, inner.to_string())
+    }
+}
+
+/// Failures of the server's own machinery (never caused by the request): logged, answered 500.
+macro_rules! internal_errors {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                Self::internal(e)
+            }
+        }
+    )*};
+}
+internal_errors!(actix_web::error::BlockingError, jsonwebtoken::errors::Error, zip::result::ZipError, std::io::Error,);
 
 impl From<actix::MailboxError> for ApiError {
     fn from(_: actix::MailboxError) -> Self {

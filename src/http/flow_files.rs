@@ -156,10 +156,10 @@ pub fn build_zip(files: &[(String, Value)]) -> ApiResult<Vec<u8>> {
             n += 1;
         }
         let bytes = serde_json::to_vec_pretty(doc).map_err(ApiError::internal)?;
-        writer.start_file(file_name, options).map_err(ApiError::internal)?;
-        writer.write_all(&bytes).map_err(ApiError::internal)?;
+        writer.start_file(file_name, options)?;
+        writer.write_all(&bytes)?;
     }
-    Ok(writer.finish().map_err(ApiError::internal)?.into_inner())
+    Ok(writer.finish()?.into_inner())
 }
 
 /// A ZIP download response.

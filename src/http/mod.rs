@@ -9,6 +9,7 @@ pub mod auth;
 pub mod auth_cache;
 pub mod body;
 pub mod events;
+pub mod execution;
 pub mod flow_files;
 pub mod flow_json;
 pub mod lifecycle;

@@ -10,11 +10,11 @@ use flowactor_actors::graph::{CompiledGraph, InputType};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::run::{compiled, graph_error, resolve_variables};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity};
 use crate::http::body::{optional_json, path_uuid};
 use crate::http::events::{all_events, EventStream};
+use crate::http::execution::{compiled, resolve_variables};
 use crate::http::lifecycle::Drain;
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
@@ -49,8 +49,7 @@ async fn start(
     let flow_id = path_uuid("flow_id", &path)?;
     let flow = state
         .flows
-        .get_owned(caller.user.id, flow_id)
-        .map_err(ApiError::internal)?
+        .get_owned(caller.user.id, flow_id)?
         .ok_or_else(|| ApiError::not_found(format!("Flow with id {flow_id} not found")))?;
     let body = optional_json(&body)?.unwrap_or_else(|| json!({}));
     let delivery = query_param(&req, "event_delivery").unwrap_or_else(|| "polling".into());
@@ -62,9 +61,7 @@ async fn start(
         ));
     }
     let graph: Arc<CompiledGraph> = match body.get("data").filter(|d| d.get("nodes").is_some()) {
-        Some(data) => {
-            Arc::new(CompiledGraph::parse_with_limit(data, state.settings.max_graph_vertices).map_err(graph_error)?)
-        }
+        Some(data) => Arc::new(CompiledGraph::parse_with_limit(data, state.settings.max_graph_vertices)?),
         None => compiled(&state, &flow)?,
     };
     let inputs = body.get("inputs").cloned().unwrap_or(Value::Null);
@@ -86,7 +83,7 @@ async fn start(
         mode: Mode::Build,
         ..BuildRequest::default()
     };
-    let handle = state.engine.start(graph, request).map_err(graph_error)?;
+    let handle = state.engine.start(graph, request)?;
     if delivery == "direct" {
         let canceller = handle.cancel.clone();
         let stream = EventStream::new(handle.events, all_events, state.heartbeat)

@@ -221,7 +221,7 @@ async fn download(state: web::Data<AppState>, caller: Identity, body: web::Json<
                 .iter()
                 .map(|f| Ok((f.name.clone(), flow_json::flow_export(f)?)))
                 .collect::<ApiResult<Vec<_>>>()?;
-            let bytes = web::block(move || flow_files::build_zip(&files)).await.map_err(ApiError::internal)??;
+            let bytes = web::block(move || flow_files::build_zip(&files)).await??;
             Ok(flow_files::zip_response(bytes, &format!("{}_langflow_flows.zip", flow_files::timestamp())))
         }
     }

@@ -70,8 +70,8 @@ fn removal<'a>(state: &AppState, name: &'a str, policy: &CookiePolicy) -> Cookie
 
 /// `{"access_token", "refresh_token", "token_type"}` plus the three cookies.
 fn token_response(state: &AppState, user: &UserRecord) -> ApiResult<HttpResponse> {
-    let access = state.tokens.issue(user.id, TokenKind::Access).map_err(ApiError::internal)?;
-    let refresh = state.tokens.issue(user.id, TokenKind::Refresh).map_err(ApiError::internal)?;
+    let access = state.tokens.issue(user.id, TokenKind::Access)?;
+    let refresh = state.tokens.issue(user.id, TokenKind::Refresh)?;
     let s = &state.settings;
     Ok(HttpResponse::Ok()
         .cookie(cookie(state, REFRESH_COOKIE, refresh.clone(), &s.refresh_cookie, Some(s.refresh_token_expire_seconds)))

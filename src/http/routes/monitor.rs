@@ -37,10 +37,6 @@ pub fn routes() -> Vec<RouteSpec> {
     ]
 }
 
-fn store_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(e)
-}
-
 /// The caller's flow ids (all of them, or the one asked for if it is theirs).
 fn scoped_flows(state: &AppState, caller: &Identity, flow_id: Option<&str>) -> ApiResult<Vec<Uuid>> {
     match flow_id {
@@ -48,14 +44,14 @@ fn scoped_flows(state: &AppState, caller: &Identity, flow_id: Option<&str>) -> A
             let id = Uuid::parse_str(raw).map_err(|_| {
                 ApiError::validation("uuid_parsing", &["query", "flow_id"], "Input should be a valid UUID")
             })?;
-            Ok(state.flows.get_owned(caller.user.id, id).map_err(store_error)?.map(|f| f.id).into_iter().collect())
+            Ok(state.flows.get_owned(caller.user.id, id)?.map(|f| f.id).into_iter().collect())
         }
-        None => state.flows.owned_ids(caller.user.id).map_err(store_error),
+        None => Ok(state.flows.owned_ids(caller.user.id)?),
     }
 }
 
 fn owns(state: &AppState, caller: &Identity, flow_id: Uuid) -> ApiResult<bool> {
-    Ok(state.flows.get_owned(caller.user.id, flow_id).map_err(store_error)?.is_some())
+    Ok(state.flows.get_owned(caller.user.id, flow_id)?.is_some())
 }
 
 #[derive(Deserialize)]
@@ -120,11 +116,14 @@ async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQu
     };
     let offset = query_count("offset", q.offset.as_deref())?.unwrap_or(0);
     let flows = scoped_flows(&state, &caller, q.flow_id.as_deref())?;
-    let mut out = state
-        .engine
-        .messages()
-        .newest_page(&flows, q.session_id.as_deref(), q.sender.as_deref(), q.sender_name.as_deref(), offset, limit)
-        .map_err(store_error)?;
+    let mut out = state.engine.messages().newest_page(
+        &flows,
+        q.session_id.as_deref(),
+        q.sender.as_deref(),
+        q.sender_name.as_deref(),
+        offset,
+        limit,
+    )?;
     // The window is newest first.
     match (order_by, descending) {
         ("timestamp", false) => out.reverse(),
@@ -144,7 +143,7 @@ async fn sessions(state: web::Data<AppState>, caller: Identity, q: web::Query<Fl
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for flow_id in scoped_flows(&state, &caller, q.flow_id.as_deref())? {
-        for s in state.engine.messages().sessions(flow_id).map_err(store_error)? {
+        for s in state.engine.messages().sessions(flow_id)? {
             if !s.starts_with("agentic_") && seen.insert(s.clone()) {
                 out.push(s);
             }
@@ -164,13 +163,13 @@ async fn delete_messages(
     }
     let mut mine = Vec::new();
     for id in ids {
-        if let Some(m) = state.engine.messages().get(id).map_err(store_error)? {
+        if let Some(m) = state.engine.messages().get(id)? {
             if owns(&state, &caller, m.flow_id)? {
                 mine.push(id);
             }
         }
     }
-    state.engine.messages().delete_ids(&mine).map_err(store_error)?;
+    state.engine.messages().delete_ids(&mine)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -196,7 +195,7 @@ async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid("message_id", &path)?;
     let not_found = || ApiError::not_found("Message not found");
-    let message = state.engine.messages().get(id).map_err(store_error)?.ok_or_else(not_found)?;
+    let message = state.engine.messages().get(id)?.ok_or_else(not_found)?;
     if !owns(&state, &caller, message.flow_id)? {
         return Err(not_found());
     }
@@ -221,7 +220,7 @@ async fn update(
         session_metadata: b.session_metadata.map(|p| p.to_string()),
         ..MessagePatch::default()
     };
-    let updated = state.engine.messages().update(id, patch).map_err(store_error)?.ok_or_else(not_found)?;
+    let updated = state.engine.messages().update(id, patch)?.ok_or_else(not_found)?;
     Ok(HttpResponse::Ok().json(updated.to_json()))
 }
 
@@ -240,8 +239,8 @@ async fn rename_session(
     let new = q.into_inner().new_session_id;
     let mut renamed = Vec::new();
     for flow_id in scoped_flows(&state, &caller, None)? {
-        if state.engine.messages().rename_session(flow_id, &old, &new).map_err(store_error)? > 0 {
-            renamed.extend(state.engine.messages().list(flow_id, Some(&new), None, None).map_err(store_error)?);
+        if state.engine.messages().rename_session(flow_id, &old, &new)? > 0 {
+            renamed.extend(state.engine.messages().list(flow_id, Some(&new), None, None)?);
         }
     }
     if renamed.is_empty() {
@@ -256,7 +255,7 @@ async fn delete_session(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     for flow_id in scoped_flows(&state, &caller, None)? {
-        state.engine.messages().delete_session(flow_id, &path).map_err(store_error)?;
+        state.engine.messages().delete_session(flow_id, &path)?;
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -277,7 +276,7 @@ async fn delete_sessions(
     let mut deleted = 0;
     for s in &sessions {
         for flow_id in &flows {
-            deleted += state.engine.messages().delete_session(*flow_id, s).map_err(store_error)?;
+            deleted += state.engine.messages().delete_session(*flow_id, s)?;
         }
     }
     Ok(HttpResponse::Ok().json(json!({

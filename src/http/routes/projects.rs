@@ -162,7 +162,7 @@ async fn download(state: web::Data<AppState>, caller: Identity, path: web::Path<
     }
     let files =
         flows.iter().map(|f| Ok((f.name.clone(), flow_json::flow_export(f)?))).collect::<ApiResult<Vec<_>>>()?;
-    let bytes = web::block(move || flow_files::build_zip(&files)).await.map_err(ApiError::internal)??;
+    let bytes = web::block(move || flow_files::build_zip(&files)).await??;
     let name = flow_files::sanitize_file_stem(&project.name).replace(' ', "_");
     Ok(flow_files::zip_response(bytes, &format!("{}_{name}_flows.zip", flow_files::timestamp())))
 }

@@ -1,28 +1,21 @@
 //! `POST /api/v1/run/{flow_id_or_name}` (API key only, scoped to the key owner's flows) and
 //! `POST /api/v1/webhook/{flow_id_or_name}`: Langflow's run surfaces, executed by the engine.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use flowactor_actors::engine::{BuildCanceller, BuildError, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
-use flowactor_actors::graph::{CompiledGraph, GraphError, InputType};
-use flowactor_actors::registry::ResolveVariable;
-use flowactor_actors::store::flows::{FlowError, FlowRecord};
+use flowactor_actors::engine::{BuildCanceller, BuildEvent, BuildHandle, BuildRequest, Mode, RunInput};
+use flowactor_actors::graph::InputType;
+use flowactor_actors::store::flows::FlowError;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{build_error_text, ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity, MaybeIdentity};
 use crate::http::body::optional_json;
 use crate::http::events::{run_events, EventStream};
+use crate::http::execution::{compiled, resolve_variables};
 use crate::http::lifecycle::Drain;
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
-
-/// Prefix of request-scoped global variable headers.
-const GLOBAL_VAR_HEADER: &str = "x-langflow-global-var-";
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -40,87 +33,6 @@ const PROCESS_DEPRECATED: &str =
 /// to use `/run`.
 async fn process() -> ApiResult<HttpResponse> {
     Err(ApiError::bad_request(PROCESS_DEPRECATED))
-}
-
-/// Langflow's mapping of graph problems to HTTP answers.
-pub fn graph_error(e: GraphError) -> ApiError {
-    match e {
-        GraphError::RefusedTweaks(fields) => ApiError::DetailValue {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            detail: json!({
-                "error": "Refused tweaks",
-                "code": "TWEAKS_REFUSED",
-                "message": "The field is protected and keeps the value set by the flow author.",
-                "fields": fields,
-            }),
-        },
-        GraphError::TooLarge { .. } => ApiError::detail(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-        GraphError::UnknownComponent(_) => ApiError::not_found(e.to_string()),
-        other => ApiError::bad_request(other.to_string()),
-    }
-}
-
-/// `/run`'s execution-failure body: `detail` is a string holding JSON.
-pub fn run_failure(message: &str) -> ApiError {
-    let inner = json!({"message": message, "traceback": null, "description": null, "code": null, "suggestion": null});
-    ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, inner.to_string())
-}
-
-fn build_error_text(e: &BuildError) -> String {
-    match e {
-        BuildError::Failed(m) => m.clone(),
-        other => format!("Error running graph: {other}"),
-    }
-}
-
-/// The compiled graph of a stored flow (parsed only when this version is not cached).
-pub fn compiled(state: &AppState, flow: &FlowRecord) -> ApiResult<Arc<CompiledGraph>> {
-    if let Some(g) = state.engine.cached(flow.id, flow.content_hash) {
-        return Ok(g);
-    }
-    let data = flow.data_value().map_err(ApiError::internal)?;
-    if data.is_null() {
-        return Err(ApiError::bad_request("Flow has no data"));
-    }
-    state.engine.compile(flow.id, flow.content_hash, &data).map_err(graph_error)
-}
-
-/// Global variables a graph needs, and which of them came from the server's environment.
-///
-/// Request headers (`X-LANGFLOW-GLOBAL-VAR-*`) come first, but only from `headers_from`, a
-/// request made by the flow's owner; then the owner's variables; then, unless
-/// `LANGFLOW_FALLBACK_TO_ENV_VAR` is off, the values captured at start-up for the names listed in
-/// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` (reserved names never). The environment is not
-/// read at request time.
-pub async fn resolve_variables(
-    state: &AppState,
-    headers_from: Option<&HttpRequest>,
-    user_id: Uuid,
-    graph: &CompiledGraph,
-) -> ApiResult<(HashMap<String, String>, HashSet<String>)> {
-    let mut vars = HashMap::new();
-    let mut from_environment = HashSet::new();
-    if let Some(req) = headers_from {
-        for (name, value) in req.headers() {
-            if let Some(var) = name.as_str().strip_prefix(GLOBAL_VAR_HEADER) {
-                if let Ok(v) = value.to_str() {
-                    vars.insert(var.to_uppercase(), v.to_owned());
-                }
-            }
-        }
-    }
-    for name in graph.required_variables() {
-        if vars.contains_key(name) {
-            continue;
-        }
-        if let Some(v) = state.registry.send(ResolveVariable { user_id, name: name.clone() }).await?? {
-            vars.insert(name.clone(), v);
-        } else if let Some(v) = state.settings.environment_fallback.get(name) {
-            vars.insert(name.clone(), v.expose().to_owned());
-            from_environment.insert(name.clone());
-        }
-    }
-    Ok((vars, from_environment))
 }
 
 /// `SimplifiedAPIRequest`, flat or embedded under `input_request`.
@@ -197,8 +109,7 @@ async fn run(
     let stream = query_param(&req, "stream").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
     let flow = state
         .flows
-        .resolve(caller.user.id, &id_or_name)
-        .map_err(ApiError::internal)?
+        .resolve(caller.user.id, &id_or_name)?
         .ok_or_else(|| ApiError::not_found(format!("Flow identifier {id_or_name} not found")))?;
     let graph = compiled(&state, &flow)?;
     let (variables, environment_variables) = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
@@ -218,7 +129,7 @@ async fn run(
         quiet: !stream,
         ..BuildRequest::default()
     };
-    let handle = state.engine.start(graph, request).map_err(graph_error)?;
+    let handle = state.engine.start(graph, request)?;
     if stream {
         return Ok(stream_run(&state, handle, run_req));
     }
@@ -239,7 +150,7 @@ async fn run(
             &run_req.output_type,
             run_req.output_component.as_deref(),
         ))),
-        Err(e) => Err(run_failure(&build_error_text(&e))),
+        Err(e) => Err(ApiError::run_failed(&e)),
     }
 }
 
@@ -332,7 +243,7 @@ async fn webhook(
         quiet: true,
         ..BuildRequest::default()
     };
-    let handle = state.engine.start(graph, request).map_err(graph_error)?;
+    let handle = state.engine.start(graph, request)?;
     let flow_id = flow.id;
     actix_rt::spawn(async move {
         if let Err(e) = handle.finish().await {
