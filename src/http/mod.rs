@@ -54,6 +54,8 @@ pub struct AppState {
     pub auth_cache: auth_cache::AuthCache,
     pub login_limiter: RateLimiter<Option<IpAddr>>,
     pub reset_limiter: RateLimiter<Uuid>,
+    /// Anonymous sign-ups per client IP.
+    pub signup_limiter: RateLimiter<Option<IpAddr>>,
     cli_token: String,
 }
 
@@ -83,6 +85,7 @@ impl AppState {
             ),
             login_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
             reset_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
+            signup_limiter: RateLimiter::new(settings.signup_rate_limit_per_minute, settings.rate_limit_enabled),
             settings,
             registry,
             flows,

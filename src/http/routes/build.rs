@@ -10,7 +10,7 @@ use flowactor_actors::graph::{CompiledGraph, InputType};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::run::{compiled, graph_error, resolve_variables};
+use super::run::{compiled, graph_error, require_space, resolve_variables};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity};
 use crate::http::body::{optional_json, path_uuid};
@@ -59,6 +59,7 @@ async fn start(
     }
     let graph: Arc<CompiledGraph> = match body.get("data").filter(|d| d.get("nodes").is_some()) {
         Some(data) => {
+            require_space(&state)?;
             Arc::new(CompiledGraph::parse_with_limit(data, state.settings.max_graph_vertices).map_err(graph_error)?)
         }
         None => compiled(&state, &flow)?,
