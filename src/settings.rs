@@ -603,6 +603,7 @@ mod tests {
         assert_eq!(s.superuser, "langflow");
         assert_eq!(s.access_token_expire_seconds, 3600);
         assert_eq!(s.rate_limit_per_minute, 5);
+        assert_eq!((s.min_free_disk_mb, s.signup_rate_limit_per_minute), (64, 10));
         assert!(s.variables_to_get_from_environment.contains(&"OPENAI_API_KEY".to_owned()));
     }
 

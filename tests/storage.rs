@@ -190,12 +190,22 @@ impl Filler {
 #[test]
 fn a_full_disk_refuses_writes_with_507_keeps_reads_and_recovers() {
     let disk = SmallDisk::mount(96);
+    if disk.is_none() {
+        eprintln!("cannot mount a tmpfs here: using an injected free-space figure instead");
+    }
+    full_disk(disk);
+}
+
+/// The same with an injected free-space figure, so both paths are always exercised.
+#[test]
+fn an_injected_full_disk_refuses_writes_with_507_keeps_reads_and_recovers() {
+    full_disk(None);
+}
+
+fn full_disk(disk: Option<SmallDisk>) {
     let dir = match &disk {
         Some(d) => tempfile::tempdir_in(d.mount.path()).expect("config dir on the small disk"),
-        None => {
-            eprintln!("cannot mount a tmpfs here: using an injected free-space figure instead");
-            tempfile::tempdir().expect("config dir")
-        }
+        None => tempfile::tempdir().expect("config dir"),
     };
     let filler = match &disk {
         Some(d) => Filler::File { path: d.mount.path().join("filler"), disk: d.mount.path().to_path_buf() },

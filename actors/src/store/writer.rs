@@ -1,18 +1,21 @@
 //! The one writer thread of a database and the free-space reserve.
 //!
-//! sled 0.34 can wedge itself for good when explicit flushes run while transactions commit:
-//! every `flush_async` occupies one of sled's I/O threads waiting for log buffers that the same
-//! pool has to write, and a transaction waiting for sled's global write lock then blocks every
-//! reader behind it. So nothing here ever calls `flush_async`: every fsync is done by one thread
+//! sled 0.34 can wedge itself for good when an explicit flush runs while a transaction commits:
+//! `Tree::flush` holds sled's global concurrency-control lock for reading while it waits for log
+//! buffers to reach the disk; a transaction (or batch) then waits for that lock for writing, and
+//! the lock, preferring the writer, also blocks sled's background flusher, which is what would
+//! have written those buffers. `flush_async` made it worse by parking each waiting caller on one
+//! of sled's I/O threads. So nothing here calls `flush_async`: every fsync is done by one thread
 //! per database, which takes all callers waiting at that moment and answers them with one flush
-//! (group commit), and which holds the [`Writer::gate`] while it flushes. Transactions and batches
-//! take the same gate (see [`crate::Store::write`]), so no transaction ever runs concurrently with
-//! an explicit flush.
+//! (group commit) while holding the [`Writer::gate`]. Transactions and batches take the same gate
+//! (see [`crate::Store::write`]), so no transaction ever runs beside an explicit flush. Plain
+//! inserts (chat messages, usage counters) only take sled's lock for reading, and sled's own
+//! background flusher takes it the same way, so neither can wait behind a flush.
 //!
 //! Writes are refused with [`disk_full`] while the file system holding the database has less
 //! free space than the configured reserve, before sled can hit `ENOSPC` (after which sled 0.34
-//! cannot recover); the check is repeated at most every [`SPACE_RECHECK`], so writes resume by
-//! themselves once space returns.
+//! refuses every further write until the process restarts); the check is repeated at most every
+//! [`SPACE_RECHECK`], so writes resume by themselves once space returns.
 
 use std::collections::HashMap;
 use std::io;
