@@ -100,7 +100,7 @@ impl SpaceGuard {
 
     /// `Err(disk_full())` while free space is below the reserve.
     pub(crate) fn check(&self) -> Result<(), sled::Error> {
-        let Some(dir) = &self.dir else { return Ok(()) };
+        let Some(dir) = self.dir.as_ref().filter(|_| self.reserve > 0) else { return Ok(()) };
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1;
         let last = self.checked_at.load(Ordering::Acquire);
         if last == 0 || now.saturating_sub(last) >= u64::try_from(SPACE_RECHECK.as_millis()).unwrap_or(100) {
