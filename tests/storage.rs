@@ -1,6 +1,7 @@
-//! Storage reliability over real HTTP: concurrent writes of every kind never wedge the database,
-//! anonymous sign-ups are rate limited per client address, and a full disk answers 507 to writes
-//! while reads keep working and the server recovers when space returns.
+//! Storage reliability over real HTTP: concurrent writes of every kind (users, logins, API keys,
+//! flows, chat messages, variables) never wedge the database, anonymous sign-ups are rate limited
+//! per client address, and a full disk answers 507 to writes while reads keep working and the
+//! server recovers when space returns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -64,7 +65,7 @@ fn concurrent_signups_logins_keys_flows_and_runs_never_wedge_the_database() {
                             if r.status != 201 {
                                 bad.push(format!("sign-up {name}: {} {}", r.status, r.text));
                             }
-                            let r = match i % 4 {
+                            let r = match i % 5 {
                                 0 => s.login(ADMIN, ADMIN_PASSWORD),
                                 1 => s.post("/api/v1/api_key/", Auth::Bearer(admin), &json!({"name": name})),
                                 2 => s.post(
@@ -72,14 +73,19 @@ fn concurrent_signups_logins_keys_flows_and_runs_never_wedge_the_database() {
                                     Auth::Key(key),
                                     &json!({"name": name, "data": {"nodes": [], "edges": []}}),
                                 ),
-                                _ => s.post(
+                                3 => s.post(
                                     &format!("/api/v1/run/{echo}"),
                                     Auth::Key(key),
                                     &json!({"input_value": name}),
                                 ),
+                                _ => s.post(
+                                    "/api/v1/variables/",
+                                    Auth::Key(key),
+                                    &json!({"name": name, "value": "v", "type": "Credential", "default_fields": []}),
+                                ),
                             };
                             if !(200..300).contains(&r.status) {
-                                bad.push(format!("action {} of {name}: {} {}", i % 4, r.status, r.text));
+                                bad.push(format!("action {} of {name}: {} {}", i % 5, r.status, r.text));
                             }
                             bad
                         })
