@@ -14,6 +14,7 @@ use flowactor_actors::engine::BuildError;
 use flowactor_actors::error::{KeyRefusal, LoginRefusal};
 use flowactor_actors::graph::GraphError;
 use flowactor_actors::store::flows::FlowError;
+use flowactor_actors::store::is_disk_full;
 use flowactor_actors::store::messages::MessageStoreError;
 use flowactor_actors::RegistryError;
 use serde_json::{json, Value};
@@ -70,6 +71,13 @@ impl ApiError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
+    /// 507: the database refused a write for lack of disk space.
+    pub fn insufficient_storage() -> Self {
+        Self::detail(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "Insufficient storage: the server's disk is full, try again later",
+        )
+    }
 }
 
 impl From<RegistryError> for ApiError {
@@ -87,6 +95,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::Key(KeyRefusal::Unknown) => Self::forbidden("Invalid API key"),
             RegistryError::Key(KeyRefusal::Unusable) => Self::forbidden("API key authentication failed"),
             RegistryError::Unavailable => Self::Unavailable,
+            RegistryError::Storage(s) if is_disk_full(&s) => Self::insufficient_storage(),
             other => Self::internal(other),
         }
     }
@@ -101,6 +110,7 @@ impl From<FlowError> for ApiError {
             FlowError::Precondition => Self::detail(StatusCode::PRECONDITION_FAILED, e.to_string()),
             FlowError::Validation { field, message } => Self::validation("value_error", &["body", field], message),
             FlowError::IdsExist(_) => Self::detail(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            FlowError::Storage(s) if is_disk_full(&s) => Self::insufficient_storage(),
             FlowError::Storage(_) | FlowError::Codec(_) => Self::internal(e),
         }
     }

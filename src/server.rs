@@ -18,7 +18,7 @@ use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings,
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::FlowStore;
 use flowactor_actors::store::messages::MessageStore;
-use flowactor_actors::store::StoreError;
+use flowactor_actors::store::{StoreError, StoreOptions};
 use flowactor_actors::{RegistryActor, Store};
 use serde::{Deserialize, Serialize};
 
@@ -107,7 +107,13 @@ pub fn start_registry(
     secret: &str,
     epoch: AuthEpoch,
 ) -> Result<(Store, Addr<RegistryActor>, Arbiter), StoreError> {
-    let store = Store::open(&settings.config_dir, settings.message_flush_ms)?;
+    let store = Store::open_with(
+        &settings.config_dir,
+        StoreOptions {
+            flush_every_ms: settings.message_flush_ms,
+            min_free_bytes: settings.min_free_disk_mb.saturating_mul(1024 * 1024),
+        },
+    )?;
     let secrets = Secrets::derive(secret);
     let options = RegistryOptions { track_key_usage: !settings.disable_track_apikey_usage, epoch };
     let actor_store = store.clone();

@@ -55,6 +55,8 @@ pub mod vars {
     pub const BUILD_DEADLINE_SECONDS: &str = "FLOWACTOR_BUILD_DEADLINE_SECONDS";
     pub const JOB_EXPIRE_SECONDS: &str = "FLOWACTOR_JOB_EXPIRE_SECONDS";
     pub const MESSAGE_FLUSH_MS: &str = "FLOWACTOR_MESSAGE_FLUSH_MS";
+    pub const MIN_FREE_DISK_MB: &str = "FLOWACTOR_MIN_FREE_DISK_MB";
+    pub const SIGNUP_RATE_LIMIT_PER_MINUTE: &str = "FLOWACTOR_SIGNUP_RATE_LIMIT_PER_MINUTE";
     pub const ENGINE_THREADS: &str = "FLOWACTOR_ENGINE_THREADS";
     pub const HEARTBEAT_MS: &str = "FLOWACTOR_HEARTBEAT_MS";
     pub const LLM_TIMEOUT_SECONDS: &str = "FLOWACTOR_LLM_TIMEOUT_SECONDS";
@@ -182,6 +184,12 @@ pub struct Settings {
     pub job_expire_seconds: u64,
     /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
     pub message_flush_ms: u64,
+    /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,
+    /// default 64; 0 disables the check).
+    pub min_free_disk_mb: u64,
+    /// Anonymous sign-ups per client IP per minute (`FLOWACTOR_SIGNUP_RATE_LIMIT_PER_MINUTE`,
+    /// default 10); applies while `LANGFLOW_RATE_LIMIT_ENABLED` is true.
+    pub signup_rate_limit_per_minute: u32,
     /// Engine arbiters (`FLOWACTOR_ENGINE_THREADS`; 0 = one per core).
     pub engine_threads: usize,
     /// Silence after which an event stream writes a heartbeat newline, so a vanished client is
@@ -301,6 +309,8 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (vars::BUILD_DEADLINE_SECONDS, Some("300")),
     (vars::JOB_EXPIRE_SECONDS, Some("300")),
     (vars::MESSAGE_FLUSH_MS, Some("50")),
+    (vars::MIN_FREE_DISK_MB, Some("64")),
+    (vars::SIGNUP_RATE_LIMIT_PER_MINUTE, Some("10")),
     (vars::ENGINE_THREADS, Some("0")),
     (vars::HEARTBEAT_MS, Some("5000")),
     (vars::LLM_TIMEOUT_SECONDS, Some("120")),
@@ -602,6 +612,11 @@ impl Settings {
             build_deadline_seconds: parse_num(vars::BUILD_DEADLINE_SECONDS, &req(vars::BUILD_DEADLINE_SECONDS)?)?,
             job_expire_seconds: parse_num(vars::JOB_EXPIRE_SECONDS, &req(vars::JOB_EXPIRE_SECONDS)?)?,
             message_flush_ms: parse_num(vars::MESSAGE_FLUSH_MS, &req(vars::MESSAGE_FLUSH_MS)?)?,
+            min_free_disk_mb: parse_num(vars::MIN_FREE_DISK_MB, &req(vars::MIN_FREE_DISK_MB)?)?,
+            signup_rate_limit_per_minute: parse_num(
+                vars::SIGNUP_RATE_LIMIT_PER_MINUTE,
+                &req(vars::SIGNUP_RATE_LIMIT_PER_MINUTE)?,
+            )?,
             engine_threads: parse_num(vars::ENGINE_THREADS, &req(vars::ENGINE_THREADS)?)?,
             heartbeat_ms: parse_num(vars::HEARTBEAT_MS, &req(vars::HEARTBEAT_MS)?)?,
             llm_timeout_seconds: parse_num(vars::LLM_TIMEOUT_SECONDS, &req(vars::LLM_TIMEOUT_SECONDS)?)?,
@@ -637,6 +652,9 @@ impl Settings {
         }
         if settings.body_timeout_seconds == 0 {
             bail!("invalid value for {}: must be at least 1", vars::BODY_TIMEOUT_SECONDS);
+        }
+        if settings.signup_rate_limit_per_minute == 0 {
+            bail!("invalid value for {}: must be at least 1", vars::SIGNUP_RATE_LIMIT_PER_MINUTE);
         }
         if settings.heartbeat_ms == 0 {
             bail!("invalid value for {}: must be at least 1", vars::HEARTBEAT_MS);
@@ -739,6 +757,7 @@ impl Settings {
             format!("{}={}", vars::SSRF_ALLOWED_HOSTS, self.ssrf_allowed_hosts.join(",")),
             format!("{}={}", vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS, self.provider_credential_allowed_hosts.join(",")),
             format!("{}={} ({}/min)", vars::RATE_LIMIT_ENABLED, self.rate_limit_enabled, self.rate_limit_per_minute),
+            format!("{}={}", vars::SIGNUP_RATE_LIMIT_PER_MINUTE, self.signup_rate_limit_per_minute),
             format!("{}={}", vars::CORS_ORIGINS, self.cors_origins.join(",")),
             format!("{}={}", vars::ACCESS_TOKEN_EXPIRE_SECONDS, self.access_token_expire_seconds),
             format!("{}={}", vars::REFRESH_TOKEN_EXPIRE_SECONDS, self.refresh_token_expire_seconds),
@@ -765,6 +784,7 @@ mod tests {
         assert_eq!(s.superuser, "langflow");
         assert_eq!(s.access_token_expire_seconds, 3600);
         assert_eq!(s.rate_limit_per_minute, 5);
+        assert_eq!((s.min_free_disk_mb, s.signup_rate_limit_per_minute), (64, 10));
         assert!(s.variables_to_get_from_environment.contains(&"OPENAI_API_KEY".to_owned()));
         assert!(!s.enable_test_components);
         assert_eq!((s.max_message_bytes, s.max_output_bytes), (1 << 20, 4 << 20));

@@ -16,8 +16,18 @@ use crate::error::{ApiError, ApiResult};
 /// Prefix of request-scoped global variable headers.
 const GLOBAL_VAR_HEADER: &str = "x-langflow-global-var-";
 
-/// The compiled graph of a stored flow (parsed only when this version is not cached).
+/// Builds store chat messages: on a full disk they are refused before anything runs (507).
+///
+/// # Errors
+/// 507 while the free-space reserve is not available.
+pub fn require_space(state: &AppState) -> ApiResult<()> {
+    state.flows.store().check_space().map_err(|_| ApiError::insufficient_storage())
+}
+
+/// The compiled graph of a stored flow (parsed only when this version is not cached); refused
+/// with 507 while the disk is full, since running it stores messages.
 pub fn compiled(state: &AppState, flow: &FlowRecord) -> ApiResult<Arc<CompiledGraph>> {
+    require_space(state)?;
     if let Some(g) = state.engine.cached(flow.id, flow.content_hash) {
         return Ok(g);
     }

@@ -59,6 +59,8 @@ pub struct AppState {
     pub reset_limiter: RateLimiter<Uuid>,
     /// Shutdown state (see [`lifecycle`]).
     pub drain: lifecycle::Drain,
+    /// Anonymous sign-ups per client IP.
+    pub signup_limiter: RateLimiter<Option<IpAddr>>,
     cli_token: String,
 }
 
@@ -89,6 +91,7 @@ impl AppState {
             login_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
             reset_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
             drain: lifecycle::Drain::default(),
+            signup_limiter: RateLimiter::new(settings.signup_rate_limit_per_minute, settings.rate_limit_enabled),
             settings,
             registry,
             flows,

@@ -20,5 +20,6 @@ mod projects;
 mod run;
 mod schemas;
 mod security;
+mod storage;
 mod users;
 mod variables;

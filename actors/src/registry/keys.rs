@@ -66,20 +66,22 @@ impl Registry {
             _ => None,
         };
         let s = &self.store;
-        (&s.api_keys, &s.api_key_hashes, &s.user_api_keys).transaction(|(keys, hashes, by_user)| {
-            keys.insert(new.id.as_bytes(), new_bytes.as_slice())?;
-            hashes.insert(&new.hash[..], new.id.as_bytes())?;
-            by_user.insert(compose(new.user_id.as_bytes(), new.id.as_bytes()), &[])?;
-            if let Some((rec, remove)) = old {
-                if remove {
-                    keys.remove(rec.id.as_bytes())?;
-                    hashes.remove(&rec.hash[..])?;
-                    by_user.remove(compose(rec.user_id.as_bytes(), rec.id.as_bytes()))?;
-                } else if let Some(bytes) = &old_bytes {
-                    keys.insert(rec.id.as_bytes(), bytes.as_slice())?;
+        s.write(|| {
+            (&s.api_keys, &s.api_key_hashes, &s.user_api_keys).transaction(|(keys, hashes, by_user)| {
+                keys.insert(new.id.as_bytes(), new_bytes.as_slice())?;
+                hashes.insert(&new.hash[..], new.id.as_bytes())?;
+                by_user.insert(compose(new.user_id.as_bytes(), new.id.as_bytes()), &[])?;
+                if let Some((rec, remove)) = old {
+                    if remove {
+                        keys.remove(rec.id.as_bytes())?;
+                        hashes.remove(&rec.hash[..])?;
+                        by_user.remove(compose(rec.user_id.as_bytes(), rec.id.as_bytes()))?;
+                    } else if let Some(bytes) = &old_bytes {
+                        keys.insert(rec.id.as_bytes(), bytes.as_slice())?;
+                    }
                 }
-            }
-            Ok::<(), ConflictableTransactionError<RegistryError>>(())
+                Ok::<(), ConflictableTransactionError<RegistryError>>(())
+            })
         })?;
         self.options.epoch.bump();
         Ok(())
@@ -131,11 +133,13 @@ impl Registry {
     pub(crate) fn delete_api_key(&mut self, user_id: Uuid, key_id: Uuid) -> Result<(), RegistryError> {
         let key = self.owned_key(user_id, key_id)?;
         let s = &self.store;
-        (&s.api_keys, &s.api_key_hashes, &s.user_api_keys).transaction(|(keys, hashes, by_user)| {
-            keys.remove(key.id.as_bytes())?;
-            hashes.remove(&key.hash[..])?;
-            by_user.remove(compose(user_id.as_bytes(), key.id.as_bytes()))?;
-            Ok::<(), ConflictableTransactionError<RegistryError>>(())
+        s.write_always(|| {
+            (&s.api_keys, &s.api_key_hashes, &s.user_api_keys).transaction(|(keys, hashes, by_user)| {
+                keys.remove(key.id.as_bytes())?;
+                hashes.remove(&key.hash[..])?;
+                by_user.remove(compose(user_id.as_bytes(), key.id.as_bytes()))?;
+                Ok::<(), ConflictableTransactionError<RegistryError>>(())
+            })
         })?;
         self.options.epoch.bump();
         self.pending_usage.remove(&key_id);
@@ -213,6 +217,7 @@ impl Registry {
             if let Some(mut key) = self.get_key(key_id)? {
                 key.total_uses += uses;
                 key.last_used_at = Some(last);
+                self.store.check_space()?;
                 self.store.api_keys.insert(key_id.as_bytes(), codec::encode(&key)?)?;
             }
         }

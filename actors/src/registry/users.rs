@@ -108,20 +108,22 @@ impl Registry {
         let bytes = codec::encode(user)?;
         let new_key = username_key(&user.username);
         let old_key = old_username.map(username_key);
-        (&self.store.users, &self.store.usernames).transaction(|(users, names)| {
-            if let Some(existing) = names.get(&new_key)? {
-                if existing.as_ref() != user.id.as_bytes() {
-                    return Err(abort(RegistryError::Conflict("This username is unavailable.")));
+        self.store.write(|| {
+            (&self.store.users, &self.store.usernames).transaction(|(users, names)| {
+                if let Some(existing) = names.get(&new_key)? {
+                    if existing.as_ref() != user.id.as_bytes() {
+                        return Err(abort(RegistryError::Conflict("This username is unavailable.")));
+                    }
                 }
-            }
-            if let Some(old) = &old_key {
-                if *old != new_key {
-                    names.remove(old.as_slice())?;
+                if let Some(old) = &old_key {
+                    if *old != new_key {
+                        names.remove(old.as_slice())?;
+                    }
                 }
-            }
-            names.insert(new_key.as_slice(), user.id.as_bytes())?;
-            users.insert(user.id.as_bytes(), bytes.as_slice())?;
-            Ok(())
+                names.insert(new_key.as_slice(), user.id.as_bytes())?;
+                users.insert(user.id.as_bytes(), bytes.as_slice())?;
+                Ok(())
+            })
         })?;
         self.options.epoch.bump();
         Ok(())
@@ -172,14 +174,26 @@ impl Registry {
             }));
         }
         user.last_login_at = Some(now_micros());
-        self.put_user(&user, Some(&user.username))?;
+        self.record_login(&user)?;
         Ok(user)
+    }
+
+    /// Stores `last_login_at`; on a full disk the login still succeeds, unrecorded (reads keep
+    /// working while writes are refused).
+    fn record_login(&self, user: &UserRecord) -> Result<(), RegistryError> {
+        match self.put_user(user, Some(&user.username)) {
+            Err(RegistryError::Storage(e)) if crate::store::is_disk_full(&e) => {
+                tracing::warn!(user = %user.id, "disk full: login not recorded");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     pub(crate) fn touch_login(&mut self, id: Uuid) -> Result<UserRecord, RegistryError> {
         let mut user = self.get_user(id)?.ok_or(RegistryError::NotFound("User not found"))?;
         user.last_login_at = Some(now_micros());
-        self.put_user(&user, Some(&user.username))?;
+        self.record_login(&user)?;
         Ok(user)
     }
 
@@ -283,25 +297,28 @@ impl Registry {
             f5,
             f6,
         ];
-        trees.as_slice().transaction(|views| {
-            let [users, names, api_keys, hashes, user_keys, vars, var_names, flow_views @ ..] = views.as_slice() else {
-                return Err(abort(RegistryError::Invalid("user deletion needs every tree".into())));
-            };
-            users.remove(id.as_bytes())?;
-            names.remove(username_key(&user.username))?;
-            for (index_key, key_id, hash) in &keys {
-                user_keys.remove(index_key.as_slice())?;
-                api_keys.remove(key_id.as_slice())?;
-                if let Some(hash) = hash {
-                    hashes.remove(&hash[..])?;
+        self.store.write_always(|| {
+            trees.as_slice().transaction(|views| {
+                let [users, names, api_keys, hashes, user_keys, vars, var_names, flow_views @ ..] = views.as_slice()
+                else {
+                    return Err(abort(RegistryError::Invalid("user deletion needs every tree".into())));
+                };
+                users.remove(id.as_bytes())?;
+                names.remove(username_key(&user.username))?;
+                for (index_key, key_id, hash) in &keys {
+                    user_keys.remove(index_key.as_slice())?;
+                    api_keys.remove(key_id.as_slice())?;
+                    if let Some(hash) = hash {
+                        hashes.remove(&hash[..])?;
+                    }
                 }
-            }
-            for (name_key, var_id) in &variables {
-                var_names.remove(name_key.as_slice())?;
-                vars.remove(var_id.as_slice())?;
-            }
-            flows.apply(flow_views)?;
-            Ok::<(), ConflictableTransactionError<RegistryError>>(())
+                for (name_key, var_id) in &variables {
+                    var_names.remove(name_key.as_slice())?;
+                    vars.remove(var_id.as_slice())?;
+                }
+                flows.apply(flow_views)?;
+                Ok::<(), ConflictableTransactionError<RegistryError>>(())
+            })
         })?;
         self.options.epoch.bump();
         for (_, key_id, _) in &keys {

@@ -93,22 +93,24 @@ impl Registry {
         let bytes = codec::encode(var)?;
         let name_key = compose(var.user_id.as_bytes(), var.name.as_bytes());
         let old_key = old_name.map(|n| compose(var.user_id.as_bytes(), n.as_bytes()));
-        (&self.store.variables, &self.store.variable_names).transaction(|(vars, names)| {
-            if let Some(existing) = names.get(&name_key)? {
-                if existing.as_ref() != var.id.as_bytes() {
-                    return Err(ConflictableTransactionError::Abort(RegistryError::Conflict(
-                        "Variable name already exists",
-                    )));
+        self.store.write(|| {
+            (&self.store.variables, &self.store.variable_names).transaction(|(vars, names)| {
+                if let Some(existing) = names.get(&name_key)? {
+                    if existing.as_ref() != var.id.as_bytes() {
+                        return Err(ConflictableTransactionError::Abort(RegistryError::Conflict(
+                            "Variable name already exists",
+                        )));
+                    }
                 }
-            }
-            if let Some(old) = &old_key {
-                if *old != name_key {
-                    names.remove(old.as_slice())?;
+                if let Some(old) = &old_key {
+                    if *old != name_key {
+                        names.remove(old.as_slice())?;
+                    }
                 }
-            }
-            names.insert(name_key.as_slice(), var.id.as_bytes())?;
-            vars.insert(var.id.as_bytes(), bytes.as_slice())?;
-            Ok(())
+                names.insert(name_key.as_slice(), var.id.as_bytes())?;
+                vars.insert(var.id.as_bytes(), bytes.as_slice())?;
+                Ok(())
+            })
         })?;
         Ok(())
     }
@@ -205,10 +207,12 @@ impl Registry {
     pub(crate) fn delete_variable(&mut self, user_id: Uuid, id: Uuid) -> Result<(), RegistryError> {
         let var = self.owned_variable(user_id, id)?;
         let name_key = compose(user_id.as_bytes(), var.name.as_bytes());
-        (&self.store.variables, &self.store.variable_names).transaction(|(vars, names)| {
-            vars.remove(id.as_bytes())?;
-            names.remove(name_key.as_slice())?;
-            Ok::<(), ConflictableTransactionError<RegistryError>>(())
+        self.store.write_always(|| {
+            (&self.store.variables, &self.store.variable_names).transaction(|(vars, names)| {
+                vars.remove(id.as_bytes())?;
+                names.remove(name_key.as_slice())?;
+                Ok::<(), ConflictableTransactionError<RegistryError>>(())
+            })
         })?;
         Ok(())
     }

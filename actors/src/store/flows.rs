@@ -789,40 +789,42 @@ impl FlowStore {
         let s = &self.store;
         let [t0, t1, t2, t3, t4, t5, t6] = s.flow_trees();
         let trees: [&Tree; 8] = [&s.users, t0, t1, t2, t3, t4, t5, t6];
-        trees.as_slice().transaction(|views| {
-            let Some((users, rest)) = views.split_first() else {
-                return abort(FlowError::Invalid("flow transaction without trees"));
-            };
-            let Some(v) = FlowViews::new(rest) else {
-                return abort(FlowError::Invalid("flow transaction without trees"));
-            };
-            // Checked inside the transaction so a concurrently deleted user gets no orphans.
-            if inserts && users.get(user.as_bytes())?.is_none() {
-                return abort(FlowError::NotFound("User not found"));
-            }
-            for (old, new) in &changes.flows {
-                match (old, new) {
-                    (Some(old), None) => v.remove_flow(old)?,
-                    (Some(old), Some(_)) => v.remove_flow_indexes(old)?,
-                    _ => {}
+        self.store.write(|| {
+            trees.as_slice().transaction(|views| {
+                let Some((users, rest)) = views.split_first() else {
+                    return abort(FlowError::Invalid("flow transaction without trees"));
+                };
+                let Some(v) = FlowViews::new(rest) else {
+                    return abort(FlowError::Invalid("flow transaction without trees"));
+                };
+                // Checked inside the transaction so a concurrently deleted user gets no orphans.
+                if inserts && users.get(user.as_bytes())?.is_none() {
+                    return abort(FlowError::NotFound("User not found"));
                 }
-            }
-            for (old, new) in &changes.projects {
-                match (old, new) {
-                    (Some(old), None) => v.remove_project(old)?,
-                    (Some(old), Some(_)) => v.remove_project_name(old)?,
-                    _ => {}
+                for (old, new) in &changes.flows {
+                    match (old, new) {
+                        (Some(old), None) => v.remove_flow(old)?,
+                        (Some(old), Some(_)) => v.remove_flow_indexes(old)?,
+                        _ => {}
+                    }
                 }
-            }
-            for rec in changes.flows.iter().filter_map(|(_, new)| new.as_ref()) {
-                let bytes = flow_bytes.get(&rec.id).map_or(&[][..], Vec::as_slice);
-                v.put_flow(rec, bytes)?;
-            }
-            for rec in changes.projects.iter().filter_map(|(_, new)| new.as_ref()) {
-                let bytes = project_bytes.get(&rec.id).map_or(&[][..], Vec::as_slice);
-                v.put_project(rec, bytes)?;
-            }
-            Ok(())
+                for (old, new) in &changes.projects {
+                    match (old, new) {
+                        (Some(old), None) => v.remove_project(old)?,
+                        (Some(old), Some(_)) => v.remove_project_name(old)?,
+                        _ => {}
+                    }
+                }
+                for rec in changes.flows.iter().filter_map(|(_, new)| new.as_ref()) {
+                    let bytes = flow_bytes.get(&rec.id).map_or(&[][..], Vec::as_slice);
+                    v.put_flow(rec, bytes)?;
+                }
+                for rec in changes.projects.iter().filter_map(|(_, new)| new.as_ref()) {
+                    let bytes = project_bytes.get(&rec.id).map_or(&[][..], Vec::as_slice);
+                    v.put_project(rec, bytes)?;
+                }
+                Ok(())
+            })
         })?;
         Ok(())
     }

@@ -181,6 +181,8 @@ pub struct MessageStore {
     /// id → row key
     ids: Tree,
     recent: Arc<Mutex<RecentTails>>,
+    /// For the free-space reserve and the write gate.
+    store: Store,
 }
 
 #[cfg(test)]
@@ -250,6 +252,7 @@ impl MessageStore {
             rows: store.db().open_tree("messages")?,
             ids: store.db().open_tree("message_ids")?,
             recent: Arc::default(),
+            store: store.clone(),
         })
     }
 
@@ -280,6 +283,7 @@ impl MessageStore {
     /// # Errors
     /// Storage or encoding failures.
     pub fn upsert(&self, rec: &MessageRecord) -> Result<(), MessageStoreError> {
+        self.store.check_space()?;
         let key = row_key(rec);
         let bytes = codec::encode(rec)?;
         self.rows.insert(key.as_slice(), bytes)?;
@@ -587,8 +591,9 @@ impl MessageStore {
             rows.remove(key);
             n += 1;
         }
-        self.rows.apply_batch(rows)?;
-        self.ids.apply_batch(ids)?;
+        // Batches take sled's global write lock like transactions: never beside a flush.
+        self.store.write_always(|| self.rows.apply_batch(rows))?;
+        self.store.write_always(|| self.ids.apply_batch(ids))?;
         self.forget_tails();
         Ok(n)
     }

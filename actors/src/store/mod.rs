@@ -4,9 +4,13 @@
 
 pub mod flows;
 pub mod messages;
+pub mod writer;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+pub use writer::{disk_full, is_disk_full, override_free_space};
+use writer::{SpaceGuard, Writer};
 
 use sled::{Db, Tree};
 
@@ -56,6 +60,17 @@ pub struct Store {
     /// Serialises flow and project writers (the flow store and the user deletion): their
     /// uniqueness checks and name suffixes read indexes before the transaction that writes them.
     flow_writer: Arc<Mutex<()>>,
+    /// The flush thread, the gate transactions share with it, and the free-space reserve.
+    writer: Arc<Writer>,
+}
+
+/// How [`Store::open_with`] opens the database.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreOptions {
+    /// Upper bound in ms for background writes (chat messages, usage counters) to sit in memory.
+    pub flush_every_ms: u64,
+    /// Writes are refused ([`disk_full`]) while the file system has less free space than this.
+    pub min_free_bytes: u64,
 }
 
 impl Store {
@@ -67,13 +82,26 @@ impl Store {
     /// # Errors
     /// [`StoreError::Locked`] when another process holds the database.
     pub fn open(config_dir: &Path, flush_every_ms: u64) -> Result<Self, StoreError> {
+        Self::open_with(config_dir, StoreOptions { flush_every_ms, min_free_bytes: 0 })
+    }
+
+    /// [`Store::open`] with a free-space reserve. Zero-length `snap.*.generating` files (left by
+    /// a snapshot that a full disk or a crash interrupted; sled refuses to open with them) are
+    /// removed first.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process holds the database.
+    pub fn open_with(config_dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         let path = config_dir.join(DB_DIR);
+        let open_error = |source| StoreError::Open { path: path.display().to_string(), source };
+        remove_empty_snapshots(&path).map_err(|e| open_error(sled::Error::Io(e)))?;
         let db = sled::Config::new()
             .path(&path)
-            .flush_every_ms(Some(flush_every_ms.max(1)))
+            .flush_every_ms(Some(options.flush_every_ms.max(1)))
             .open()
             .map_err(|source| classify_open_error(&path, source))?;
-        Self::from_db(db).map_err(|source| StoreError::Open { path: path.display().to_string(), source })
+        let space = SpaceGuard::new(Some(path.clone()), options.min_free_bytes);
+        Self::from_db(db, space).map_err(open_error)
     }
 
     /// A throw-away in-memory database (unit tests and benches).
@@ -81,10 +109,11 @@ impl Store {
     /// # Errors
     /// Never in practice.
     pub fn temporary() -> Result<Self, sled::Error> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
+        Self::from_db(sled::Config::new().temporary(true).open()?, SpaceGuard::new(None, 0))
     }
 
-    fn from_db(db: Db) -> Result<Self, sled::Error> {
+    fn from_db(db: Db, space: SpaceGuard) -> Result<Self, sled::Error> {
+        let writer = Arc::new(Writer::start(&db, space)?);
         Ok(Self {
             users: db.open_tree("users")?,
             usernames: db.open_tree("usernames")?,
@@ -101,6 +130,7 @@ impl Store {
             project_names: db.open_tree("project_names")?,
             user_projects: db.open_tree("user_projects")?,
             flow_writer: Arc::new(Mutex::new(())),
+            writer,
             db,
         })
     }
@@ -130,12 +160,14 @@ impl Store {
         self.flow_writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits until every write made so far is on disk (fsync). Concurrent callers share flushes.
+    /// Waits until every write made so far is on disk (fsync). Concurrent callers share flushes,
+    /// which all run on the store's writer thread (see [`writer`]).
     ///
     /// # Errors
-    /// The I/O error sled met while flushing.
+    /// The I/O error sled met while flushing, or a flush that did not finish in
+    /// [`writer::FLUSH_TIMEOUT`].
     pub async fn durable(&self) -> Result<(), sled::Error> {
-        self.db.flush_async().await.map(|_| ())
+        self.writer.durable().await
     }
 
     /// Synchronous variant of [`Store::durable`] for shutdown paths and CLI commands.
@@ -143,8 +175,62 @@ impl Store {
     /// # Errors
     /// The I/O error sled met while flushing.
     pub fn flush(&self) -> Result<(), sled::Error> {
-        self.db.flush().map(|_| ())
+        self.writer.flush()
     }
+
+    /// Runs a sled transaction or batch: refused with [`disk_full`] below the free-space reserve,
+    /// and never concurrently with an explicit flush (sled 0.34 can deadlock otherwise). Never
+    /// call [`Store::durable`] or [`Store::flush`] inside `f`.
+    ///
+    /// # Errors
+    /// [`disk_full`], or whatever `f` answers.
+    pub fn write<T, E: From<sled::Error>>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        self.writer.space.check()?;
+        let _gate = self.writer.gate();
+        f()
+    }
+
+    /// A transaction or batch that must not be refused for lack of space (deletions that free it).
+    ///
+    /// # Errors
+    /// Whatever `f` answers.
+    pub fn write_always<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let _gate = self.writer.gate();
+        f()
+    }
+
+    /// `Err(disk_full())` while free space is below the reserve; plain inserts call it first.
+    ///
+    /// # Errors
+    /// [`disk_full`].
+    pub fn check_space(&self) -> Result<(), sled::Error> {
+        self.writer.space.check()
+    }
+}
+
+/// Removes zero-length `snap.*.generating` files from a sled directory (sled issue #1527: an
+/// interrupted snapshot leaves one, and the database then never opens again).
+///
+/// # Errors
+/// I/O failures other than a missing directory.
+pub fn remove_empty_snapshots(db_dir: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(db_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("snap.") && name.ends_with(".generating") && entry.metadata()?.len() == 0 {
+            std::fs::remove_file(entry.path())?;
+            tracing::warn!(file = %entry.path().display(), "removed an empty, unfinished database snapshot");
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn classify_open_error(path: &Path, source: sled::Error) -> StoreError {
@@ -164,4 +250,50 @@ pub fn compose(a: &[u8], b: &[u8]) -> Vec<u8> {
     k.extend_from_slice(a);
     k.extend_from_slice(b);
     k
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_up_removes_empty_unfinished_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 50).unwrap();
+            store.users.insert(b"k", b"v".as_slice()).unwrap();
+            store.flush().unwrap();
+        }
+        let db_dir = dir.path().join(DB_DIR);
+        let empty = db_dir.join("snap.00000000000ABCDE.generating");
+        let kept = db_dir.join("snap.00000000000ABCDF.generating");
+        std::fs::write(&empty, b"").unwrap();
+        std::fs::write(&kept, b"not empty").unwrap();
+        assert_eq!(remove_empty_snapshots(&db_dir).unwrap(), 1);
+        assert!(!empty.exists() && kept.exists());
+        std::fs::remove_file(&kept).unwrap();
+        std::fs::write(&empty, b"").unwrap();
+        let store = Store::open(dir.path(), 50).unwrap();
+        assert!(!empty.exists());
+        assert_eq!(store.users.get(b"k").unwrap().as_deref(), Some(b"v".as_slice()));
+        assert_eq!(remove_empty_snapshots(&dir.path().join("missing")).unwrap(), 0);
+    }
+
+    #[test]
+    fn writes_are_refused_below_the_reserve_and_resume_when_space_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), StoreOptions { flush_every_ms: 50, min_free_bytes: 1 << 20 }).unwrap();
+        store.write(|| store.users.insert(b"a", b"1".as_slice()).map(|_| ())).unwrap();
+        override_free_space(dir.path(), Some(1000));
+        std::thread::sleep(writer::SPACE_RECHECK * 2);
+        let refused = store.write(|| store.users.insert(b"b", b"2".as_slice()).map(|_| ())).unwrap_err();
+        assert!(is_disk_full(&refused));
+        assert!(store.check_space().is_err());
+        assert_eq!(store.users.get(b"a").unwrap().as_deref(), Some(b"1".as_slice()));
+        override_free_space(dir.path(), None);
+        std::thread::sleep(writer::SPACE_RECHECK * 2);
+        store.write(|| store.users.insert(b"b", b"2".as_slice()).map(|_| ())).unwrap();
+        store.flush().unwrap();
+    }
 }

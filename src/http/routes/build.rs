@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{query_param, Identity};
 use crate::http::body::{optional_json, path_uuid};
 use crate::http::events::{all_events, EventStream};
-use crate::http::execution::{compiled, resolve_variables};
+use crate::http::execution::{compiled, require_space, resolve_variables};
 use crate::http::lifecycle::Drain;
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
@@ -61,7 +61,10 @@ async fn start(
         ));
     }
     let graph: Arc<CompiledGraph> = match body.get("data").filter(|d| d.get("nodes").is_some()) {
-        Some(data) => Arc::new(CompiledGraph::parse_with_limit(data, state.settings.max_graph_vertices)?),
+        Some(data) => {
+            require_space(&state)?;
+            Arc::new(CompiledGraph::parse_with_limit(data, state.settings.max_graph_vertices)?)
+        }
         None => compiled(&state, &flow)?,
     };
     let inputs = body.get("inputs").cloned().unwrap_or(Value::Null);

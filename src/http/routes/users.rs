@@ -2,7 +2,7 @@
 //! Langflow 1.13's permission rules and messages.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use flowactor_actors::registry::{CreateUser, DeleteUser, GetUser, ListUsers, ResetPassword, UpdateUser, UserPatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -49,6 +49,7 @@ fn optins_text(v: Option<Value>) -> ApiResult<Option<String>> {
 
 async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: MaybeIdentity,
     body: web::Json<UserCreate>,
 ) -> ApiResult<HttpResponse> {
@@ -60,6 +61,10 @@ async fn create(
         if !state.settings.public_signup_open() {
             return Err(ApiError::forbidden("Public user registration is disabled."));
         }
+        state
+            .signup_limiter
+            .check(&req.peer_addr().map(|a| a.ip()))
+            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
         (state.settings.new_user_is_active, false)
     };
     let user = state
