@@ -1,8 +1,10 @@
 //! One typed `Settings`, loaded in layers: defaults < config file (`--config`) < `.env` file
 //! (`--env-file`) < process environment < command-line flags.
 //!
-//! Langflow's variable names are honoured unchanged; every name is written once, in [`vars`].
-//! A malformed value of a known variable refuses start-up with a message naming it; unknown
+//! Langflow's variable names are honoured unchanged. Every setting is declared once, in the
+//! `settings!` table below (field, type, name, default, parser); [`vars`], [`KNOWN`] and
+//! [`Options`] are generated from it, and a test checks the README's configuration table against
+//! [`KNOWN`]. A malformed value of a known variable refuses start-up with a message naming it; unknown
 //! `LANGFLOW_*` names are collected so start-up can warn about them once. Secrets never appear in
 //! `Debug` output or logs.
 
@@ -12,67 +14,171 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
 
-/// Environment variable names (Langflow's, plus flowactor's own `FLOWACTOR_*`).
-pub mod vars {
-    pub const PREFIX: &str = "LANGFLOW_";
-    pub const OWN_PREFIX: &str = "FLOWACTOR_";
-    pub const HOST: &str = "LANGFLOW_HOST";
-    pub const PORT: &str = "LANGFLOW_PORT";
-    pub const CONFIG_DIR: &str = "LANGFLOW_CONFIG_DIR";
-    pub const AUTO_LOGIN: &str = "LANGFLOW_AUTO_LOGIN";
-    pub const SKIP_AUTH_AUTO_LOGIN: &str = "LANGFLOW_SKIP_AUTH_AUTO_LOGIN";
-    pub const SUPERUSER: &str = "LANGFLOW_SUPERUSER";
-    pub const SUPERUSER_PASSWORD: &str = "LANGFLOW_SUPERUSER_PASSWORD";
-    pub const SUPERUSER_TOKEN: &str = "LANGFLOW_SUPERUSER_TOKEN";
-    pub const SECRET_KEY: &str = "LANGFLOW_SECRET_KEY";
-    pub const NEW_USER_IS_ACTIVE: &str = "LANGFLOW_NEW_USER_IS_ACTIVE";
-    pub const ENABLE_SUPERUSER_CLI: &str = "LANGFLOW_ENABLE_SUPERUSER_CLI";
-    pub const ENABLE_SIGNUP: &str = "LANGFLOW_ENABLE_SIGNUP";
-    pub const ACCESS_TOKEN_EXPIRE_SECONDS: &str = "LANGFLOW_ACCESS_TOKEN_EXPIRE_SECONDS";
-    pub const REFRESH_TOKEN_EXPIRE_SECONDS: &str = "LANGFLOW_REFRESH_TOKEN_EXPIRE_SECONDS";
-    pub const CORS_ORIGINS: &str = "LANGFLOW_CORS_ORIGINS";
-    pub const CORS_ALLOW_CREDENTIALS: &str = "LANGFLOW_CORS_ALLOW_CREDENTIALS";
-    pub const RATE_LIMIT_ENABLED: &str = "LANGFLOW_RATE_LIMIT_ENABLED";
-    pub const RATE_LIMIT_PER_MINUTE: &str = "LANGFLOW_RATE_LIMIT_PER_MINUTE";
-    pub const WEBHOOK_AUTH_ENABLE: &str = "LANGFLOW_WEBHOOK_AUTH_ENABLE";
-    pub const DISABLE_TRACK_APIKEY_USAGE: &str = "LANGFLOW_DISABLE_TRACK_APIKEY_USAGE";
-    pub const VARIABLES_TO_GET_FROM_ENVIRONMENT: &str = "LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT";
-    pub const STORE_ENVIRONMENT_VARIABLES: &str = "LANGFLOW_STORE_ENVIRONMENT_VARIABLES";
-    pub const ACCESS_SAME_SITE: &str = "LANGFLOW_ACCESS_SAME_SITE";
-    pub const ACCESS_SECURE: &str = "LANGFLOW_ACCESS_SECURE";
-    pub const ACCESS_HTTPONLY: &str = "LANGFLOW_ACCESS_HTTPONLY";
-    pub const REFRESH_SAME_SITE: &str = "LANGFLOW_REFRESH_SAME_SITE";
-    pub const REFRESH_SECURE: &str = "LANGFLOW_REFRESH_SECURE";
-    pub const REFRESH_HTTPONLY: &str = "LANGFLOW_REFRESH_HTTPONLY";
-    pub const COOKIE_DOMAIN: &str = "LANGFLOW_COOKIE_DOMAIN";
-    pub const MAX_FILE_SIZE_UPLOAD: &str = "LANGFLOW_MAX_FILE_SIZE_UPLOAD";
-    pub const EVENT_DELIVERY: &str = "LANGFLOW_EVENT_DELIVERY";
-    pub const LOG_LEVEL: &str = "LANGFLOW_LOG_LEVEL";
-    pub const BACKEND_ONLY: &str = "LANGFLOW_BACKEND_ONLY";
-    pub const WORKERS: &str = "LANGFLOW_WORKERS";
-    pub const MAX_BODY_MB: &str = "FLOWACTOR_MAX_BODY_MB";
-    pub const MAX_GRAPH_VERTICES: &str = "FLOWACTOR_MAX_GRAPH_VERTICES";
-    pub const BUILD_DEADLINE_SECONDS: &str = "FLOWACTOR_BUILD_DEADLINE_SECONDS";
-    pub const JOB_EXPIRE_SECONDS: &str = "FLOWACTOR_JOB_EXPIRE_SECONDS";
-    pub const MESSAGE_FLUSH_MS: &str = "FLOWACTOR_MESSAGE_FLUSH_MS";
-    pub const MIN_FREE_DISK_MB: &str = "FLOWACTOR_MIN_FREE_DISK_MB";
-    pub const SIGNUP_RATE_LIMIT_PER_MINUTE: &str = "FLOWACTOR_SIGNUP_RATE_LIMIT_PER_MINUTE";
-    pub const ENGINE_THREADS: &str = "FLOWACTOR_ENGINE_THREADS";
-    pub const HEARTBEAT_MS: &str = "FLOWACTOR_HEARTBEAT_MS";
-    pub const LLM_TIMEOUT_SECONDS: &str = "FLOWACTOR_LLM_TIMEOUT_SECONDS";
-    pub const LLM_MAX_RETRIES: &str = "FLOWACTOR_LLM_MAX_RETRIES";
-    pub const LLM_RETRY_BASE_DELAY_MS: &str = "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS";
-    pub const LLM_CONCURRENCY_PER_PROVIDER: &str = "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER";
-    pub const LLM_ALLOW_LINK_LOCAL: &str = "FLOWACTOR_LLM_ALLOW_LINK_LOCAL";
-    pub const SHUTDOWN_GRACE_SECONDS: &str = "FLOWACTOR_SHUTDOWN_GRACE_SECONDS";
-    pub const BODY_TIMEOUT_SECONDS: &str = "FLOWACTOR_BODY_TIMEOUT_SECONDS";
-    pub const ENABLE_TEST_COMPONENTS: &str = "FLOWACTOR_ENABLE_TEST_COMPONENTS";
-    pub const MAX_MESSAGE_BYTES: &str = "FLOWACTOR_MAX_MESSAGE_BYTES";
-    pub const MAX_OUTPUT_BYTES: &str = "FLOWACTOR_MAX_OUTPUT_BYTES";
-    pub const FALLBACK_TO_ENV_VAR: &str = "LANGFLOW_FALLBACK_TO_ENV_VAR";
-    pub const SSRF_PROTECTION_ENABLED: &str = "LANGFLOW_SSRF_PROTECTION_ENABLED";
-    pub const SSRF_ALLOWED_HOSTS: &str = "LANGFLOW_SSRF_ALLOWED_HOSTS";
-    pub const PROVIDER_CREDENTIAL_ALLOWED_HOSTS: &str = "LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS";
+/// Declares every setting once: its field, type, environment name, default and parser. From
+/// this one table come the [`vars`] names, [`KNOWN`] (the unknown-variable warning and the
+/// README check use it) and [`Options`], the typed values.
+macro_rules! settings {
+    ($($(#[doc = $doc:literal])* $field:ident: $ty:ty = $konst:ident $name:literal, $default:expr, $parse:path;)*) => {
+        /// Environment variable names (Langflow's, plus flowactor's own `FLOWACTOR_*`).
+        pub mod vars {
+            pub const PREFIX: &str = "LANGFLOW_";
+            pub const OWN_PREFIX: &str = "FLOWACTOR_";
+            $(pub const $konst: &str = $name;)*
+        }
+
+        /// One declared setting.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Known {
+            pub name: &'static str,
+            /// `None`: unset unless configured (or a default computed at load time).
+            pub default: Option<&'static str>,
+        }
+
+        /// Every setting, in declaration order.
+        pub const KNOWN: &[Known] = &[$(Known { name: $name, default: $default },)*];
+
+        /// The typed value of every setting (reached through [`Settings`] by `Deref`).
+        #[derive(Debug, Clone)]
+        pub struct Options {
+            $($(#[doc = $doc])* pub $field: $ty,)*
+        }
+
+        impl Options {
+            /// Parses every setting from `get` (the layered sources), applying its default.
+            fn parse(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+                Ok(Self {
+                    $($field: $parse($name, get($name).or_else(|| Option::<&str>::from($default).map(str::to_owned)))?,)*
+                })
+            }
+        }
+    };
+}
+
+settings! {
+    /// Address to bind (`LANGFLOW_HOST`, default 127.0.0.1).
+    host: String = HOST "LANGFLOW_HOST", Some("127.0.0.1"), parse::text;
+    /// Port to bind (`LANGFLOW_PORT`, default 7860; 0 picks a free port).
+    port: u16 = PORT "LANGFLOW_PORT", Some("7860"), parse::num;
+    /// Where the database, the generated secret and runtime files live (`LANGFLOW_CONFIG_DIR`).
+    config_dir: PathBuf = CONFIG_DIR "LANGFLOW_CONFIG_DIR", None, parse::config_dir;
+    /// Single-user mode: `/auto_login` hands out superuser tokens (`LANGFLOW_AUTO_LOGIN`, default false as in 1.13).
+    auto_login: bool = AUTO_LOGIN "LANGFLOW_AUTO_LOGIN", Some("false"), parse::boolean;
+    /// With auto-login, lets key-less requests act as the superuser (`LANGFLOW_SKIP_AUTH_AUTO_LOGIN`).
+    skip_auth_auto_login: bool = SKIP_AUTH_AUTO_LOGIN "LANGFLOW_SKIP_AUTH_AUTO_LOGIN", Some("false"), parse::boolean;
+    /// Bootstrap superuser name (`LANGFLOW_SUPERUSER`, default `langflow`).
+    superuser: String = SUPERUSER "LANGFLOW_SUPERUSER", Some("langflow"), parse::opt_text_or_empty;
+    /// Bootstrap superuser password (`LANGFLOW_SUPERUSER_PASSWORD`); `langflow` is refused.
+    superuser_password: Option<Secret> = SUPERUSER_PASSWORD "LANGFLOW_SUPERUSER_PASSWORD", None, parse::secret;
+    /// A superuser's access token or API key for `flowactor superuser` (`LANGFLOW_SUPERUSER_TOKEN`).
+    superuser_token: Option<Secret> = SUPERUSER_TOKEN "LANGFLOW_SUPERUSER_TOKEN", None, parse::secret;
+    /// Root of every derived key, the JWT signing key included (`LANGFLOW_SECRET_KEY`, at least
+    /// 32 bytes; generated and persisted when unset).
+    secret_key: Option<Secret> = SECRET_KEY "LANGFLOW_SECRET_KEY", None, parse::secret;
+    /// Whether public sign-ups are active at once (`LANGFLOW_NEW_USER_IS_ACTIVE`, default false).
+    new_user_is_active: bool = NEW_USER_IS_ACTIVE "LANGFLOW_NEW_USER_IS_ACTIVE", Some("false"), parse::boolean;
+    /// Whether `flowactor superuser` may run (`LANGFLOW_ENABLE_SUPERUSER_CLI`, default true).
+    enable_superuser_cli: bool = ENABLE_SUPERUSER_CLI "LANGFLOW_ENABLE_SUPERUSER_CLI", Some("true"), parse::boolean;
+    /// Whether anonymous `POST /api/v1/users/` is allowed (`LANGFLOW_ENABLE_SIGNUP`, default true; never with auto-login).
+    enable_signup: bool = ENABLE_SIGNUP "LANGFLOW_ENABLE_SIGNUP", Some("true"), parse::boolean;
+    /// Access JWT lifetime in seconds (default 3600).
+    access_token_expire_seconds: u64 = ACCESS_TOKEN_EXPIRE_SECONDS "LANGFLOW_ACCESS_TOKEN_EXPIRE_SECONDS", Some("3600"), parse::num;
+    /// Refresh JWT lifetime in seconds (default 604800).
+    refresh_token_expire_seconds: u64 = REFRESH_TOKEN_EXPIRE_SECONDS "LANGFLOW_REFRESH_TOKEN_EXPIRE_SECONDS", Some("604800"), parse::num;
+    /// Allowed CORS origins (`*` = any origin, never combined with credentials).
+    cors_origins: Vec<String> = CORS_ORIGINS "LANGFLOW_CORS_ORIGINS", Some("*"), parse::list;
+    /// Whether CORS responses allow credentials for listed origins.
+    cors_allow_credentials: bool = CORS_ALLOW_CREDENTIALS "LANGFLOW_CORS_ALLOW_CREDENTIALS", Some("true"), parse::boolean;
+    /// Login brute-force limit on/off (`LANGFLOW_RATE_LIMIT_ENABLED`, default true).
+    rate_limit_enabled: bool = RATE_LIMIT_ENABLED "LANGFLOW_RATE_LIMIT_ENABLED", Some("true"), parse::boolean;
+    /// Login attempts per minute per client IP (`LANGFLOW_RATE_LIMIT_PER_MINUTE`, default 5).
+    rate_limit_per_minute: u32 = RATE_LIMIT_PER_MINUTE "LANGFLOW_RATE_LIMIT_PER_MINUTE", Some("5"), parse::num;
+    /// Webhooks need the flow owner's API key (`LANGFLOW_WEBHOOK_AUTH_ENABLE`, default true).
+    webhook_auth_enable: bool = WEBHOOK_AUTH_ENABLE "LANGFLOW_WEBHOOK_AUTH_ENABLE", Some("true"), parse::boolean;
+    /// Skip `total_uses`/`last_used_at` bookkeeping.
+    disable_track_apikey_usage: bool = DISABLE_TRACK_APIKEY_USAGE "LANGFLOW_DISABLE_TRACK_APIKEY_USAGE", Some("false"), parse::boolean;
+    /// Environment names copied into the superuser's Credential variables at start-up.
+    variables_to_get_from_environment: Vec<String> = VARIABLES_TO_GET_FROM_ENVIRONMENT "LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT", None, parse::environment_names;
+    /// Whether that copy happens (`LANGFLOW_STORE_ENVIRONMENT_VARIABLES`, default true).
+    store_environment_variables: bool = STORE_ENVIRONMENT_VARIABLES "LANGFLOW_STORE_ENVIRONMENT_VARIABLES", Some("true"), parse::boolean;
+    /// Access-token cookie `SameSite` (`LANGFLOW_ACCESS_SAME_SITE`, default lax).
+    access_same_site: SameSite = ACCESS_SAME_SITE "LANGFLOW_ACCESS_SAME_SITE", Some("lax"), parse::same_site;
+    /// Access-token cookie `Secure` (`LANGFLOW_ACCESS_SECURE`, default false).
+    access_secure: bool = ACCESS_SECURE "LANGFLOW_ACCESS_SECURE", Some("false"), parse::boolean;
+    /// Access-token cookie `HttpOnly` (`LANGFLOW_ACCESS_HTTPONLY`, default true).
+    access_httponly: bool = ACCESS_HTTPONLY "LANGFLOW_ACCESS_HTTPONLY", Some("true"), parse::boolean;
+    /// Refresh-token cookie `SameSite` (`LANGFLOW_REFRESH_SAME_SITE`, default lax).
+    refresh_same_site: SameSite = REFRESH_SAME_SITE "LANGFLOW_REFRESH_SAME_SITE", Some("lax"), parse::same_site;
+    /// Refresh-token cookie `Secure` (`LANGFLOW_REFRESH_SECURE`, default false).
+    refresh_secure: bool = REFRESH_SECURE "LANGFLOW_REFRESH_SECURE", Some("false"), parse::boolean;
+    /// Refresh-token cookie `HttpOnly` (`LANGFLOW_REFRESH_HTTPONLY`, default true).
+    refresh_httponly: bool = REFRESH_HTTPONLY "LANGFLOW_REFRESH_HTTPONLY", Some("true"), parse::boolean;
+    /// Cookie `Domain` attribute.
+    cookie_domain: Option<String> = COOKIE_DOMAIN "LANGFLOW_COOKIE_DOMAIN", None, parse::opt_text;
+    /// Upload limit in MB (`LANGFLOW_MAX_FILE_SIZE_UPLOAD`, reported by `/api/v1/config`).
+    max_file_size_upload: u64 = MAX_FILE_SIZE_UPLOAD "LANGFLOW_MAX_FILE_SIZE_UPLOAD", Some("1024"), parse::num;
+    /// Default event delivery reported to clients (`LANGFLOW_EVENT_DELIVERY`).
+    event_delivery: String = EVENT_DELIVERY "LANGFLOW_EVENT_DELIVERY", Some("streaming"), parse::event_delivery;
+    /// Log filter (`LANGFLOW_LOG_LEVEL`, default info).
+    log_level: String = LOG_LEVEL "LANGFLOW_LOG_LEVEL", Some("info"), parse::lower;
+    /// API only: no web console (`LANGFLOW_BACKEND_ONLY`, default false).
+    backend_only: bool = BACKEND_ONLY "LANGFLOW_BACKEND_ONLY", Some("false"), parse::boolean;
+    /// HTTP worker threads (`LANGFLOW_WORKERS`; 0 = one per core).
+    workers: usize = WORKERS "LANGFLOW_WORKERS", Some("0"), parse::num;
+    /// Largest JSON request body in MB (`FLOWACTOR_MAX_BODY_MB`, default 32).
+    max_body_mb: u64 = MAX_BODY_MB "FLOWACTOR_MAX_BODY_MB", Some("32"), parse::num;
+    /// Largest graph accepted, in vertices (`FLOWACTOR_MAX_GRAPH_VERTICES`, default 10000).
+    max_graph_vertices: usize = MAX_GRAPH_VERTICES "FLOWACTOR_MAX_GRAPH_VERTICES", Some("10000"), parse::num;
+    /// Deadline of one build or run in seconds (`FLOWACTOR_BUILD_DEADLINE_SECONDS`, default 300).
+    build_deadline_seconds: u64 = BUILD_DEADLINE_SECONDS "FLOWACTOR_BUILD_DEADLINE_SECONDS", Some("300"), parse::num;
+    /// How long finished build jobs stay readable (`FLOWACTOR_JOB_EXPIRE_SECONDS`, default 300).
+    job_expire_seconds: u64 = JOB_EXPIRE_SECONDS "FLOWACTOR_JOB_EXPIRE_SECONDS", Some("300"), parse::num;
+    /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
+    message_flush_ms: u64 = MESSAGE_FLUSH_MS "FLOWACTOR_MESSAGE_FLUSH_MS", Some("50"), parse::num;
+    /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,
+    /// default 64; 0 disables the check).
+    min_free_disk_mb: u64 = MIN_FREE_DISK_MB "FLOWACTOR_MIN_FREE_DISK_MB", Some("64"), parse::num;
+    /// Anonymous sign-ups per client IP per minute (`FLOWACTOR_SIGNUP_RATE_LIMIT_PER_MINUTE`,
+    /// default 10); applies while `LANGFLOW_RATE_LIMIT_ENABLED` is true.
+    signup_rate_limit_per_minute: u32 = SIGNUP_RATE_LIMIT_PER_MINUTE "FLOWACTOR_SIGNUP_RATE_LIMIT_PER_MINUTE", Some("10"), parse::num;
+    /// Engine arbiters (`FLOWACTOR_ENGINE_THREADS`; 0 = one per core).
+    engine_threads: usize = ENGINE_THREADS "FLOWACTOR_ENGINE_THREADS", Some("0"), parse::num;
+    /// Silence after which an event stream writes a heartbeat newline, so a vanished client is
+    /// noticed and its build cancelled (`FLOWACTOR_HEARTBEAT_MS`, default 5000).
+    heartbeat_ms: u64 = HEARTBEAT_MS "FLOWACTOR_HEARTBEAT_MS", Some("5000"), parse::num;
+    /// Per-request bound on model provider calls in seconds (`FLOWACTOR_LLM_TIMEOUT_SECONDS`, default 120).
+    llm_timeout_seconds: u64 = LLM_TIMEOUT_SECONDS "FLOWACTOR_LLM_TIMEOUT_SECONDS", Some("120"), parse::num;
+    /// Retries after 429 / 5xx / connection failures (`FLOWACTOR_LLM_MAX_RETRIES`, default 3).
+    llm_max_retries: u32 = LLM_MAX_RETRIES "FLOWACTOR_LLM_MAX_RETRIES", Some("3"), parse::num;
+    /// First retry pause in ms, doubled per retry (`FLOWACTOR_LLM_RETRY_BASE_DELAY_MS`, default 500).
+    llm_retry_base_delay_ms: u64 = LLM_RETRY_BASE_DELAY_MS "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS", Some("500"), parse::num;
+    /// Provider calls in flight per provider (`FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER`, default 16).
+    llm_concurrency_per_provider: usize = LLM_CONCURRENCY_PER_PROVIDER "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER", Some("16"), parse::num;
+    /// Also allow link-local / cloud-metadata destinations (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default
+    /// false; the same as listing 169.254.0.0/16, fe80::/10 and fd00:ec2::254 in `LANGFLOW_SSRF_ALLOWED_HOSTS`).
+    llm_allow_link_local: bool = LLM_ALLOW_LINK_LOCAL "FLOWACTOR_LLM_ALLOW_LINK_LOCAL", Some("false"), parse::boolean;
+    /// On SIGTERM/SIGINT, how long running requests may finish before they are answered 503 and
+    /// streams get an `error` event (`FLOWACTOR_SHUTDOWN_GRACE_SECONDS`, default 20).
+    shutdown_grace_seconds: u64 = SHUTDOWN_GRACE_SECONDS "FLOWACTOR_SHUTDOWN_GRACE_SECONDS", Some("20"), parse::num;
+    /// Longest silence while a request body is arriving before the request is answered 408
+    /// (`FLOWACTOR_BODY_TIMEOUT_SECONDS`, default 30).
+    body_timeout_seconds: u64 = BODY_TIMEOUT_SECONDS "FLOWACTOR_BODY_TIMEOUT_SECONDS", Some("30"), parse::num;
+    /// Whether flows may use the `Delay` and `Burn` test components (`FLOWACTOR_ENABLE_TEST_COMPONENTS`, default false).
+    enable_test_components: bool = ENABLE_TEST_COMPONENTS "FLOWACTOR_ENABLE_TEST_COMPONENTS", Some("false"), parse::boolean;
+    /// Largest chat message text in bytes (`FLOWACTOR_MAX_MESSAGE_BYTES`, default 1 MiB).
+    max_message_bytes: usize = MAX_MESSAGE_BYTES "FLOWACTOR_MAX_MESSAGE_BYTES", Some("1048576"), parse::num;
+    /// Largest value one component may output, in bytes of text (`FLOWACTOR_MAX_OUTPUT_BYTES`, default 4 MiB).
+    max_output_bytes: usize = MAX_OUTPUT_BYTES "FLOWACTOR_MAX_OUTPUT_BYTES", Some("4194304"), parse::num;
+    /// Whether a `load_from_db` field whose variable the owner does not have may read the
+    /// environment (`LANGFLOW_FALLBACK_TO_ENV_VAR`, default true). Only names listed in
+    /// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` and not reserved are ever read.
+    fallback_to_env_var: bool = FALLBACK_TO_ENV_VAR "LANGFLOW_FALLBACK_TO_ENV_VAR", Some("true"), parse::boolean;
+    /// Outbound-request (SSRF) policy on (`LANGFLOW_SSRF_PROTECTION_ENABLED`, default true).
+    ssrf_protection_enabled: bool = SSRF_PROTECTION_ENABLED "LANGFLOW_SSRF_PROTECTION_ENABLED", Some("true"), parse::boolean;
+    /// Hosts, wildcard domains, IPs and CIDRs exempt from that policy (`LANGFLOW_SSRF_ALLOWED_HOSTS`).
+    ssrf_allowed_hosts: Vec<String> = SSRF_ALLOWED_HOSTS "LANGFLOW_SSRF_ALLOWED_HOSTS", None, parse::list;
+    /// Hosts besides the provider's default endpoint that may receive a credential from the
+    /// server's environment (`LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS`).
+    provider_credential_allowed_hosts: Vec<String> = PROVIDER_CREDENTIAL_ALLOWED_HOSTS "LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS", None, parse::list;
 }
 
 /// A secret string: usable, never printed.
@@ -112,129 +218,34 @@ pub struct CookiePolicy {
     pub http_only: bool,
 }
 
-/// Everything the server reads from its environment.
+/// Everything the server reads from its environment: the declared [`Options`] plus what is
+/// derived from them at load time.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Address to bind (`LANGFLOW_HOST`, default 127.0.0.1).
-    pub host: String,
-    /// Port to bind (`LANGFLOW_PORT`, default 7860; 0 picks a free port).
-    pub port: u16,
-    /// Where the database, the generated secret and runtime files live (`LANGFLOW_CONFIG_DIR`).
-    pub config_dir: PathBuf,
-    /// Single-user mode: `/auto_login` hands out superuser tokens (`LANGFLOW_AUTO_LOGIN`, default false as in 1.13).
-    pub auto_login: bool,
-    /// With auto-login, lets key-less requests act as the superuser (`LANGFLOW_SKIP_AUTH_AUTO_LOGIN`).
-    pub skip_auth_auto_login: bool,
-    /// Bootstrap superuser name (`LANGFLOW_SUPERUSER`, default `langflow`).
-    pub superuser: String,
-    /// Bootstrap superuser password (`LANGFLOW_SUPERUSER_PASSWORD`); `langflow` is refused.
-    pub superuser_password: Option<Secret>,
-    /// Root of every derived key, the JWT signing key included (`LANGFLOW_SECRET_KEY`, at least
-    /// 32 bytes; generated and persisted when unset).
-    pub secret_key: Option<Secret>,
-    /// Whether public sign-ups are active at once (`LANGFLOW_NEW_USER_IS_ACTIVE`, default false).
-    pub new_user_is_active: bool,
-    /// Whether `flowactor superuser` may run (`LANGFLOW_ENABLE_SUPERUSER_CLI`, default true).
-    pub enable_superuser_cli: bool,
-    /// Whether anonymous `POST /api/v1/users/` is allowed (`LANGFLOW_ENABLE_SIGNUP`, default true; never with auto-login).
-    pub enable_signup: bool,
-    /// Access JWT lifetime in seconds (default 3600).
-    pub access_token_expire_seconds: u64,
-    /// Refresh JWT lifetime in seconds (default 604800).
-    pub refresh_token_expire_seconds: u64,
-    /// Allowed CORS origins (`*` = any origin, never combined with credentials).
-    pub cors_origins: Vec<String>,
-    /// Whether CORS responses allow credentials for listed origins.
-    pub cors_allow_credentials: bool,
-    /// Login brute-force limit on/off (`LANGFLOW_RATE_LIMIT_ENABLED`, default true).
-    pub rate_limit_enabled: bool,
-    /// Login attempts per minute per client IP (`LANGFLOW_RATE_LIMIT_PER_MINUTE`, default 5).
-    pub rate_limit_per_minute: u32,
-    /// Webhooks need the flow owner's API key (`LANGFLOW_WEBHOOK_AUTH_ENABLE`, default true).
-    pub webhook_auth_enable: bool,
-    /// Skip `total_uses`/`last_used_at` bookkeeping.
-    pub disable_track_apikey_usage: bool,
-    /// Environment names copied into the superuser's Credential variables at start-up.
-    pub variables_to_get_from_environment: Vec<String>,
-    /// Whether that copy happens (`LANGFLOW_STORE_ENVIRONMENT_VARIABLES`, default true).
-    pub store_environment_variables: bool,
+    options: Options,
     /// Access-token cookie attributes.
     pub access_cookie: CookiePolicy,
     /// Refresh-token cookie attributes.
     pub refresh_cookie: CookiePolicy,
-    /// Cookie `Domain` attribute.
-    pub cookie_domain: Option<String>,
-    /// Upload limit in MB (`LANGFLOW_MAX_FILE_SIZE_UPLOAD`, reported by `/api/v1/config`).
-    pub max_file_size_upload: u64,
-    /// Largest JSON request body in MB (`FLOWACTOR_MAX_BODY_MB`, default 32).
-    pub max_body_mb: u64,
-    /// Default event delivery reported to clients (`LANGFLOW_EVENT_DELIVERY`).
-    pub event_delivery: String,
-    /// Log filter (`LANGFLOW_LOG_LEVEL`, default info).
-    pub log_level: String,
-    /// API only; flowactor serves no UI either way.
-    pub backend_only: bool,
-    /// HTTP worker threads (`LANGFLOW_WORKERS`; 0 = one per core).
-    pub workers: usize,
-    /// Largest graph accepted, in vertices (`FLOWACTOR_MAX_GRAPH_VERTICES`, default 10000).
-    pub max_graph_vertices: usize,
-    /// Deadline of one build or run in seconds (`FLOWACTOR_BUILD_DEADLINE_SECONDS`, default 300).
-    pub build_deadline_seconds: u64,
-    /// How long finished build jobs stay readable (`FLOWACTOR_JOB_EXPIRE_SECONDS`, default 300).
-    pub job_expire_seconds: u64,
-    /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
-    pub message_flush_ms: u64,
-    /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,
-    /// default 64; 0 disables the check).
-    pub min_free_disk_mb: u64,
-    /// Anonymous sign-ups per client IP per minute (`FLOWACTOR_SIGNUP_RATE_LIMIT_PER_MINUTE`,
-    /// default 10); applies while `LANGFLOW_RATE_LIMIT_ENABLED` is true.
-    pub signup_rate_limit_per_minute: u32,
-    /// Engine arbiters (`FLOWACTOR_ENGINE_THREADS`; 0 = one per core).
-    pub engine_threads: usize,
-    /// Silence after which an event stream writes a heartbeat newline, so a vanished client is
-    /// noticed and its build cancelled (`FLOWACTOR_HEARTBEAT_MS`, default 5000).
-    pub heartbeat_ms: u64,
-    /// Per-request bound on model provider calls in seconds (`FLOWACTOR_LLM_TIMEOUT_SECONDS`, default 120).
-    pub llm_timeout_seconds: u64,
-    /// Retries after 429 / 5xx / connection failures (`FLOWACTOR_LLM_MAX_RETRIES`, default 3).
-    pub llm_max_retries: u32,
-    /// First retry pause in ms, doubled per retry (`FLOWACTOR_LLM_RETRY_BASE_DELAY_MS`, default 500).
-    pub llm_retry_base_delay_ms: u64,
-    /// Provider calls in flight per provider (`FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER`, default 16).
-    pub llm_concurrency_per_provider: usize,
-    /// Also allow link-local / cloud-metadata destinations (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default
-    /// false; the same as listing 169.254.0.0/16, fe80::/10 and fd00:ec2::254 in `LANGFLOW_SSRF_ALLOWED_HOSTS`).
-    pub llm_allow_link_local: bool,
-    /// On SIGTERM/SIGINT, how long running requests may finish before they are answered 503 and
-    /// streams get an `error` event (`FLOWACTOR_SHUTDOWN_GRACE_SECONDS`, default 20).
-    pub shutdown_grace_seconds: u64,
-    /// Longest silence while a request body is arriving before the request is answered 408
-    /// (`FLOWACTOR_BODY_TIMEOUT_SECONDS`, default 30).
-    pub body_timeout_seconds: u64,
-    /// Whether flows may use the `Delay` and `Burn` test components (`FLOWACTOR_ENABLE_TEST_COMPONENTS`, default false).
-    pub enable_test_components: bool,
-    /// Largest chat message text in bytes (`FLOWACTOR_MAX_MESSAGE_BYTES`, default 1 MiB).
-    pub max_message_bytes: usize,
-    /// Largest value one component may output, in bytes of text (`FLOWACTOR_MAX_OUTPUT_BYTES`, default 4 MiB).
-    pub max_output_bytes: usize,
-    /// Whether a `load_from_db` field whose variable the owner does not have may read the
-    /// environment (`LANGFLOW_FALLBACK_TO_ENV_VAR`, default true). Only names listed in
-    /// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` and not reserved are ever read.
-    pub fallback_to_env_var: bool,
-    /// The values that fallback may read, captured at start-up (empty when it is off).
+    /// The values the environment fallback may read, captured at start-up (empty when it is off).
     pub environment_fallback: BTreeMap<String, Secret>,
-    /// Outbound-request (SSRF) policy on (`LANGFLOW_SSRF_PROTECTION_ENABLED`, default true).
-    pub ssrf_protection_enabled: bool,
-    /// Hosts, wildcard domains, IPs and CIDRs exempt from that policy (`LANGFLOW_SSRF_ALLOWED_HOSTS`).
-    pub ssrf_allowed_hosts: Vec<String>,
-    /// Hosts besides the provider's default endpoint that may receive a credential from the
-    /// server's environment (`LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS`).
-    pub provider_credential_allowed_hosts: Vec<String>,
     /// Values of non-`LANGFLOW_` names read from the `.env` file (component keys such as `OPENAI_API_KEY`).
     pub dotenv_values: BTreeMap<String, Secret>,
-    /// `LANGFLOW_*` names that were set but are not known to flowactor.
+    /// `LANGFLOW_*` / `FLOWACTOR_*` names that were set but are not known to flowactor.
     pub unknown_variables: Vec<String>,
+}
+
+impl std::ops::Deref for Settings {
+    type Target = Options;
+    fn deref(&self) -> &Options {
+        &self.options
+    }
+}
+
+impl std::ops::DerefMut for Settings {
+    fn deref_mut(&mut self) -> &mut Options {
+        &mut self.options
+    }
 }
 
 /// Langflow's default list of component keys read from the environment.
@@ -266,67 +277,6 @@ pub const DEFAULT_VARIABLES_FROM_ENVIRONMENT: &[&str] = &[
     "VECTARA_API_KEY",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
-];
-
-/// Known names with their defaults (`None` = unset by default).
-const KNOWN: &[(&str, Option<&str>)] = &[
-    (vars::HOST, Some("127.0.0.1")),
-    (vars::PORT, Some("7860")),
-    (vars::CONFIG_DIR, None),
-    (vars::AUTO_LOGIN, Some("false")),
-    (vars::SKIP_AUTH_AUTO_LOGIN, Some("false")),
-    (vars::SUPERUSER, Some("langflow")),
-    (vars::SUPERUSER_PASSWORD, None),
-    (vars::SUPERUSER_TOKEN, None),
-    (vars::SECRET_KEY, None),
-    (vars::NEW_USER_IS_ACTIVE, Some("false")),
-    (vars::ENABLE_SUPERUSER_CLI, Some("true")),
-    (vars::ENABLE_SIGNUP, Some("true")),
-    (vars::ACCESS_TOKEN_EXPIRE_SECONDS, Some("3600")),
-    (vars::REFRESH_TOKEN_EXPIRE_SECONDS, Some("604800")),
-    (vars::CORS_ORIGINS, Some("*")),
-    (vars::CORS_ALLOW_CREDENTIALS, Some("true")),
-    (vars::RATE_LIMIT_ENABLED, Some("true")),
-    (vars::RATE_LIMIT_PER_MINUTE, Some("5")),
-    (vars::WEBHOOK_AUTH_ENABLE, Some("true")),
-    (vars::DISABLE_TRACK_APIKEY_USAGE, Some("false")),
-    (vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, None),
-    (vars::STORE_ENVIRONMENT_VARIABLES, Some("true")),
-    (vars::ACCESS_SAME_SITE, Some("lax")),
-    (vars::ACCESS_SECURE, Some("false")),
-    (vars::ACCESS_HTTPONLY, Some("true")),
-    (vars::REFRESH_SAME_SITE, Some("lax")),
-    (vars::REFRESH_SECURE, Some("false")),
-    (vars::REFRESH_HTTPONLY, Some("true")),
-    (vars::COOKIE_DOMAIN, None),
-    (vars::MAX_FILE_SIZE_UPLOAD, Some("1024")),
-    (vars::EVENT_DELIVERY, Some("streaming")),
-    (vars::LOG_LEVEL, Some("info")),
-    (vars::BACKEND_ONLY, Some("false")),
-    (vars::WORKERS, Some("0")),
-    (vars::MAX_BODY_MB, Some("32")),
-    (vars::MAX_GRAPH_VERTICES, Some("10000")),
-    (vars::BUILD_DEADLINE_SECONDS, Some("300")),
-    (vars::JOB_EXPIRE_SECONDS, Some("300")),
-    (vars::MESSAGE_FLUSH_MS, Some("50")),
-    (vars::MIN_FREE_DISK_MB, Some("64")),
-    (vars::SIGNUP_RATE_LIMIT_PER_MINUTE, Some("10")),
-    (vars::ENGINE_THREADS, Some("0")),
-    (vars::HEARTBEAT_MS, Some("5000")),
-    (vars::LLM_TIMEOUT_SECONDS, Some("120")),
-    (vars::LLM_MAX_RETRIES, Some("3")),
-    (vars::LLM_RETRY_BASE_DELAY_MS, Some("500")),
-    (vars::LLM_CONCURRENCY_PER_PROVIDER, Some("16")),
-    (vars::LLM_ALLOW_LINK_LOCAL, Some("false")),
-    (vars::SHUTDOWN_GRACE_SECONDS, Some("20")),
-    (vars::BODY_TIMEOUT_SECONDS, Some("30")),
-    (vars::ENABLE_TEST_COMPONENTS, Some("false")),
-    (vars::MAX_MESSAGE_BYTES, Some("1048576")),
-    (vars::MAX_OUTPUT_BYTES, Some("4194304")),
-    (vars::FALLBACK_TO_ENV_VAR, Some("true")),
-    (vars::SSRF_PROTECTION_ENABLED, Some("true")),
-    (vars::SSRF_ALLOWED_HOSTS, None),
-    (vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS, None),
 ];
 
 /// Prefixes of names the environment fallback never reads: the server's own configuration
@@ -425,34 +375,93 @@ impl config::Source for MapSource {
     }
 }
 
-fn parse_bool(name: &str, raw: &str) -> anyhow::Result<bool> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" | "t" | "y" => Ok(true),
-        "0" | "false" | "no" | "off" | "f" | "n" => Ok(false),
-        _ => bail!("invalid value for {name}: expected true or false, got {raw:?}"),
+/// The value parsers named in the settings table: each gets the variable's name (for error
+/// messages) and its layered value, the default applied (`None`: unset).
+mod parse {
+    use std::path::PathBuf;
+
+    use anyhow::{anyhow, bail};
+
+    use super::{default_config_dir, SameSite, Secret, DEFAULT_VARIABLES_FROM_ENVIRONMENT};
+
+    type R<T> = anyhow::Result<T>;
+
+    pub fn text(name: &str, raw: Option<String>) -> R<String> {
+        raw.ok_or_else(|| anyhow!("{name} must not be empty"))
     }
-}
 
-fn parse_num<T: std::str::FromStr>(name: &str, raw: &str) -> anyhow::Result<T> {
-    raw.trim().parse().map_err(|_| anyhow!("invalid value for {name}: expected a non-negative integer, got {raw:?}"))
-}
-
-fn parse_list(name: &str, raw: &str) -> anyhow::Result<Vec<String>> {
-    let t = raw.trim();
-    if t.starts_with('[') {
-        return serde_json::from_str::<Vec<String>>(t).map_err(|_| {
-            anyhow!("invalid value for {name}: expected a JSON list of strings or a comma-separated list")
-        });
+    pub fn lower(name: &str, raw: Option<String>) -> R<String> {
+        text(name, raw).map(|v| v.to_lowercase())
     }
-    Ok(t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
-}
 
-fn parse_same_site(name: &str, raw: &str) -> anyhow::Result<SameSite> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "lax" => Ok(SameSite::Lax),
-        "strict" => Ok(SameSite::Strict),
-        "none" => Ok(SameSite::None),
-        _ => bail!("invalid value for {name}: expected lax, strict or none, got {raw:?}"),
+    pub fn opt_text_or_empty(_: &str, raw: Option<String>) -> R<String> {
+        Ok(raw.unwrap_or_default())
+    }
+
+    pub fn opt_text(_: &str, raw: Option<String>) -> R<Option<String>> {
+        Ok(raw)
+    }
+
+    pub fn secret(_: &str, raw: Option<String>) -> R<Option<Secret>> {
+        Ok(raw.map(Secret::new))
+    }
+
+    pub fn boolean(name: &str, raw: Option<String>) -> R<bool> {
+        let raw = text(name, raw)?;
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" | "t" | "y" => Ok(true),
+            "0" | "false" | "no" | "off" | "f" | "n" => Ok(false),
+            _ => bail!("invalid value for {name}: expected true or false, got {raw:?}"),
+        }
+    }
+
+    pub fn num<T: std::str::FromStr>(name: &str, raw: Option<String>) -> R<T> {
+        let raw = text(name, raw)?;
+        raw.trim()
+            .parse()
+            .map_err(|_| anyhow!("invalid value for {name}: expected a non-negative integer, got {raw:?}"))
+    }
+
+    /// A JSON list of strings or a comma-separated list; unset is empty.
+    pub fn list(name: &str, raw: Option<String>) -> R<Vec<String>> {
+        let Some(raw) = raw else { return Ok(Vec::new()) };
+        let t = raw.trim();
+        if t.starts_with('[') {
+            return serde_json::from_str::<Vec<String>>(t).map_err(|_| {
+                anyhow!("invalid value for {name}: expected a JSON list of strings or a comma-separated list")
+            });
+        }
+        Ok(t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    }
+
+    /// [`list`], defaulting to Langflow's list of component keys.
+    pub fn environment_names(name: &str, raw: Option<String>) -> R<Vec<String>> {
+        match raw {
+            Some(raw) => list(name, Some(raw)),
+            None => Ok(DEFAULT_VARIABLES_FROM_ENVIRONMENT.iter().map(|s| (*s).to_owned()).collect()),
+        }
+    }
+
+    pub fn same_site(name: &str, raw: Option<String>) -> R<SameSite> {
+        let raw = text(name, raw)?;
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "lax" => Ok(SameSite::Lax),
+            "strict" => Ok(SameSite::Strict),
+            "none" => Ok(SameSite::None),
+            _ => bail!("invalid value for {name}: expected lax, strict or none, got {raw:?}"),
+        }
+    }
+
+    pub fn event_delivery(name: &str, raw: Option<String>) -> R<String> {
+        let v = lower(name, raw)?;
+        if !["streaming", "polling", "direct"].contains(&v.as_str()) {
+            bail!("invalid value for {name}: expected streaming, polling or direct, got {v:?}");
+        }
+        Ok(v)
+    }
+
+    pub fn config_dir(_: &str, raw: Option<String>) -> R<PathBuf> {
+        Ok(raw.map_or_else(default_config_dir, PathBuf::from))
     }
 }
 
@@ -487,11 +496,6 @@ impl Settings {
     /// A missing config or env file, or a malformed value of a known variable (the message names it).
     pub fn load(sources: &Sources) -> anyhow::Result<Self> {
         let mut builder = config::Config::builder();
-        for (name, default) in KNOWN {
-            if let Some(d) = default {
-                builder = builder.set_default(name.to_lowercase(), *d)?;
-            }
-        }
         if let Some(file) = &sources.config_file {
             if !file.exists() {
                 bail!("config file {} does not exist", file.display());
@@ -521,33 +525,19 @@ impl Settings {
         builder = builder.add_source(MapSource(env));
         let cfg = builder.build().context("cannot assemble settings")?;
 
-        let known: Vec<&str> = KNOWN.iter().map(|(n, _)| *n).collect();
-        let mut unknown: Vec<String> = seen.into_iter().filter(|k| !known.contains(&k.as_str())).collect();
+        let mut unknown: Vec<String> =
+            seen.into_iter().filter(|k| !KNOWN.iter().any(|known| known.name == k.as_str())).collect();
         unknown.sort();
         unknown.dedup();
 
+        // An empty value means unset: the default applies.
         let get =
             |name: &str| -> Option<String> { cfg.get_string(&name.to_lowercase()).ok().filter(|v| !v.is_empty()) };
-        let req =
-            |name: &str| -> anyhow::Result<String> { get(name).ok_or_else(|| anyhow!("{name} must not be empty")) };
-        let boolean = |name: &str| -> anyhow::Result<bool> { parse_bool(name, &req(name)?) };
-
-        let port: u16 = parse_num(vars::PORT, &req(vars::PORT)?)?;
-        let cookie = |same: &str, secure: &str, http_only: &str| -> anyhow::Result<CookiePolicy> {
-            Ok(CookiePolicy {
-                same_site: parse_same_site(same, &req(same)?)?,
-                secure: boolean(secure)?,
-                http_only: boolean(http_only)?,
-            })
-        };
-        let variables_to_get_from_environment = match get(vars::VARIABLES_TO_GET_FROM_ENVIRONMENT) {
-            Some(raw) => parse_list(vars::VARIABLES_TO_GET_FROM_ENVIRONMENT, &raw)?,
-            None => DEFAULT_VARIABLES_FROM_ENVIRONMENT.iter().map(|s| (*s).to_owned()).collect(),
-        };
-        let fallback_to_env_var = boolean(vars::FALLBACK_TO_ENV_VAR)?;
+        let options = Options::parse(&get)?;
+        let cookie = |same_site, secure, http_only| CookiePolicy { same_site, secure, http_only };
         let mut environment_fallback = BTreeMap::new();
-        if fallback_to_env_var {
-            for name in variables_to_get_from_environment.iter().filter(|n| !is_reserved_environment_name(n)) {
+        if options.fallback_to_env_var {
+            for name in options.variables_to_get_from_environment.iter().filter(|n| !is_reserved_environment_name(n)) {
                 let value = sources
                     .env
                     .get(name)
@@ -559,84 +549,11 @@ impl Settings {
                 }
             }
         }
-        let list = |name: &str| -> anyhow::Result<Vec<String>> {
-            get(name).map_or_else(|| Ok(Vec::new()), |raw| parse_list(name, &raw))
-        };
         let settings = Self {
-            host: req(vars::HOST)?,
-            port,
-            config_dir: get(vars::CONFIG_DIR).map_or_else(default_config_dir, PathBuf::from),
-            auto_login: boolean(vars::AUTO_LOGIN)?,
-            skip_auth_auto_login: boolean(vars::SKIP_AUTH_AUTO_LOGIN)?,
-            superuser: get(vars::SUPERUSER).unwrap_or_default(),
-            superuser_password: get(vars::SUPERUSER_PASSWORD).map(Secret::new),
-            secret_key: get(vars::SECRET_KEY).map(Secret::new),
-            new_user_is_active: boolean(vars::NEW_USER_IS_ACTIVE)?,
-            enable_superuser_cli: boolean(vars::ENABLE_SUPERUSER_CLI)?,
-            enable_signup: boolean(vars::ENABLE_SIGNUP)?,
-            access_token_expire_seconds: parse_num(
-                vars::ACCESS_TOKEN_EXPIRE_SECONDS,
-                &req(vars::ACCESS_TOKEN_EXPIRE_SECONDS)?,
-            )?,
-            refresh_token_expire_seconds: parse_num(
-                vars::REFRESH_TOKEN_EXPIRE_SECONDS,
-                &req(vars::REFRESH_TOKEN_EXPIRE_SECONDS)?,
-            )?,
-            cors_origins: parse_list(vars::CORS_ORIGINS, &req(vars::CORS_ORIGINS)?)?,
-            cors_allow_credentials: boolean(vars::CORS_ALLOW_CREDENTIALS)?,
-            rate_limit_enabled: boolean(vars::RATE_LIMIT_ENABLED)?,
-            rate_limit_per_minute: parse_num(vars::RATE_LIMIT_PER_MINUTE, &req(vars::RATE_LIMIT_PER_MINUTE)?)?,
-            webhook_auth_enable: boolean(vars::WEBHOOK_AUTH_ENABLE)?,
-            disable_track_apikey_usage: boolean(vars::DISABLE_TRACK_APIKEY_USAGE)?,
-            variables_to_get_from_environment,
-            store_environment_variables: boolean(vars::STORE_ENVIRONMENT_VARIABLES)?,
-            access_cookie: cookie(vars::ACCESS_SAME_SITE, vars::ACCESS_SECURE, vars::ACCESS_HTTPONLY)?,
-            refresh_cookie: cookie(vars::REFRESH_SAME_SITE, vars::REFRESH_SECURE, vars::REFRESH_HTTPONLY)?,
-            cookie_domain: get(vars::COOKIE_DOMAIN),
-            max_file_size_upload: parse_num(vars::MAX_FILE_SIZE_UPLOAD, &req(vars::MAX_FILE_SIZE_UPLOAD)?)?,
-            max_body_mb: parse_num(vars::MAX_BODY_MB, &req(vars::MAX_BODY_MB)?)?,
-            event_delivery: {
-                let v = req(vars::EVENT_DELIVERY)?.to_lowercase();
-                if !["streaming", "polling", "direct"].contains(&v.as_str()) {
-                    bail!(
-                        "invalid value for {}: expected streaming, polling or direct, got {v:?}",
-                        vars::EVENT_DELIVERY
-                    );
-                }
-                v
-            },
-            log_level: req(vars::LOG_LEVEL)?.to_lowercase(),
-            backend_only: boolean(vars::BACKEND_ONLY)?,
-            workers: parse_num(vars::WORKERS, &req(vars::WORKERS)?)?,
-            max_graph_vertices: parse_num(vars::MAX_GRAPH_VERTICES, &req(vars::MAX_GRAPH_VERTICES)?)?,
-            build_deadline_seconds: parse_num(vars::BUILD_DEADLINE_SECONDS, &req(vars::BUILD_DEADLINE_SECONDS)?)?,
-            job_expire_seconds: parse_num(vars::JOB_EXPIRE_SECONDS, &req(vars::JOB_EXPIRE_SECONDS)?)?,
-            message_flush_ms: parse_num(vars::MESSAGE_FLUSH_MS, &req(vars::MESSAGE_FLUSH_MS)?)?,
-            min_free_disk_mb: parse_num(vars::MIN_FREE_DISK_MB, &req(vars::MIN_FREE_DISK_MB)?)?,
-            signup_rate_limit_per_minute: parse_num(
-                vars::SIGNUP_RATE_LIMIT_PER_MINUTE,
-                &req(vars::SIGNUP_RATE_LIMIT_PER_MINUTE)?,
-            )?,
-            engine_threads: parse_num(vars::ENGINE_THREADS, &req(vars::ENGINE_THREADS)?)?,
-            heartbeat_ms: parse_num(vars::HEARTBEAT_MS, &req(vars::HEARTBEAT_MS)?)?,
-            llm_timeout_seconds: parse_num(vars::LLM_TIMEOUT_SECONDS, &req(vars::LLM_TIMEOUT_SECONDS)?)?,
-            llm_max_retries: parse_num(vars::LLM_MAX_RETRIES, &req(vars::LLM_MAX_RETRIES)?)?,
-            llm_retry_base_delay_ms: parse_num(vars::LLM_RETRY_BASE_DELAY_MS, &req(vars::LLM_RETRY_BASE_DELAY_MS)?)?,
-            llm_concurrency_per_provider: parse_num(
-                vars::LLM_CONCURRENCY_PER_PROVIDER,
-                &req(vars::LLM_CONCURRENCY_PER_PROVIDER)?,
-            )?,
-            llm_allow_link_local: boolean(vars::LLM_ALLOW_LINK_LOCAL)?,
-            shutdown_grace_seconds: parse_num(vars::SHUTDOWN_GRACE_SECONDS, &req(vars::SHUTDOWN_GRACE_SECONDS)?)?,
-            body_timeout_seconds: parse_num(vars::BODY_TIMEOUT_SECONDS, &req(vars::BODY_TIMEOUT_SECONDS)?)?,
-            enable_test_components: boolean(vars::ENABLE_TEST_COMPONENTS)?,
-            max_message_bytes: parse_num(vars::MAX_MESSAGE_BYTES, &req(vars::MAX_MESSAGE_BYTES)?)?,
-            max_output_bytes: parse_num(vars::MAX_OUTPUT_BYTES, &req(vars::MAX_OUTPUT_BYTES)?)?,
-            fallback_to_env_var,
+            access_cookie: cookie(options.access_same_site, options.access_secure, options.access_httponly),
+            refresh_cookie: cookie(options.refresh_same_site, options.refresh_secure, options.refresh_httponly),
+            options,
             environment_fallback,
-            ssrf_protection_enabled: boolean(vars::SSRF_PROTECTION_ENABLED)?,
-            ssrf_allowed_hosts: list(vars::SSRF_ALLOWED_HOSTS)?,
-            provider_credential_allowed_hosts: list(vars::PROVIDER_CREDENTIAL_ALLOWED_HOSTS)?,
             dotenv_values,
             unknown_variables: unknown,
         };
@@ -790,6 +707,40 @@ mod tests {
         assert_eq!((s.max_message_bytes, s.max_output_bytes), (1 << 20, 4 << 20));
         let err = load(&[(vars::MAX_OUTPUT_BYTES, "0")]).expect_err("must refuse").to_string();
         assert!(err.contains("FLOWACTOR_MAX_OUTPUT_BYTES"), "{err}");
+    }
+
+    /// The README's configuration table and [`KNOWN`] agree: every setting is documented with
+    /// its default, and the table names no setting that does not exist.
+    #[test]
+    fn the_readme_documents_exactly_the_known_settings() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("## Configuration").expect("configuration section");
+        let section = &readme[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+        let mut problems = Vec::new();
+        for known in KNOWN {
+            let quoted = format!("`{}`", known.name);
+            let Some(row) = rows.iter().find(|r| r.contains(&quoted)) else {
+                problems.push(format!("{} is not in the README's configuration table", known.name));
+                continue;
+            };
+            if let Some(default) = known.default {
+                let shown = format!("`{default}`");
+                if !row.contains(&shown) {
+                    problems.push(format!("the README row of {} does not show its default {shown}", known.name));
+                }
+            }
+        }
+        for row in rows {
+            let names = row.split('|').nth(1).unwrap_or_default();
+            for word in names.split('`').filter(|w| w.starts_with(vars::PREFIX) || w.starts_with(vars::OWN_PREFIX)) {
+                if !KNOWN.iter().any(|k| k.name == word) {
+                    problems.push(format!("the README documents {word}, which is not a setting"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
     #[test]

@@ -114,7 +114,10 @@ impl TestServer {
         });
         let (addr, handle) =
             rx.recv_timeout(Duration::from_secs(60)).expect("server start timed out").expect("server start");
-        let agent = ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build();
+        // No connection pool: the server closes idle keep-alive connections after 5 s, and a POST sent
+        // on one that is being closed would fail with a reset instead of being retried.
+        let agent =
+            ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).max_idle_connections(0).build();
         Self { url: format!("http://{addr}"), dir, handle: Some(handle), thread: Some(thread), agent }
     }
 
