@@ -1,0 +1,489 @@
+//! The web console: its pages and assets over HTTP (CSP, hashed asset names, redirects,
+//! `--backend-only`), and the documentation journeys walked in real headless Chromium through
+//! chromedriver, by the words a person sees. JavaScript errors (console errors, uncaught
+//! exceptions, failed requests) fail a browser test.
+//!
+//! The browser comes from `scripts/install-browser.sh` (Debian's `chromium` and
+//! `chromium-driver`). Without it the browser tests fail when `CI` is set and are skipped with a
+//! loud message otherwise. `FLOWACTOR_UPDATE_SCREENSHOTS=1` writes the pages' screenshots to
+//! `docs/screenshots/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{fixture, Auth, TestServer, ADMIN, ADMIN_PASSWORD};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+// ---------- over HTTP ----------
+
+fn asset_urls(html: &str) -> Vec<String> {
+    html.split('"').filter(|p| p.starts_with("/assets/")).map(str::to_owned).collect()
+}
+
+#[test]
+fn pages_carry_a_strict_content_security_policy_and_hashed_asset_urls() {
+    let s = TestServer::start();
+    for path in ["/login", "/signup"] {
+        let r = s.get(path, Auth::None);
+        r.expect(200);
+        assert!(r.header("content-type").unwrap().starts_with("text/html"), "{path}");
+        let csp = r.header("content-security-policy").expect("CSP");
+        for part in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe") && !csp.contains("http"), "{csp}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        // No inline script or style, nothing from another origin.
+        assert!(!r.text.contains("style=") && !r.text.contains("<style"), "{}", r.text);
+        assert!(!r.text.contains("://"), "external reference in {}", r.text);
+        for script in r.text.split("<script").skip(1) {
+            assert!(script.contains("src=\"/assets/"), "inline script: {script}");
+        }
+    }
+    let html = s.get("/login", Auth::None).text;
+    let assets = asset_urls(&html);
+    assert_eq!(assets.len(), 3, "{html}");
+    for url in &assets {
+        // `/assets/<name>.<16 hex>.<ext>`
+        let name = url.trim_start_matches("/assets/");
+        let parts: Vec<&str> = name.split('.').collect();
+        assert_eq!(parts.len(), 3, "{url}");
+        assert!(parts[1].len() == 16 && parts[1].chars().all(|c| c.is_ascii_hexdigit()), "{url}");
+        let r = s.get(url, Auth::None);
+        r.expect(200);
+        assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"), "{url}");
+        assert!(!r.bytes.is_empty());
+        // The hash names the content: any other name is unknown.
+        let stale = format!("/assets/{}.0000000000000000.{}", parts[0], parts[2]);
+        s.get(&stale, Auth::None).expect_detail(404, "Not Found");
+        s.get(&format!("/assets/{}.{}", parts[0], parts[2]), Auth::None).expect_detail(404, "Not Found");
+    }
+    let js = assets.iter().find(|u| u.ends_with(".js")).unwrap();
+    assert!(s.get(js, Auth::None).header("content-type").unwrap().starts_with("text/javascript"));
+}
+
+#[test]
+fn the_root_redirects_to_login_when_signed_out_and_to_the_flows_when_signed_in() {
+    let s = TestServer::start();
+    let r = s.get("/", Auth::None);
+    r.expect(302);
+    assert_eq!(r.header("location"), Some("/login"));
+    // A stale or forged cookie counts as signed out.
+    let r = s.get("/", Auth::Cookie("access_token_lf=not-a-token"));
+    assert_eq!(r.header("location"), Some("/login"));
+    let token = s.admin_token();
+    let cookie = format!("access_token_lf={token}");
+    let r = s.get("/", Auth::Cookie(&cookie));
+    r.expect(302);
+    assert_eq!(r.header("location"), Some("/flows"));
+    // Signed in, the login page sends you on too.
+    assert_eq!(s.get("/login", Auth::Cookie(&cookie)).header("location"), Some("/flows"));
+}
+
+#[test]
+fn the_admin_page_is_for_superusers_and_sends_others_to_their_flows() {
+    let s = TestServer::start();
+    let r = s.get("/admin", Auth::None);
+    r.expect(302);
+    assert_eq!(r.header("location"), Some("/login"));
+    let (_, user_token) = s.user("alice");
+    let r = s.get("/admin", Auth::Cookie(&format!("access_token_lf={user_token}")));
+    r.expect(302);
+    assert_eq!(r.header("location"), Some("/flows"));
+    let admin = s.admin_token();
+    s.get("/admin", Auth::Cookie(&format!("access_token_lf={admin}"))).expect(200);
+}
+
+#[test]
+fn backend_only_turns_the_console_off_and_leaves_the_api() {
+    let s = TestServer::start_with(&[("LANGFLOW_BACKEND_ONLY", "true")]);
+    let assets = asset_urls(&TestServer::start().get("/login", Auth::None).text);
+    let mut paths = vec!["/", "/login", "/signup", "/flows", "/settings/api-keys", "/admin"];
+    paths.extend(assets.iter().map(String::as_str));
+    for path in paths {
+        s.get(path, Auth::None).expect_detail(404, "Not Found");
+    }
+    s.get("/health", Auth::None).expect(200);
+    let token = s.admin_token();
+    s.get("/api/v1/users/whoami", Auth::Bearer(&token)).expect(200);
+}
+
+#[test]
+fn paths_outside_the_console_and_the_api_stay_default_deny() {
+    let s = TestServer::start();
+    for path in ["/api/v1/no/such/route", "/no-such-page", "/settings/no-such-tab"] {
+        let r = s.get(path, Auth::None);
+        assert!(r.status == 401 || r.status == 403, "{path}: {} {}", r.status, r.text);
+    }
+}
+
+// ---------- in the browser ----------
+
+/// One browser at a time: the machine is small and each test starts its own.
+static BROWSER_LOCK: Mutex<()> = Mutex::new(());
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// `false` (after a loud message) when no browser is installed outside CI; panics in CI.
+fn browser_available() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    let message = format!(
+        "\n\n*** BROWSER TESTS NOT RUN: {CHROMIUM} / {CHROMEDRIVER} missing; run scripts/install-browser.sh ***\n"
+    );
+    assert!(std::env::var_os("CI").is_none(), "{message}");
+    eprintln!("{message}");
+    false
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// chromedriver + headless Chromium with a fresh profile, driven over WebDriver.
+struct Browser {
+    rt: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Child,
+    driver_url: String,
+    session: String,
+    base: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn start(base: &str) -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(5)).build();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready =
+                agent.get(&format!("{driver_url}/status")).call().ok().and_then(|r| r.into_json::<Value>().ok());
+            if ready.is_some_and(|v| v["value"]["ready"] == json!(true)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--no-default-browser-check".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-extensions".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--no-proxy-server".to_owned(),
+            "--window-size=1280,800".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+        let client = rt.block_on(async {
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps)
+                .connect(&driver_url)
+                .await
+                .expect("WebDriver session")
+        });
+        let session = rt.block_on(client.session_id()).unwrap().expect("session id");
+        let mut b =
+            Self { rt, client: Some(client), driver, driver_url, session, base: base.to_owned(), _profile: profile };
+        b.viewport(1280, 800);
+        b
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    /// chromedriver's own endpoints (logs, DevTools commands) under this session.
+    fn driver_cmd(&self, path: &str, body: &Value) -> Value {
+        let url = format!("{}/session/{}/{path}", self.driver_url, self.session);
+        ureq::post(&url).send_json(body.clone()).expect(path).into_json().unwrap()
+    }
+
+    /// The page's viewport (device metrics, so media queries see a phone's width).
+    fn viewport(&mut self, width: u32, height: u32) {
+        self.driver_cmd(
+            "goog/cdp/execute",
+            &json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}}),
+        );
+    }
+
+    /// Browser log entries at error level since the last call.
+    fn errors(&self) -> Vec<String> {
+        let logs = self.driver_cmd("se/log", &json!({"type": "browser"}));
+        logs["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[track_caller]
+    fn assert_no_errors(&self) {
+        let errors = self.errors();
+        assert!(errors.is_empty(), "JavaScript errors: {errors:#?}");
+    }
+
+    fn goto(&self, path: &str) {
+        self.rt.block_on(self.c().goto(&format!("{}{path}", self.base))).expect("goto");
+    }
+
+    fn path(&self) -> String {
+        self.rt.block_on(self.c().current_url()).expect("url").path().to_owned()
+    }
+
+    fn wait_path(&self, path: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.path() != path {
+            assert!(Instant::now() < deadline, "still at {} instead of {path}", self.path());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The first visible element `xpath` matches, waiting for it.
+    fn find(&self, xpath: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = self.rt.block_on(async {
+                for el in self.c().find_all(Locator::XPath(xpath)).await.unwrap_or_default() {
+                    if el.is_displayed().await.unwrap_or(false) {
+                        return Some(el);
+                    }
+                }
+                None
+            });
+            if let Some(el) = found {
+                return el;
+            }
+            assert!(Instant::now() < deadline, "nothing visible matches {xpath}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A button or link by its visible words (or its accessible name).
+    fn click(&self, words: &str) {
+        let xpath = format!("//*[self::button or self::a][normalize-space()='{words}' or @aria-label='{words}']");
+        let el = self.find(&xpath);
+        self.rt.block_on(el.click()).expect("click");
+    }
+
+    /// The input a `<label>` with these words names.
+    fn input(&self, label: &str) -> Element {
+        let label_el = self.find(&format!("//label[normalize-space()='{label}']"));
+        let id = self.rt.block_on(label_el.attr("for")).unwrap();
+        match id {
+            Some(id) => self.find(&format!("//*[@id='{id}']")),
+            None => self.find(&format!("//label[normalize-space()='{label}']//input")),
+        }
+    }
+
+    fn type_into(&self, label: &str, text: &str) {
+        let el = self.input(label);
+        self.rt.block_on(async {
+            el.clear().await.unwrap();
+            el.send_keys(text).await.unwrap();
+        });
+    }
+
+    fn checked(&self, label: &str) -> bool {
+        let el = self.input(label);
+        self.rt.block_on(el.prop("checked")).unwrap().as_deref() == Some("true")
+    }
+
+    /// Clicks a checkbox's label until it has the wanted state.
+    fn set_checked(&self, label: &str, on: bool) {
+        if self.checked(label) != on {
+            let el = self.find(&format!("//label[normalize-space()='{label}']"));
+            self.rt.block_on(el.click()).unwrap();
+        }
+        assert_eq!(self.checked(label), on, "{label}");
+    }
+
+    fn value(&self, el: &Element) -> String {
+        self.rt.block_on(el.prop("value")).unwrap().unwrap_or_default()
+    }
+
+    fn text(&self) -> String {
+        self.rt.block_on(async { self.c().find(Locator::Css("body")).await.unwrap().text().await.unwrap() })
+    }
+
+    fn wait_text(&self, words: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.text().contains(words) {
+            assert!(Instant::now() < deadline, "page never showed {words:?}; it shows:\n{}", self.text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn sign_in(&self, username: &str, password: &str) {
+        self.goto("/login");
+        self.type_into("Username", username);
+        self.type_into("Password", password);
+        self.click("Sign In");
+        self.wait_path("/flows");
+    }
+
+    /// A PNG of the page, written under `docs/screenshots/` with FLOWACTOR_UPDATE_SCREENSHOTS=1.
+    fn screenshot(&self, name: &str) -> Vec<u8> {
+        let png = self.rt.block_on(self.c().screenshot()).expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        if std::env::var("FLOWACTOR_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+        }
+        png
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.rt.block_on(client.close());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn upload_flow(s: &TestServer, token: &str, name: &str, file: &str) -> String {
+    let mut flow = fixture(file);
+    flow["name"] = json!(name);
+    let r = s.post("/api/v1/flows/", Auth::Bearer(token), &flow);
+    r.expect(201);
+    r.json["id"].as_str().unwrap().to_owned()
+}
+
+/// Langflow's "API keys and authentication" journey: profile icon → Settings → Langflow API Keys
+/// → Add New → name → Create API Key → copy the key, then run a flow with it.
+#[test]
+fn browser_journey_create_an_api_key_and_run_a_flow_with_it() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let b = Browser::start(&s.url);
+    b.goto("/");
+    b.wait_path("/login");
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.click("Profile");
+    b.click("Settings");
+    b.wait_path("/settings");
+    b.click("Langflow API Keys");
+    b.wait_path("/settings/api-keys");
+    b.wait_text("No API keys yet");
+    b.click("Add New");
+    b.type_into("Name", "docs journey key");
+    b.click("Create API Key");
+    b.wait_text("you won't be able to view it again");
+    let key_box = b.find("//input[@aria-label='API key']");
+    let key = b.value(&key_box);
+    assert!(key.starts_with("sk-") && key.len() == 46, "{key}");
+    b.find("//button[normalize-space()='Copy']");
+    b.click("Done");
+    // The list shows the key masked, never in full.
+    b.wait_text("docs journey key");
+    let page = b.text();
+    assert!(page.contains(&key[..8]) && !page.contains(&key), "{page}");
+    b.assert_no_errors();
+
+    // The key works from outside the browser: run a flow with it.
+    let admin = s.admin_token();
+    let flow = upload_flow(&s, &admin, "echo", "chat_echo__lf1.13.0.json");
+    let r = s.post(&format!("/api/v1/run/{flow}"), Auth::Key(&key), &json!({"input_value": "hello from the docs"}));
+    r.expect(200);
+    assert!(r.text.contains("hello from the docs"), "{}", r.text);
+    let listed = s.get("/api/v1/api_key/", Auth::Bearer(&admin));
+    assert_eq!(listed.json["api_keys"][0]["total_uses"], json!(1), "{}", listed.text);
+
+    // Delete it, with confirmation: the next request with it is refused.
+    b.goto("/settings/api-keys");
+    b.wait_text("docs journey key");
+    b.click("Delete docs journey key");
+    b.wait_text("This can't be undone");
+    b.find("//dialog//button[normalize-space()='Delete']");
+    let confirm = b.find("//dialog//button[normalize-space()='Delete']");
+    b.rt.block_on(confirm.click()).unwrap();
+    b.wait_text("No API keys yet");
+    s.post(&format!("/api/v1/run/{flow}"), Auth::Key(&key), &json!({"input_value": "x"})).expect(403);
+    b.assert_no_errors();
+}
+
+/// Langflow's "add users" journey: /login as the superuser → /admin → New User → username and
+/// password, Active on, Superuser off → Save; the new user signs in and is kept out of /admin.
+#[test]
+fn browser_journey_a_superuser_adds_a_user_who_can_sign_in_but_not_administer() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.goto("/admin");
+    b.wait_text("Admin Page");
+    b.click("New User");
+    b.type_into("Username", "newcomer");
+    b.type_into("Password", "newcomer-password-1");
+    b.type_into("Confirm Password", "newcomer-password-1");
+    b.set_checked("Active", true);
+    b.set_checked("Superuser", false);
+    b.click("Save");
+    b.wait_text("newcomer");
+    b.assert_no_errors();
+
+    // As the API sees it: active, not a superuser, and able to log in.
+    s.login("newcomer", "newcomer-password-1").expect(200);
+    let admin = s.admin_token();
+    let users = s.get("/api/v1/users/?search=newcomer", Auth::Bearer(&admin));
+    assert_eq!(users.json["users"][0]["is_active"], json!(true), "{}", users.text);
+    assert_eq!(users.json["users"][0]["is_superuser"], json!(false), "{}", users.text);
+
+    // Sign out, sign in as the new user: /admin sends them to their flows.
+    b.click("Profile");
+    b.click("Logout");
+    b.wait_path("/login");
+    b.sign_in("newcomer", "newcomer-password-1");
+    b.goto("/admin");
+    b.wait_path("/flows");
+    assert!(!b.text().contains("Admin Page"), "{}", b.text());
+    b.assert_no_errors();
+}
