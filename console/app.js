@@ -308,7 +308,7 @@ async function apiKeysView() {
   function row(k) {
     return h("tr",
       h("td", { text: k.name || "(unnamed)" }),
-      h("td.mono", { text: k.api_key }),
+      h("td.mono", { text: k.api_key.length > 16 ? `${k.api_key.slice(0, 16)}…` : k.api_key, title: k.api_key }),
       h("td", { text: fmtDate(k.created_at) }),
       h("td", { text: fmtDate(k.last_used_at) }),
       h("td", { text: String(k.total_uses ?? 0) }),
@@ -708,6 +708,305 @@ async function flowsView() {
   await load();
 }
 
+// ---------- builds: the event stream of /build ----------
+
+/** Starts a build and feeds each event of its stream to `onEvent`; `run.job` is the job id. */
+async function streamBuild(flowId, inputs, onEvent, run) {
+  const { job_id: job } = await api("POST", `/api/v1/build/${flowId}/flow`, { inputs });
+  run.job = job;
+  const res = await fetch(`/api/v1/build/${job}/events`, { credentials: "same-origin", headers: { Accept: "application/x-ndjson" } });
+  if (!res.ok) {
+    let detail = res.statusText;
+    try { detail = (await res.json()).detail; } catch { /* not JSON */ }
+    throw new ApiError(res.status, detail);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  const flush = (final) => {
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line) onEvent(JSON.parse(line));
+    }
+    if (final && buf.trim()) onEvent(JSON.parse(buf));
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    flush(false);
+  }
+  flush(true);
+}
+
+async function cancelBuild(run) {
+  if (run.job) await api("POST", `/api/v1/build/${run.job}/cancel`).catch(() => {});
+}
+
+// ---------- Playground ----------
+
+async function playgroundView(flowId) {
+  const err = errorBox();
+  let flow;
+  try { flow = await api("GET", `/api/v1/flows/${flowId}`); } catch (x) {
+    page("Playground", h("h1", { text: "Playground" }), h("p.error", { role: "alert", text: x.message }));
+    return;
+  }
+  let session = sessionStorage.getItem(`session:${flowId}`) || flowId;
+  let run = null;
+  const sessionList = h("div.sessions", { role: "group", "aria-label": "Sessions" });
+  const messages = h("div.messages", { role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  const [msgField, input] = field("Message", { tag: "textarea", placeholder: "Send a message...", rows: 2 });
+  const send = h("button.primary", { type: "submit", text: "Send" });
+  const stop = h("button.danger", { type: "button", text: "Stop", disabled: true });
+  const status = h("p.hint", { "aria-live": "polite" });
+  const form = h("form.composer", h("div.grow", msgField), h("div.row", send, stop));
+  page(`Playground: ${flow.name}`,
+    h("div.row.spread", h("div", h("h1", { text: "Playground" }), h("p.lead", { text: flow.name })),
+      h("div.row", h("a.button", { href: `/flow/${flowId}`, text: "Build view" }), h("a.button", { href: "/flows", text: "Back to Flows" }))),
+    h("div.chat",
+      h("aside", h("div.row.spread", h("h2", { text: "Sessions" }),
+        h("button.small", { type: "button", text: "New Chat", onclick: () => select(`${flowId}-${Date.now().toString(36)}`, true) })), sessionList),
+      h("section", messages, err, form, status)));
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
+
+  const bubbles = new Map();
+  function bubble(m) {
+    const mine = m.sender === "User";
+    let el = m.id && bubbles.get(m.id);
+    if (!el) {
+      el = h(`div.msg.${mine ? "user" : "bot"}`, h("span.who", { text: m.sender_name || (mine ? "User" : "AI") }), h("span.body"));
+      if (m.id) bubbles.set(m.id, el);
+      messages.append(el);
+    }
+    if (m.error) el.classList.add("failed");
+    if (m.text !== undefined && m.text !== null) el.querySelector(".body").textContent = m.text;
+    messages.scrollTop = messages.scrollHeight;
+    return el;
+  }
+  async function loadSessions() {
+    let ids = [];
+    try { ids = await api("GET", `/api/v1/monitor/messages/sessions?flow_id=${flowId}`); } catch (x) { showError(err, x); }
+    if (!ids.includes(session)) ids.unshift(session);
+    sessionList.replaceChildren(...ids.map((id) => h("button", { type: "button", text: id === flowId ? "Default Session" : id,
+      title: id, "aria-pressed": String(id === session), onclick: () => select(id) })));
+  }
+  async function loadHistory() {
+    bubbles.clear();
+    messages.replaceChildren();
+    try {
+      const q = new URLSearchParams({ flow_id: flowId, session_id: session });
+      const history = await api("GET", `/api/v1/monitor/messages?${q}`);
+      history.forEach(bubble);
+      if (!history.length) messages.append(h("p.empty", { text: "No messages in this session yet." }));
+    } catch (x) { showError(err, x); }
+  }
+  async function select(id, fresh) {
+    session = id;
+    sessionStorage.setItem(`session:${flowId}`, id);
+    await loadSessions();
+    if (fresh) { bubbles.clear(); messages.replaceChildren(h("p.empty", { text: "No messages in this session yet." })); } else await loadHistory();
+    input.focus();
+  }
+  stop.addEventListener("click", async () => {
+    if (!run) return;
+    const current = run;
+    current.stopped = true;
+    status.textContent = "Stopping...";
+    await cancelBuild(current);
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || run) return;
+    err.hidden = true;
+    messages.querySelector(".empty")?.remove();
+    input.value = "";
+    send.disabled = true;
+    stop.disabled = false;
+    status.textContent = "Running...";
+    run = { job: null, stopped: false };
+    const streamed = new Map();
+    try {
+      await streamBuild(flowId, { input_value: text, session }, (ev) => {
+        const d = ev.data || {};
+        if (ev.event === "add_message") bubble(d);
+        else if (ev.event === "token") {
+          const el = bubbles.get(d.id) || bubble({ id: d.id, sender: "Machine", text: "" });
+          // A streamed message shows exactly its tokens (the partial message may carry the first).
+          const text = (streamed.get(d.id) || "") + d.chunk;
+          streamed.set(d.id, text);
+          el.querySelector(".body").textContent = text;
+          messages.scrollTop = messages.scrollHeight;
+        } else if (ev.event === "error") bubble({ ...d, error: true });
+      }, run);
+      status.textContent = run.stopped ? "Stopped." : "";
+    } catch (x) {
+      showError(err, x);
+      status.textContent = "";
+    }
+    run = null;
+    send.disabled = false;
+    stop.disabled = true;
+    loadSessions();
+  });
+  await loadSessions();
+  await loadHistory();
+}
+
+// ---------- Build view ----------
+
+async function buildView(flowId) {
+  const err = errorBox();
+  let flow;
+  try { flow = await api("GET", `/api/v1/flows/${flowId}`); } catch (x) {
+    page("Build view", h("h1", { text: "Build view" }), h("p.error", { role: "alert", text: x.message }));
+    return;
+  }
+  const nodes = (flow.data?.nodes || []).filter((n) => n.type !== "noteNode" && n.data?.type);
+  const edges = (flow.data?.edges || []).filter((e) => nodes.some((n) => n.id === e.source) && nodes.some((n) => n.id === e.target));
+  const W = 280;
+  const H = 90;
+  const box = new Map(nodes.map((n) => [n.id, {
+    x: n.position?.x ?? 0, y: n.position?.y ?? 0,
+    w: Math.min(n.measured?.width || n.width || W, 360), h: Math.min(n.measured?.height || n.height || H, 120),
+  }]));
+  // Stored positions that all coincide say nothing: lay the graph out by depth instead.
+  if (new Set([...box.values()].map((b) => `${b.x},${b.y}`)).size < Math.min(nodes.length, 2)) {
+    const depth = new Map(nodes.map((n) => [n.id, 0]));
+    for (let i = 0; i < nodes.length; i++) for (const e of edges) depth.set(e.target, Math.max(depth.get(e.target), depth.get(e.source) + 1));
+    const rows = new Map();
+    for (const n of nodes) {
+      const d = depth.get(n.id);
+      const r = rows.get(d) || 0;
+      rows.set(d, r + 1);
+      Object.assign(box.get(n.id), { x: d * (W + 120), y: r * (H + 40), w: W, h: H });
+    }
+  }
+  const bs = [...box.values()];
+  const pad = 40;
+  const minX = Math.min(...bs.map((b) => b.x)) - pad;
+  const minY = Math.min(...bs.map((b) => b.y)) - pad;
+  const maxX = Math.max(...bs.map((b) => b.x + b.w)) + pad;
+  const maxY = Math.max(...bs.map((b) => b.y + b.h)) + pad;
+  const svg = s("svg", { class: "graph", viewBox: `${minX} ${minY} ${maxX - minX} ${maxY - minY}`, role: "img", "aria-label": `Graph of ${flow.name}: ${nodes.length} components` });
+  for (const e of edges) {
+    const a = box.get(e.source);
+    const b = box.get(e.target);
+    const x1 = a.x + a.w; const y1 = a.y + a.h / 2; const x2 = b.x; const y2 = b.y + b.h / 2;
+    const mid = (x1 + x2) / 2;
+    svg.append(s("path", { class: "edge", d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}` }));
+  }
+  const nodeEls = new Map();
+  // Text keeps a readable size on screen whatever the graph's extent (about 12px at 1100px).
+  const unit = Math.max(1, (maxX - minX) / 1100);
+  const font = 12 * unit;
+  for (const n of nodes) {
+    const b = box.get(n.id);
+    const label = n.data.node?.display_name || n.data.type;
+    const fits = Math.max(4, Math.floor((b.w - 8 * unit) / (0.6 * font)));
+    const state = s("text", { x: b.x + 6 * unit, y: b.y + 2.4 * font, "font-size": font * 0.85 }, "waiting");
+    const g = s("g", { class: "node", "data-id": n.id, "data-state": "waiting" },
+      s("title", {}, `${label} (${n.id})`),
+      s("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 10 }),
+      s("text", { x: b.x + 6 * unit, y: b.y + 1.2 * font, "font-size": font, "font-weight": 600 }, label.length > fits ? `${label.slice(0, fits - 1)}…` : label),
+      state);
+    nodeEls.set(n.id, { g, state });
+    svg.append(g);
+  }
+  const timeline = h("div.timeline");
+  const progress = h("p", { "aria-live": "polite", id: "build-progress" });
+  const [inField, input] = field("Input", { value: "hello", placeholder: "Chat input for the run" });
+  const runBtn = h("button.primary", { type: "button", text: "Run" });
+  const stopBtn = h("button.danger", { type: "button", text: "Stop", disabled: true });
+  page(`Build view: ${flow.name}`,
+    h("div.row.spread", h("div", h("h1", { text: "Build view" }), h("p.lead", { text: flow.name })),
+      h("div.row", h("a.button", { href: `/playground/${flowId}`, text: "Playground" }), h("a.button", { href: "/flows", text: "Back to Flows" }))),
+    h("div.row", h("div.grow", inField), runBtn, stopBtn), err,
+    h("div.legend", ["waiting", "running", "built", "failed", "inactive"].map((t) => h("span", { text: `■ ${t}`, class: `lg-${t}` }))),
+    progress, svg, h("h2", { text: "Timeline" }), timeline);
+
+  function setState(id, st) {
+    const n = nodeEls.get(id);
+    if (!n) return;
+    n.g.setAttribute("class", `node ${st}`);
+    n.g.setAttribute("data-state", st);
+    n.state.textContent = st;
+  }
+  function drawTimeline(spans) {
+    if (!spans.length) { timeline.replaceChildren(h("p.hint", { text: "Run the flow to see when each component ran." })); return; }
+    const t0 = Math.min(...spans.map((x) => x.start));
+    const t1 = Math.max(...spans.map((x) => x.end), t0 + 1);
+    const lanes = [];
+    const placed = [...spans].sort((a, b) => a.start - b.start).map((x) => {
+      let lane = lanes.findIndex((end) => end <= x.start);
+      if (lane < 0) { lane = lanes.length; lanes.push(0); }
+      lanes[lane] = x.end;
+      return { ...x, lane };
+    });
+    const width = 1000; const rowH = 22; const left = 0;
+    const chart = s("svg", { class: "graph", viewBox: `0 0 ${width} ${lanes.length * rowH + 24}`, role: "img",
+      "aria-label": `Timeline: ${spans.length} components in ${(t1 - t0).toFixed(0)} ms on ${lanes.length} parallel lanes` });
+    for (const x of placed) {
+      const bx = left + ((x.start - t0) / (t1 - t0)) * (width - 10);
+      const bw = Math.max(2, ((x.end - x.start) / (t1 - t0)) * (width - 10));
+      chart.append(s("g", {}, s("title", {}, `${x.label}: ${(x.end - x.start).toFixed(1)} ms`),
+        s("rect", { class: "bar", x: bx, y: x.lane * rowH + 4, width: bw, height: rowH - 6, rx: 3 }),
+        bw > x.label.length * 6.5 ? s("text", { class: "lbl", x: bx + 3, y: x.lane * rowH + 17 }, x.label) : s("g")));
+    }
+    chart.append(s("text", { class: "lbl", x: 2, y: lanes.length * rowH + 18 }, `0 ms`));
+    chart.append(s("text", { class: "lbl", x: width - 80, y: lanes.length * rowH + 18 }, `${(t1 - t0).toFixed(1)} ms`));
+    timeline.replaceChildren(chart);
+  }
+  drawTimeline([]);
+  progress.textContent = `${nodes.length} vertices`;
+  let run = null;
+  stopBtn.addEventListener("click", async () => {
+    if (!run) return;
+    const current = run;
+    current.stopped = true;
+    await cancelBuild(current);
+  });
+  runBtn.addEventListener("click", async () => {
+    if (run) return;
+    err.hidden = true;
+    for (const id of nodeEls.keys()) setState(id, "waiting");
+    const spans = [];
+    let finished = 0;
+    const total = nodes.length;
+    const show = (extra = "") => { progress.textContent = `${finished} of ${total} vertices finished${extra}`; };
+    show();
+    run = { job: null, stopped: false };
+    runBtn.disabled = true;
+    stopBtn.disabled = false;
+    try {
+      await streamBuild(flowId, { input_value: input.value }, (ev) => {
+        const d = ev.data || {};
+        if (ev.event === "vertices_sorted") (d.ids || []).forEach((id) => setState(id, "running"));
+        else if (ev.event === "end_vertex") {
+          const b = d.build_data || {};
+          setState(b.id, b.valid ? "built" : "failed");
+          finished += 1;
+          (b.inactivated_vertices || []).forEach((id) => setState(id, "inactive"));
+          (b.next_vertices_ids || []).forEach((id) => { if (nodeEls.get(id)?.g.getAttribute("data-state") === "waiting") setState(id, "running"); });
+          const end = Date.parse(b.timestamp) || Date.now();
+          const ms = (b.data?.timedelta || 0) * 1000;
+          const n = nodes.find((x) => x.id === b.id);
+          spans.push({ label: n?.data.node?.display_name || b.id, start: end - ms, end });
+          drawTimeline(spans);
+          show();
+        } else if (ev.event === "error") showError(err, d.text || "The build failed.");
+      }, run);
+      show(run.stopped ? " (stopped)" : ".");
+    } catch (x) { showError(err, x); }
+    run = null;
+    runBtn.disabled = false;
+    stopBtn.disabled = true;
+  });
+}
+
 // ---------- router ----------
 
 async function route() {
@@ -722,8 +1021,8 @@ async function route() {
   if (first === "settings" && second === "api-keys") return apiKeysView();
   if (first === "settings" && second === "global-variables") return variablesView();
   if (first === "admin") return adminView();
-  if (first === "playground" && second && typeof playgroundView === "function") return playgroundView(second);
-  if (first === "flow" && second && typeof buildView === "function") return buildView(second);
+  if (first === "playground" && second) return playgroundView(second);
+  if (first === "flow" && second) return buildView(second);
   page("Not found", h("h1", { text: "Page not found" }), h("p", h("a", { href: "/flows", text: "Back to your flows" })));
 }
 

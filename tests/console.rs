@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "support/mock_llm.rs"]
+mod mock_llm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -164,6 +166,8 @@ struct Browser {
     driver_url: String,
     session: String,
     base: String,
+    /// Where downloads (flow exports) land.
+    downloads: tempfile::TempDir,
     _profile: tempfile::TempDir,
 }
 
@@ -190,6 +194,7 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
         let args = vec![
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
@@ -208,7 +213,13 @@ impl Browser {
         ];
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
-        caps.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": CHROMIUM, "args": args, "prefs": {
+                "download.default_directory": downloads.path().display().to_string(),
+                "download.prompt_for_download": false,
+            }}),
+        );
         caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
         let client = rt.block_on(async {
             ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -218,8 +229,16 @@ impl Browser {
                 .expect("WebDriver session")
         });
         let session = rt.block_on(client.session_id()).unwrap().expect("session id");
-        let mut b =
-            Self { rt, client: Some(client), driver, driver_url, session, base: base.to_owned(), _profile: profile };
+        let mut b = Self {
+            rt,
+            client: Some(client),
+            driver,
+            driver_url,
+            session,
+            base: base.to_owned(),
+            downloads,
+            _profile: profile,
+        };
         b.viewport(1280, 800);
         b
     }
@@ -485,5 +504,269 @@ fn browser_journey_a_superuser_adds_a_user_who_can_sign_in_but_not_administer() 
     b.goto("/admin");
     b.wait_path("/flows");
     assert!(!b.text().contains("Admin Page"), "{}", b.text());
+    b.assert_no_errors();
+}
+
+/// A flow whose Language Model streams its answer from the mock provider, slowly.
+fn streaming_flow(mock: &mock_llm::MockLlm) -> Value {
+    let mut flow = fixture("basic_prompting__lf1.13.0.json");
+    for node in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if node["data"]["type"] == "LanguageModelComponent" {
+            let template = &mut node["data"]["node"]["template"];
+            template["provider"]["value"] = json!("Ollama");
+            template["model_name"]["value"] = json!("slow");
+            template["ollama_base_url"]["value"] = json!(mock.url());
+            template["ollama_base_url"]["show"] = json!(true);
+            template["stream"]["value"] = json!(true);
+        }
+    }
+    flow
+}
+
+fn count(b: &Browser, xpath: &str) -> usize {
+    b.rt.block_on(b.c().find_all(Locator::XPath(xpath))).unwrap().len()
+}
+
+/// Flows: import a Langflow file with the file picker, set an endpoint name and read the filled-in
+/// snippets, export it, delete it with confirmation.
+#[test]
+fn browser_flows_import_endpoint_snippets_export_and_delete() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.wait_text("No flows yet");
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows/chat_echo__lf1.13.0.json");
+    let picker = b.input("Import a Langflow JSON file");
+    b.rt.block_on(picker.send_keys(&file.display().to_string())).unwrap();
+    let admin = s.admin_token();
+    let deadline = Instant::now() + WAIT;
+    let flows = loop {
+        let flows = s.get("/api/v1/flows/", Auth::Bearer(&admin)).json;
+        if flows.as_array().is_some_and(|f| !f.is_empty()) {
+            break flows;
+        }
+        assert!(Instant::now() < deadline, "the import never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let name = flows[0]["name"].as_str().unwrap().to_owned();
+    let id = flows[0]["id"].as_str().unwrap().to_owned();
+    b.wait_text(&name);
+
+    b.click(&format!("API snippets for {name}"));
+    b.type_into("Endpoint name", "echo-endpoint");
+    b.click("Save endpoint name");
+    b.wait_text("/api/v1/run/echo-endpoint");
+    assert_eq!(s.get(&format!("/api/v1/flows/{id}"), Auth::Bearer(&admin)).json["endpoint_name"], "echo-endpoint");
+    assert!(b.text().contains("x-api-key: $LANGFLOW_API_KEY"), "{}", b.text());
+    b.click("Python");
+    b.wait_text("requests.request(\"POST\", url, json=payload, headers=headers)");
+    b.click("Close");
+
+    b.click(&format!("Export {name}"));
+    let deadline = Instant::now() + WAIT;
+    let exported = loop {
+        let done = std::fs::read_dir(b.downloads.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "json"));
+        if let Some(p) = done {
+            if let Ok(v) = serde_json::from_str::<Value>(&std::fs::read_to_string(&p).unwrap_or_default()) {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "no export downloaded");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exported["id"], json!(id));
+    assert_eq!(
+        exported["data"]["nodes"].as_array().map(Vec::len),
+        fixture("chat_echo__lf1.13.0.json")["data"]["nodes"].as_array().map(Vec::len)
+    );
+
+    b.click(&format!("Delete {name}"));
+    let confirm = b.find("//dialog//button[normalize-space()='Delete']");
+    b.rt.block_on(confirm.click()).unwrap();
+    b.wait_text("No flows yet");
+    s.get(&format!("/api/v1/flows/{id}"), Auth::Bearer(&admin)).expect(404);
+    b.assert_no_errors();
+}
+
+/// Playground: the answer appears token by token while the model streams it, the session is
+/// listed with its history, and Stop cancels a running build.
+#[test]
+fn browser_playground_streams_tokens_keeps_history_and_stops() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mock = mock_llm::MockLlm::start();
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let mut flow = streaming_flow(&mock);
+    flow["name"] = json!("streaming");
+    let r = s.post("/api/v1/flows/", Auth::Bearer(&admin), &flow);
+    r.expect(201);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.click("Playground");
+    b.wait_path(&format!("/playground/{id}"));
+    b.wait_text("No messages in this session yet");
+    b.type_into("Message", "tell me");
+    b.click("Send");
+    let expected = format!("{}tell me", mock_llm::REPLY_PREFIX);
+    let bot = "//div[contains(@class,'msg') and contains(@class,'bot')]/span[@class='body']";
+    // Seen part-way: a non-empty prefix of the answer, before the whole answer.
+    let deadline = Instant::now() + WAIT;
+    let mut partial = None;
+    loop {
+        let texts: Vec<String> = b.rt.block_on(async {
+            let mut out = Vec::new();
+            for el in b.c().find_all(Locator::XPath(bot)).await.unwrap() {
+                out.push(el.text().await.unwrap_or_default());
+            }
+            out
+        });
+        if let Some(t) = texts.iter().find(|t| !t.is_empty() && **t != expected && expected.starts_with(t.as_str())) {
+            partial.get_or_insert(t.clone());
+        }
+        if texts.contains(&expected) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the answer never completed: {texts:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(partial.is_some(), "the answer appeared all at once, not streamed");
+    b.wait_text("Default Session");
+
+    // History comes back from the monitor routes (once the message store has the final text:
+    // it is written behind the stream).
+    let deadline = Instant::now() + WAIT;
+    while !s
+        .get(&format!("/api/v1/monitor/messages?flow_id={id}&session_id={id}"), Auth::Bearer(&admin))
+        .text
+        .contains(&expected)
+    {
+        assert!(Instant::now() < deadline, "the answer was never stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    b.goto(&format!("/playground/{id}"));
+    b.wait_text(&expected);
+    assert!(b.text().contains("tell me"));
+
+    // A new session starts empty; Stop cancels its build.
+    b.click("New Chat");
+    b.wait_text("No messages in this session yet");
+    b.type_into("Message", "a long story");
+    b.click("Send");
+    b.find("//button[normalize-space()='Stop' and not(@disabled)]");
+    b.click("Stop");
+    b.wait_text("Stopped.");
+    let final_answer = format!("{}a long story", mock_llm::REPLY_PREFIX);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!b.text().contains(&final_answer), "the stopped build kept streaming: {}", b.text());
+    b.assert_no_errors();
+}
+
+/// Build view: wide_16 drawn from its stored positions, each of its 33 vertices reaching the
+/// finished state from the live build events, with a timeline of their runs.
+#[test]
+fn browser_build_view_lights_up_all_33_vertices_of_wide_16() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let id = upload_flow(&s, &admin, "wide_16", "wide_16__lf1.13.0.json");
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.click("Build view");
+    b.wait_path(&format!("/flow/{id}"));
+    b.wait_text("33 vertices");
+    assert_eq!(count(&b, "//*[local-name()='g' and @data-state='waiting']"), 33);
+    assert_eq!(count(&b, "//*[local-name()='path' and contains(@class,'edge')]"), 47);
+    b.click("Run");
+    b.wait_text("33 of 33 vertices finished.");
+    assert_eq!(count(&b, "//*[local-name()='g' and @data-state='built']"), 33);
+    let timeline = b.find("//*[local-name()='svg' and starts-with(@aria-label,'Timeline: 33 components')]");
+    let label = b.rt.block_on(timeline.attr("aria-label")).unwrap().unwrap();
+    assert!(label.contains("parallel lanes"), "{label}");
+    b.assert_no_errors();
+}
+
+/// Every page at a laptop's and a phone's size: renders without JavaScript errors and without
+/// horizontal overflow of the page; FLOWACTOR_UPDATE_SCREENSHOTS=1 saves them for the README.
+#[test]
+fn browser_every_page_renders_at_laptop_and_phone_width() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mock = mock_llm::MockLlm::start();
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let wide = upload_flow(&s, &admin, "wide_16", "wide_16__lf1.13.0.json");
+    let mut flow = streaming_flow(&mock);
+    flow["name"] = json!("Basic Prompting");
+    let chat = s.post("/api/v1/flows/", Auth::Bearer(&admin), &flow).json["id"].as_str().unwrap().to_owned();
+    s.api_key(&admin, "ci");
+    s.post(
+        "/api/v1/variables/",
+        Auth::Bearer(&admin),
+        &json!({"name": "OPENAI_API_KEY", "value": "sk-x", "type": "Credential"}),
+    )
+    .expect(201);
+    s.post(
+        "/api/v1/variables/",
+        Auth::Bearer(&admin),
+        &json!({"name": "REGION", "value": "eu-west", "type": "Generic"}),
+    )
+    .expect(201);
+    s.user("alice");
+    let mut b = Browser::start(&s.url);
+    for (w, h, size) in [(1280, 800, "1280x800"), (390, 844, "390x844")] {
+        b.viewport(w, h);
+        b.goto("/login");
+        b.wait_text("Sign in to flowactor");
+        b.screenshot(&format!("login-{size}"));
+        b.sign_in(ADMIN, ADMIN_PASSWORD);
+        let pages: [(&str, &str, &str); 6] = [
+            ("flows", "/flows", "wide_16"),
+            ("api-keys", "/settings/api-keys", "ci"),
+            ("global-variables", "/settings/global-variables", "REGION"),
+            ("admin", "/admin", "alice"),
+            ("playground", &format!("/playground/{chat}"), "Sessions"),
+            ("build-view", &format!("/flow/{wide}"), "33 vertices"),
+        ]
+        .map(|(n, p, t)| (n, Box::leak(p.to_owned().into_boxed_str()) as &str, t));
+        for (name, path, words) in pages {
+            b.goto(path);
+            b.wait_text(words);
+            if name == "playground" {
+                b.type_into("Message", "hello");
+                b.click("Send");
+                b.find("//button[normalize-space()='Send' and not(@disabled)]");
+            }
+            if name == "build-view" {
+                b.click("Run");
+                b.wait_text("33 of 33 vertices finished.");
+            }
+            let overflow: Value = b
+                .rt
+                .block_on(b.c().execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![]))
+                .unwrap();
+            assert!(overflow.as_i64().unwrap_or(0) <= 0, "{name} at {size} overflows by {overflow}px");
+            b.screenshot(&format!("{name}-{size}"));
+        }
+        b.click("Profile");
+        b.click("Logout");
+        b.wait_path("/login");
+    }
     b.assert_no_errors();
 }
