@@ -270,7 +270,7 @@ fn each_request_gets_one_access_line_without_secrets() {
     let (status, _) = s.call("GET", &format!("/api/v1/%75sers/whoami?x-api-key={secret_key}"), &[], None);
     assert_eq!(status, 403);
     let wanted = [
-        format!("GET /api/v1/users/whoami 200"),
+        "GET /api/v1/users/whoami 200".to_owned(),
         "GET /api/v1/users/whoami 403".to_owned(),
         "POST /api/v1/login 200".to_owned(),
     ];
