@@ -711,8 +711,9 @@ async function flowsView() {
 // ---------- builds: the event stream of /build ----------
 
 /** Starts a build and feeds each event of its stream to `onEvent`; `run.job` is the job id. */
-async function streamBuild(flowId, inputs, onEvent, run) {
-  const { job_id: job } = await api("POST", `/api/v1/build/${flowId}/flow`, { inputs });
+async function streamBuild(flowId, inputs, onEvent, run, data) {
+  const body = data ? { inputs, data } : { inputs };
+  const { job_id: job } = await api("POST", `/api/v1/build/${flowId}/flow`, body);
   run.job = job;
   const res = await fetch(`/api/v1/build/${job}/events`, { credentials: "same-origin", headers: { Accept: "application/x-ndjson" } });
   if (!res.ok) {
@@ -747,6 +748,32 @@ async function cancelBuild(run) {
 
 // ---------- Playground ----------
 
+/**
+ * The flow's graph with tweaks applied as `/run` applies them: `{"<node id or display name>":
+ * {"<field>": value}}`, or `{"<field>": value}` for every node that has the field.
+ */
+function applyTweaks(data, tweaks) {
+  const graph = JSON.parse(JSON.stringify(data));
+  const nodes = graph.nodes || [];
+  const set = (node, field, value) => {
+    const template = node.data?.node?.template;
+    if (!template) return false;
+    template[field] = { ...(template[field] || { type: "str" }), value, show: true };
+    return true;
+  };
+  for (const [key, value] of Object.entries(tweaks)) {
+    const targets = nodes.filter((n) => n.id === key || n.data?.node?.display_name === key);
+    if (targets.length && value && typeof value === "object" && !Array.isArray(value)) {
+      for (const n of targets) for (const [field, v] of Object.entries(value)) set(n, field, v);
+    } else if (!targets.length) {
+      const having = nodes.filter((n) => n.data?.node?.template && key in n.data.node.template);
+      if (!having.length) throw new Error(`Tweaks: no component or field named "${key}"`);
+      having.forEach((n) => set(n, key, value));
+    }
+  }
+  return graph;
+}
+
 async function playgroundView(flowId) {
   const err = errorBox();
   let flow;
@@ -763,13 +790,17 @@ async function playgroundView(flowId) {
   const stop = h("button.danger", { type: "button", text: "Stop", disabled: true });
   const status = h("p.hint", { "aria-live": "polite" });
   const form = h("form.composer", h("div.grow", msgField), h("div.row", send, stop));
+  const [tweaksField, tweaksInput] = field("Tweaks (JSON)", { tag: "textarea", class: "mono", spellcheck: "false", rows: 4 },
+    'Override component values for this chat, as in the API: {"<component id or name>": {"<field>": value}}.');
+  tweaksInput.value = sessionStorage.getItem(`tweaks:${flowId}`) || "{}";
+  const tweaks = h("details", h("summary", { text: "Tweaks" }), tweaksField);
   page(`Playground: ${flow.name}`,
     h("div.row.spread", h("div", h("h1", { text: "Playground" }), h("p.lead", { text: flow.name })),
       h("div.row", h("a.button", { href: `/flow/${flowId}`, text: "Build view" }), h("a.button", { href: "/flows", text: "Back to Flows" }))),
     h("div.chat",
       h("aside", h("div.row.spread", h("h2", { text: "Sessions" }),
         h("button.small", { type: "button", text: "New Chat", onclick: () => select(`${flowId}-${Date.now().toString(36)}`, true) })), sessionList),
-      h("section", messages, err, form, status)));
+      h("section", messages, err, form, status, tweaks)));
   input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
 
   const bubbles = new Map();
@@ -822,6 +853,16 @@ async function playgroundView(flowId) {
     const text = input.value.trim();
     if (!text || run) return;
     err.hidden = true;
+    let data;
+    try {
+      const parsed = JSON.parse(tweaksInput.value.trim() || "{}");
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("Tweaks must be a JSON object.");
+      sessionStorage.setItem(`tweaks:${flowId}`, tweaksInput.value);
+      if (Object.keys(parsed).length) data = applyTweaks(flow.data, parsed);
+    } catch (x) {
+      showError(err, x instanceof SyntaxError ? `Tweaks are not valid JSON: ${x.message}` : x);
+      return;
+    }
     messages.querySelector(".empty")?.remove();
     input.value = "";
     send.disabled = true;
@@ -841,7 +882,7 @@ async function playgroundView(flowId) {
           el.querySelector(".body").textContent = text;
           messages.scrollTop = messages.scrollHeight;
         } else if (ev.event === "error") bubble({ ...d, error: true });
-      }, run);
+      }, run, data);
       status.textContent = run.stopped ? "Stopped." : "";
     } catch (x) {
       showError(err, x);

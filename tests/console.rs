@@ -770,3 +770,101 @@ fn browser_every_page_renders_at_laptop_and_phone_width() {
     }
     b.assert_no_errors();
 }
+
+#[test]
+fn the_login_page_offers_sign_up_only_while_it_is_open() {
+    let open = TestServer::start();
+    assert!(open.get("/login", Auth::None).text.contains("data-signup=\"true\""));
+    let closed = TestServer::start_with(&[("LANGFLOW_ENABLE_SIGNUP", "false")]);
+    assert!(closed.get("/login", Auth::None).text.contains("data-signup=\"false\""));
+    let auto = TestServer::start_with(&[("LANGFLOW_AUTO_LOGIN", "true")]);
+    assert!(auto.get("/login", Auth::None).text.contains("data-signup=\"false\""));
+}
+
+/// Sign up from the login page, then the login page's explanations: "Waiting for approval" for
+/// the inactive new account, and the rate-limit message after too many attempts. The refused
+/// requests themselves are the only errors the browser may log.
+#[test]
+fn browser_sign_up_then_waiting_for_approval_then_rate_limited() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start_with(&[("LANGFLOW_RATE_LIMIT_ENABLED", "true"), ("LANGFLOW_RATE_LIMIT_PER_MINUTE", "4")]);
+    let b = Browser::start(&s.url);
+    b.goto("/login");
+    b.click("Sign Up");
+    b.wait_path("/signup");
+    b.type_into("Username", "hopeful");
+    b.type_into("Password", "hopeful-password-1");
+    b.type_into("Confirm your password", "hopeful-password-1");
+    b.click("Sign Up");
+    b.wait_text("Account created. Waiting for approval");
+    b.assert_no_errors();
+    b.click("Sign In");
+    b.wait_path("/login");
+    b.type_into("Username", "hopeful");
+    b.type_into("Password", "hopeful-password-1");
+    b.click("Sign In");
+    b.wait_text("Waiting for approval: an administrator has to activate your account");
+    let mut limited = false;
+    for _ in 0..6 {
+        b.type_into("Password", "wrong-password");
+        b.click("Sign In");
+        let deadline = Instant::now() + WAIT;
+        // Each answer re-enables the button.
+        b.find("//button[normalize-space()='Sign In' and not(@disabled)]");
+        while Instant::now() < deadline
+            && !b.text().contains("Too many login attempts")
+            && !b.text().contains("Incorrect")
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if b.text().contains("Too many login attempts. Please wait a minute and try again.") {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "never rate-limited: {}", b.text());
+    assert_eq!(b.path(), "/login");
+    for e in b.errors() {
+        assert!(
+            e.contains("/api/v1/login") && ["400", "401", "429"].iter().any(|c| e.contains(&format!("status of {c}"))),
+            "unexpected browser error: {e}"
+        );
+    }
+}
+
+/// The Playground's tweaks editor overrides component values for a chat, as `/run`'s tweaks do:
+/// the stored flow knows no model provider, the tweaks point it at the mock one.
+#[test]
+fn browser_playground_tweaks_editor_overrides_component_values() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mock = mock_llm::MockLlm::start();
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let id = upload_flow(&s, &admin, "plain", "basic_prompting__lf1.13.0.json");
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.goto(&format!("/playground/{id}"));
+    b.wait_text("No messages in this session yet");
+    // Not JSON: refused before anything runs.
+    b.rt.block_on(b.find("//summary[normalize-space()='Tweaks']").click()).unwrap();
+    b.type_into("Tweaks (JSON)", "{not json");
+    b.type_into("Message", "hi");
+    b.click("Send");
+    b.wait_text("Tweaks are not valid JSON");
+    let tweaks = json!({"LanguageModelComponent-FLeYF": {
+        "provider": "Ollama", "model_name": "split", "ollama_base_url": mock.url(), "stream": true}});
+    b.type_into("Tweaks (JSON)", &tweaks.to_string());
+    b.click("Send");
+    b.wait_text(&format!("{}hi", mock_llm::REPLY_PREFIX));
+    assert_eq!(mock.requests().len(), 1);
+    // The stored flow is unchanged.
+    let stored = s.get(&format!("/api/v1/flows/{id}"), Auth::Bearer(&admin)).text;
+    assert!(!stored.contains(&mock.url()), "the tweaks were saved into the flow");
+    b.assert_no_errors();
+}
