@@ -868,3 +868,159 @@ fn browser_playground_tweaks_editor_overrides_component_values() {
     assert!(!stored.contains(&mock.url()), "the tweaks were saved into the flow");
     b.assert_no_errors();
 }
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const ESCAPE: &str = "\u{E00C}";
+
+impl Browser {
+    /// Types into whatever has the focus (WebDriver key codes for Tab, Enter, Escape).
+    fn keys(&self, keys: &str) {
+        self.rt.block_on(async { self.c().active_element().await.unwrap().send_keys(keys).await.unwrap() });
+    }
+
+    fn focused_text(&self) -> String {
+        self.rt.block_on(async { self.c().active_element().await.unwrap().text().await.unwrap() })
+    }
+}
+
+/// The console without a mouse: sign in from the keyboard, reach Settings through the profile
+/// menu with Tab and Enter, close a dialog with Escape.
+#[test]
+fn browser_the_console_works_from_the_keyboard() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let b = Browser::start(&s.url);
+    b.goto("/login");
+    b.wait_text("Sign in to flowactor");
+    // The username field has the focus.
+    b.keys(&format!("{ADMIN}{TAB}{ADMIN_PASSWORD}{ENTER}"));
+    b.wait_path("/flows");
+    b.wait_text("No flows yet");
+    b.keys(TAB);
+    assert_eq!(b.focused_text(), "Skip to content");
+    // Brand, Flows, Settings, Admin Page, then the profile icon.
+    b.keys(&TAB.repeat(5));
+    let label = b.rt.block_on(async { b.c().active_element().await.unwrap().attr("aria-label").await.unwrap() });
+    assert_eq!(label.as_deref(), Some("Profile"));
+    b.keys(ENTER);
+    assert_eq!(b.focused_text(), "Settings");
+    b.keys(ENTER);
+    b.wait_path("/settings");
+    b.goto("/settings/api-keys");
+    b.click("Add New");
+    b.find("//dialog[@open]");
+    b.keys(ESCAPE);
+    let deadline = Instant::now() + WAIT;
+    while count(&b, "//dialog[@open]") > 0 {
+        assert!(Instant::now() < deadline, "Escape did not close the dialog");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    b.assert_no_errors();
+}
+
+/// The Admin Page's table: paging, search, deactivate/activate, reset password, delete with
+/// confirmation, each checked through the API.
+#[test]
+fn browser_admin_page_pages_searches_and_manages_users() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    for i in 0..12 {
+        let body = json!({"username": format!("user-{i:02}"), "password": "initial-password-1", "is_active": true});
+        s.post("/api/v1/users/", Auth::Bearer(&admin), &body).expect(201);
+    }
+    let find_user = |name: &str| {
+        let r = s.get(&format!("/api/v1/users/?search={name}"), Auth::Bearer(&admin));
+        r.json["users"].as_array().unwrap().iter().find(|u| u["username"] == name).cloned()
+    };
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.goto("/admin");
+    b.wait_text("1–10 of 13");
+    b.click("Next");
+    b.wait_text("11–13 of 13");
+    b.click("Previous");
+    b.wait_text("1–10 of 13");
+    b.type_into("Search users", "user-07");
+    b.wait_text("1–1 of 1");
+
+    b.click("Deactivate user-07");
+    b.wait_text("User deactivated");
+    assert_eq!(find_user("user-07").unwrap()["is_active"], json!(false));
+    b.click("Activate user-07");
+    b.wait_text("User activated");
+    assert_eq!(find_user("user-07").unwrap()["is_active"], json!(true));
+
+    b.click("Reset password of user-07");
+    b.type_into("New Password", "replaced-password-1");
+    b.type_into("Confirm Password", "replaced-password-1");
+    let reset = b.find("//dialog//button[normalize-space()='Reset Password']");
+    b.rt.block_on(reset.click()).unwrap();
+    b.wait_text("Password reset");
+    s.login("user-07", "replaced-password-1").expect(200);
+    s.login("user-07", "initial-password-1").expect(401);
+
+    b.click("Delete user-07");
+    b.wait_text("This can't be undone");
+    let confirm = b.find("//dialog//button[normalize-space()='Delete']");
+    b.rt.block_on(confirm.click()).unwrap();
+    b.wait_text("No users found.");
+    assert!(find_user("user-07").is_none());
+    b.assert_no_errors();
+}
+
+/// Settings → Global Variables (a Credential's value is never shown, a Generic one is) and
+/// Langflow API Keys → Rotate with a grace period (both keys work meanwhile).
+#[test]
+fn browser_global_variables_and_key_rotation() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.goto("/settings");
+    b.click("Global Variables");
+    b.wait_path("/settings/global-variables");
+    b.wait_text("No global variables yet");
+    b.click("Add New");
+    b.type_into("Variable Name", "OPENAI_API_KEY");
+    b.type_into("Value", "sk-very-secret-value");
+    b.click("Save Variable");
+    b.wait_text("OPENAI_API_KEY");
+    b.click("Add New");
+    b.type_into("Variable Name", "REGION");
+    let kind = b.input("Type");
+    b.rt.block_on(kind.select_by_value("Generic")).unwrap();
+    b.type_into("Value", "eu-west-1");
+    b.click("Save Variable");
+    b.wait_text("eu-west-1");
+    let page = b.text();
+    assert!(page.contains("Credential") && page.contains("Generic"), "{page}");
+    assert!(!page.contains("sk-very-secret-value"), "a Credential value is displayed: {page}");
+    let vars = s.get("/api/v1/variables/", Auth::Bearer(&admin)).json;
+    assert_eq!(vars.as_array().map(Vec::len), Some(2), "{vars}");
+
+    let (_, old_key) = s.api_key(&admin, "to rotate");
+    b.goto("/settings/api-keys");
+    b.click("Rotate to rotate");
+    b.type_into("Grace period (seconds)", "300");
+    let rotate = b.find("//dialog//button[normalize-space()='Rotate']");
+    b.rt.block_on(rotate.click()).unwrap();
+    b.wait_text("you won't be able to view it again");
+    let new_key = b.value(&b.find("//input[@aria-label='API key']"));
+    assert!(new_key.starts_with("sk-") && new_key != old_key);
+    b.click("Done");
+    s.get("/api/v1/users/whoami", Auth::Key(&new_key)).expect(200);
+    s.get("/api/v1/users/whoami", Auth::Key(&old_key)).expect(200);
+    b.assert_no_errors();
+}
