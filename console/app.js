@@ -634,7 +634,7 @@ async function flowsView() {
       try {
         const fd = new FormData();
         fd.append("file", file, file.name);
-        const q = projectSel.value ? `?project_id=${encodeURIComponent(projectSel.value)}` : "";
+        const q = projectSel.value ? `?folder_id=${encodeURIComponent(projectSel.value)}` : "";
         await api("POST", `/api/v1/flows/upload/${q}`, undefined, { multipart: fd });
         toast(`Imported ${file.name}`);
       } catch (x) { showError(err, `${file.name}: ${x.message}`); }

@@ -1024,3 +1024,41 @@ fn browser_global_variables_and_key_rotation() {
     s.get("/api/v1/users/whoami", Auth::Key(&old_key)).expect(200);
     b.assert_no_errors();
 }
+
+/// Flows per project: choosing a project lists only its flows, and a file dropped on the import
+/// area lands in the chosen project.
+#[test]
+fn browser_flows_per_project_and_drag_and_drop_import() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    upload_flow(&s, &admin, "in the default project", "chat_echo__lf1.13.0.json");
+    let r = s.post("/api/v1/projects/", Auth::Bearer(&admin), &json!({"name": "Research", "description": ""}));
+    r.expect(201);
+    let project = r.json["id"].as_str().unwrap().to_owned();
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    b.wait_text("in the default project");
+    let select = b.input("Project");
+    b.rt.block_on(select.select_by_value(&project)).unwrap();
+    b.wait_text("No flows yet");
+    // Drop a Langflow file on the import area, as a file dragged from the desktop arrives.
+    let mut flow = fixture("prompt__lf1.13.0.json");
+    flow["name"] = json!("dropped flow");
+    let script = "const [text] = arguments;
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+        const zone = document.getElementById('drop-zone');
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));";
+    b.rt.block_on(b.c().execute(script, vec![json!(flow.to_string())])).unwrap();
+    b.wait_text("dropped flow");
+    assert!(!b.text().contains("in the default project"), "{}", b.text());
+    let in_project = s.get(&format!("/api/v1/flows/?folder_id={project}"), Auth::Bearer(&admin)).json;
+    let names: Vec<&str> = in_project.as_array().unwrap().iter().filter_map(|f| f["name"].as_str()).collect();
+    assert_eq!(names, ["dropped flow"]);
+    b.assert_no_errors();
+}
