@@ -149,7 +149,14 @@ function showError(box, err) {
 let me = null;
 
 async function requireSession() {
-  const s = await api("GET", "/api/v1/session");
+  let s = await api("GET", "/api/v1/session");
+  // An expired access token with a valid refresh cookie: renew the session in place.
+  if (!s.authenticated && document.body.dataset.refresh === "true") {
+    try {
+      await api("POST", "/api/v1/refresh");
+      s = await api("GET", "/api/v1/session");
+    } catch { /* signed out after all */ }
+  }
   if (!s.authenticated) {
     location.replace("/login");
     return null;

@@ -1062,3 +1062,39 @@ fn browser_flows_per_project_and_drag_and_drop_import() {
     assert_eq!(names, ["dropped flow"]);
     b.assert_no_errors();
 }
+
+#[test]
+fn pages_tell_the_script_when_an_expired_session_can_be_renewed() {
+    let s = TestServer::start();
+    let login = s.login(ADMIN, ADMIN_PASSWORD);
+    login.expect(200);
+    let refresh = format!("refresh_token_lf={}", login.json["refresh_token"].as_str().unwrap());
+    // Only the refresh cookie left (the access cookie expired): the console renews the session.
+    let r = s.get("/", Auth::Cookie(&refresh));
+    assert_eq!(r.header("location"), Some("/flows"));
+    let page = s.get("/admin", Auth::Cookie(&refresh));
+    page.expect(200);
+    assert!(page.text.contains("data-refresh=\"true\""), "{}", page.text);
+    // A forged refresh cookie renews nothing.
+    let forged = s.get("/admin", Auth::Cookie("refresh_token_lf=forged"));
+    assert_eq!(forged.header("location"), Some("/login"));
+    assert!(s.get("/flows", Auth::Cookie("refresh_token_lf=forged")).text.contains("data-refresh=\"false\""));
+}
+
+/// An access token that expired while the refresh token is valid: the page renews the session
+/// instead of sending the user back to the login page.
+#[test]
+fn browser_an_expired_access_token_is_renewed_in_place() {
+    if !browser_available() {
+        return;
+    }
+    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let s = TestServer::start_with(&[("LANGFLOW_ACCESS_TOKEN_EXPIRE_SECONDS", "2")]);
+    let b = Browser::start(&s.url);
+    b.sign_in(ADMIN, ADMIN_PASSWORD);
+    std::thread::sleep(Duration::from_secs(3));
+    b.goto("/settings/api-keys");
+    b.wait_text("No API keys yet");
+    assert_eq!(b.path(), "/settings/api-keys");
+    b.assert_no_errors();
+}

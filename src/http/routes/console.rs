@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use flowactor_actors::records::UserRecord;
 use flowactor_actors::registry::GetUser;
 
-use crate::http::auth::Credentials;
+use crate::http::auth::{Credentials, REFRESH_COOKIE};
 use crate::http::routes::{not_found, route, RouteSpec};
 use crate::http::tokens::TokenKind;
 use crate::http::AppState;
@@ -87,6 +87,11 @@ async fn signed_in(state: &AppState, req: &HttpRequest) -> Option<UserRecord> {
     user.is_active.then_some(user)
 }
 
+/// A valid refresh-token cookie: the script can renew an expired access token with it.
+fn refreshable(state: &AppState, req: &HttpRequest) -> bool {
+    req.cookie(REFRESH_COOKIE).is_some_and(|c| state.tokens.verify(c.value(), TokenKind::Refresh).is_ok())
+}
+
 fn redirect(to: &str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header((header::LOCATION, to))
@@ -94,9 +99,11 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// The shell; `data-signup` tells the login page whether to offer the sign-up link.
-fn shell(state: &AppState) -> HttpResponse {
+/// The shell; `data-signup` tells the login page whether to offer the sign-up link,
+/// `data-refresh` whether the script may renew an expired session.
+fn shell(state: &AppState, req: &HttpRequest) -> HttpResponse {
     let signup = if state.settings.public_signup_open() { "true" } else { "false" };
+    let refresh = if refreshable(state, req) { "true" } else { "false" };
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -104,22 +111,23 @@ fn shell(state: &AppState) -> HttpResponse {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::REFERRER_POLICY, "same-origin"))
-        .body(SHELL.replace("{{signup}}", signup))
+        .body(SHELL.replace("{{signup}}", signup).replace("{{refresh}}", refresh))
 }
 
-async fn page(state: web::Data<AppState>) -> HttpResponse {
+async fn page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if state.settings.backend_only {
         return not_found().await;
     }
-    shell(&state)
+    shell(&state, &req)
 }
 
-/// `/`: the flows when signed in, the login page otherwise.
+/// `/`: the flows when signed in (or able to renew the session), the login page otherwise.
 async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if state.settings.backend_only {
         return not_found().await;
     }
-    redirect(if signed_in(&state, &req).await.is_some() { HOME } else { "/login" })
+    let renewable = refreshable(&state, &req);
+    redirect(if renewable || signed_in(&state, &req).await.is_some() { HOME } else { "/login" })
 }
 
 /// `/login`: a signed-in user goes straight to the flows.
@@ -130,7 +138,7 @@ async fn login(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if signed_in(&state, &req).await.is_some() {
         return redirect(HOME);
     }
-    shell(&state)
+    shell(&state, &req)
 }
 
 /// The Admin Page: superusers only; others go to their flows (or to the login page).
@@ -139,9 +147,11 @@ async fn admin(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         return not_found().await;
     }
     match signed_in(&state, &req).await {
+        // The script renews the session, then decides.
+        None if refreshable(&state, &req) => shell(&state, &req),
         None => redirect("/login"),
         Some(user) if !user.is_superuser => redirect(HOME),
-        Some(_) => shell(&state),
+        Some(_) => shell(&state, &req),
     }
 }
 
