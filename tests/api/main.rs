@@ -11,6 +11,7 @@ mod api_keys;
 mod auth;
 mod binary;
 mod build;
+mod console;
 mod examples;
 mod flows;
 mod inventory;

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod build;
 pub mod cli;
+pub mod console;
 pub mod flows;
 pub mod health;
 pub mod login;
@@ -177,6 +178,7 @@ pub fn table() -> Vec<RouteSpec> {
         flows::routes,
         projects::routes,
         cli::routes,
+        console::routes,
     ] {
         routes.extend(module());
     }
