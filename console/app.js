@@ -987,16 +987,13 @@ async function buildView(flowId) {
     if (!spans.length) { timeline.replaceChildren(h("p.hint", { text: "Run the flow to see when each component ran." })); return; }
     const t0 = Math.min(...spans.map((x) => x.start));
     const t1 = Math.max(...spans.map((x) => x.end), t0 + 1);
-    const lanes = [];
-    const placed = [...spans].sort((a, b) => a.start - b.start).map((x) => {
-      let lane = lanes.findIndex((end) => end <= x.start);
-      if (lane < 0) { lane = lanes.length; lanes.push(0); }
-      lanes[lane] = x.end;
-      return { ...x, lane };
-    });
+    // One lane per engine thread (reported by the server in each end_vertex event).
+    const threads = [...new Set(spans.map((x) => x.thread))].sort((a, b) => a - b);
+    const lanes = threads.map(() => 0);
+    const placed = spans.map((x) => ({ ...x, lane: threads.indexOf(x.thread) }));
     const width = 1000; const rowH = 22; const left = 0;
     const chart = s("svg", { class: "graph", viewBox: `0 0 ${width} ${lanes.length * rowH + 24}`, role: "img",
-      "aria-label": `Timeline: ${spans.length} components in ${(t1 - t0).toFixed(0)} ms on ${lanes.length} parallel lanes` });
+      "aria-label": `Timeline: ${spans.length} components in ${(t1 - t0).toFixed(0)} ms on ${lanes.length} engine threads` });
     for (const x of placed) {
       const bx = left + ((x.start - t0) / (t1 - t0)) * (width - 10);
       const bw = Math.max(2, ((x.end - x.start) / (t1 - t0)) * (width - 10));
@@ -1004,6 +1001,7 @@ async function buildView(flowId) {
         s("rect", { class: "bar", x: bx, y: x.lane * rowH + 4, width: bw, height: rowH - 6, rx: 3 }),
         bw > x.label.length * 6.5 ? s("text", { class: "lbl", x: bx + 3, y: x.lane * rowH + 17 }, x.label) : s("g")));
     }
+    threads.forEach((t, i) => chart.append(s("text", { class: "lane", x: width - 60, y: i * rowH + 17 }, `thread ${t}`)));
     chart.append(s("text", { class: "lbl", x: 2, y: lanes.length * rowH + 18 }, `0 ms`));
     chart.append(s("text", { class: "lbl", x: width - 80, y: lanes.length * rowH + 18 }, `${(t1 - t0).toFixed(1)} ms`));
     timeline.replaceChildren(chart);
@@ -1042,7 +1040,7 @@ async function buildView(flowId) {
           const end = Date.parse(b.timestamp) || Date.now();
           const ms = (b.data?.timedelta || 0) * 1000;
           const n = nodes.find((x) => x.id === b.id);
-          spans.push({ label: n?.data.node?.display_name || b.id, start: end - ms, end });
+          spans.push({ label: n?.data.node?.display_name || b.id, start: end - ms, end, thread: b.data?.engine_thread ?? 0 });
           drawTimeline(spans);
           show();
         } else if (ev.event === "error") showError(err, d.text || "The build failed.");

@@ -220,3 +220,18 @@ fn finished_jobs_expire() {
     std::thread::sleep(Duration::from_millis(1_500));
     s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t)).expect(404);
 }
+
+#[test]
+fn end_vertex_events_name_the_engine_thread_that_ran_the_vertex() {
+    let s = TestServer::start_with(&[("FLOWACTOR_ENGINE_THREADS", "2")]);
+    let (_, t) = s.user("threads");
+    let id = upload(&s, Auth::Bearer(&t), &fixture("wide_16__lf1.13.0.json"), "wide");
+    let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "spread"}}));
+    let r = s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t));
+    let threads: std::collections::BTreeSet<u64> = events(&r.text)
+        .iter()
+        .filter(|e| e["event"] == "end_vertex")
+        .map(|e| e["data"]["build_data"]["data"]["engine_thread"].as_u64().expect("engine_thread"))
+        .collect();
+    assert_eq!(threads.into_iter().collect::<Vec<_>>(), [0, 1], "the fan-out did not use both engine threads");
+}

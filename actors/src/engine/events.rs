@@ -30,13 +30,16 @@ pub(crate) fn end(build_duration: f64) -> BuildEvent {
     BuildEvent { name: "end", data: json!({ "build_duration": build_duration }) }
 }
 
-/// `end_vertex {build_data: VertexBuildResponse}`.
+/// `end_vertex {build_data: VertexBuildResponse}`, plus flowactor's `engine_thread` in
+/// `build_data.data` (the arbiter that ran the vertex: the web console's build view draws one
+/// timeline lane per thread from it).
 pub(crate) fn end_vertex(
     graph: &CompiledGraph,
     o: &VertexOutcome,
     session: &str,
     next: &[usize],
     inactivated: &[usize],
+    thread: usize,
 ) -> BuildEvent {
     let v = &graph.vertices[o.vertex];
     let p = result_parts(v, o, session);
@@ -64,6 +67,7 @@ pub(crate) fn end_vertex(
                 "duration": human_duration(o.duration),
                 "used_frozen_result": false,
                 "token_usage": o.token_usage(),
+                "engine_thread": thread,
             },
             "timestamp": iso_micros(now_micros()),
         }}),

@@ -48,6 +48,8 @@ pub(crate) struct BuildSupervisor {
     home: usize,
     deadline: Duration,
     table: Option<ActorTable>,
+    /// The arbiter (engine thread) each vertex runs on, reported in its `end_vertex` event.
+    placement: Vec<usize>,
     outcomes: Vec<Option<Arc<VertexOutcome>>>,
     remaining: usize,
     /// The lone first-layer ChatInput and the roots held back until it has run.
@@ -73,6 +75,7 @@ impl BuildSupervisor {
             home,
             deadline,
             table: None,
+            placement: Vec::new(),
             outcomes: vec![None; n],
             remaining,
             chat_gate: None,
@@ -137,6 +140,7 @@ impl BuildSupervisor {
             placement[v] = a;
             batches[a].push((v, rx));
         }
+        self.placement.clone_from(&placement);
         let me = ctx.address();
         for (a, batch) in batches.into_iter().enumerate() {
             if batch.is_empty() {
@@ -200,7 +204,15 @@ impl BuildSupervisor {
                 }
                 let next = self.next_vertices(&outcome);
                 let inactivated = self.inactivated(&outcome);
-                Some(events::end_vertex(&self.shared.graph, &outcome, &self.shared.session_id, &next, &inactivated))
+                let thread = self.placement.get(v).copied().unwrap_or_default();
+                Some(events::end_vertex(
+                    &self.shared.graph,
+                    &outcome,
+                    &self.shared.session_id,
+                    &next,
+                    &inactivated,
+                    thread,
+                ))
             }
             _ => None,
         }
