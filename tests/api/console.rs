@@ -558,6 +558,17 @@ fn browser_flows_import_endpoint_snippets_export_and_delete() {
     b.wait_text("/api/v1/run/echo-endpoint");
     assert_eq!(s.get(&format!("/api/v1/flows/{id}"), Auth::Bearer(&admin)).json["endpoint_name"], "echo-endpoint");
     assert!(b.text().contains("x-api-key: $LANGFLOW_API_KEY"), "{}", b.text());
+    // The cURL snippet, copied from the page, runs the flow with a key (as the docs' users do).
+    let snippet = b.rt.block_on(b.find("//pre").text()).unwrap();
+    let (_, key) = s.api_key(&admin, "snippet");
+    let out = std::process::Command::new("bash")
+        .args(["-c", &snippet])
+        .env("LANGFLOW_API_KEY", &key)
+        .output()
+        .expect("curl (installed by scripts/install-browser.sh)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("the snippet's answer is JSON");
+    assert_eq!(answer["outputs"][0]["outputs"][0]["results"]["message"]["text"], "hello world!", "{answer}");
     b.click("Python");
     b.wait_text("requests.request(\"POST\", url, json=payload, headers=headers)");
     b.click("Close");
