@@ -10,11 +10,7 @@ use flowactor_actors::graph::FlowBuilder;
 use serde_json::{json, Value};
 
 fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str) -> String {
-    let mut body = flow.clone();
-    body["name"] = json!(name);
-    let r = s.post("/api/v1/flows/", auth, &body);
-    r.expect(201);
-    r.json["id"].as_str().unwrap().to_owned()
+    s.create_flow(auth, flow, name)
 }
 
 fn names(evs: &[Value]) -> Vec<&str> {

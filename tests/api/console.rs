@@ -133,6 +133,11 @@ fn paths_outside_the_console_and_the_api_stay_default_deny() {
 /// One browser at a time: the machine is small and each test starts its own.
 static BROWSER_LOCK: Mutex<()> = Mutex::new(());
 
+/// One browser test at a time; `None` (the test returns) where no browser can run outside CI.
+fn browser_session() -> Option<std::sync::MutexGuard<'static, ()>> {
+    browser_available().then(|| BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WAIT: Duration = Duration::from_secs(15);
@@ -410,10 +415,7 @@ fn upload_flow(s: &TestServer, token: &str, name: &str, file: &str) -> String {
 /// → Add New → name → Create API Key → copy the key, then run a flow with it.
 #[test]
 fn browser_journey_create_an_api_key_and_run_a_flow_with_it() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let b = Browser::start(&s.url);
     b.goto("/");
@@ -466,10 +468,7 @@ fn browser_journey_create_an_api_key_and_run_a_flow_with_it() {
 /// password, Active on, Superuser off → Save; the new user signs in and is kept out of /admin.
 #[test]
 fn browser_journey_a_superuser_adds_a_user_who_can_sign_in_but_not_administer() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let b = Browser::start(&s.url);
     b.sign_in(ADMIN, ADMIN_PASSWORD);
@@ -527,10 +526,7 @@ fn count(b: &Browser, xpath: &str) -> usize {
 /// snippets, export it, delete it with confirmation.
 #[test]
 fn browser_flows_import_endpoint_snippets_export_and_delete() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let b = Browser::start(&s.url);
     b.sign_in(ADMIN, ADMIN_PASSWORD);
@@ -607,10 +603,7 @@ fn browser_flows_import_endpoint_snippets_export_and_delete() {
 /// listed with its history, and Stop cancels a running build.
 #[test]
 fn browser_playground_streams_tokens_keeps_history_and_stops() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let mock = crate::mock_llm::MockLlm::start();
     let s = TestServer::start();
     let admin = s.admin_token();
@@ -684,10 +677,7 @@ fn browser_playground_streams_tokens_keeps_history_and_stops() {
 /// finished state from the live build events, with a timeline of their runs.
 #[test]
 fn browser_build_view_lights_up_all_33_vertices_of_wide_16() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let admin = s.admin_token();
     let id = upload_flow(&s, &admin, "wide_16", "wide_16__lf1.13.0.json");
@@ -715,10 +705,7 @@ fn browser_build_view_lights_up_all_33_vertices_of_wide_16() {
 /// horizontal overflow of the page; FLOWACTOR_UPDATE_SCREENSHOTS=1 saves them for the README.
 #[test]
 fn browser_every_page_renders_at_laptop_and_phone_width() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let mock = crate::mock_llm::MockLlm::start();
     let s = TestServer::start();
     let admin = s.admin_token();
@@ -797,10 +784,7 @@ fn the_login_page_offers_sign_up_only_while_it_is_open() {
 /// requests themselves are the only errors the browser may log.
 #[test]
 fn browser_sign_up_then_waiting_for_approval_then_rate_limited() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start_with(&[("LANGFLOW_RATE_LIMIT_ENABLED", "true"), ("LANGFLOW_RATE_LIMIT_PER_MINUTE", "4")]);
     let b = Browser::start(&s.url);
     b.goto("/login");
@@ -850,10 +834,7 @@ fn browser_sign_up_then_waiting_for_approval_then_rate_limited() {
 /// the stored flow knows no model provider, the tweaks point it at the mock one.
 #[test]
 fn browser_playground_tweaks_editor_overrides_component_values() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let mock = crate::mock_llm::MockLlm::start();
     let s = TestServer::start();
     let admin = s.admin_token();
@@ -899,10 +880,7 @@ impl Browser {
 /// menu with Tab and Enter, close a dialog with Escape.
 #[test]
 fn browser_the_console_works_from_the_keyboard() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let b = Browser::start(&s.url);
     b.goto("/login");
@@ -937,10 +915,7 @@ fn browser_the_console_works_from_the_keyboard() {
 /// confirmation, each checked through the API.
 #[test]
 fn browser_admin_page_pages_searches_and_manages_users() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let admin = s.admin_token();
     for i in 0..12 {
@@ -991,10 +966,7 @@ fn browser_admin_page_pages_searches_and_manages_users() {
 /// Langflow API Keys → Rotate with a grace period (both keys work meanwhile).
 #[test]
 fn browser_global_variables_and_key_rotation() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let admin = s.admin_token();
     let b = Browser::start(&s.url);
@@ -1040,10 +1012,7 @@ fn browser_global_variables_and_key_rotation() {
 /// area lands in the chosen project.
 #[test]
 fn browser_flows_per_project_and_drag_and_drop_import() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start();
     let admin = s.admin_token();
     upload_flow(&s, &admin, "in the default project", "chat_echo__lf1.13.0.json");
@@ -1096,10 +1065,7 @@ fn pages_tell_the_script_when_an_expired_session_can_be_renewed() {
 /// instead of sending the user back to the login page.
 #[test]
 fn browser_an_expired_access_token_is_renewed_in_place() {
-    if !browser_available() {
-        return;
-    }
-    let _one = BROWSER_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = browser_session() else { return };
     let s = TestServer::start_with(&[("LANGFLOW_ACCESS_TOKEN_EXPIRE_SECONDS", "2")]);
     let b = Browser::start(&s.url);
     b.sign_in(ADMIN, ADMIN_PASSWORD);

@@ -29,11 +29,7 @@ fn within<T: Send + 'static>(limit: Duration, what: &str, work: impl FnOnce() ->
 }
 
 fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str) -> String {
-    let mut body = flow.clone();
-    body["name"] = json!(name);
-    let r = s.post("/api/v1/flows/", auth, &body);
-    r.expect(201);
-    r.json["id"].as_str().unwrap().to_owned()
+    s.create_flow(auth, flow, name)
 }
 
 #[test]

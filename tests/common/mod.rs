@@ -270,6 +270,15 @@ impl TestServer {
         (id, self.token(name, &password))
     }
 
+    /// Stores `flow` (a Langflow export) under `name`; answers its id.
+    pub fn create_flow(&self, auth: Auth<'_>, flow: &Value, name: &str) -> String {
+        let mut body = flow.clone();
+        body["name"] = json!(name);
+        let r = self.post("/api/v1/flows/", auth, &body);
+        r.expect(201);
+        r.json["id"].as_str().expect("flow id").to_owned()
+    }
+
     /// Creates an API key for the holder of `token`; answers (key id, key).
     pub fn api_key(&self, token: &str, name: &str) -> (String, String) {
         let r = self.post("/api/v1/api_key/", Auth::Bearer(token), &json!({"name": name}));
