@@ -290,3 +290,43 @@ fn operator_keys_reach_only_the_default_endpoint_or_listed_hosts() {
     assert_eq!(mock.requests().last().unwrap().headers["authorization"], format!("Bearer {OPERATOR_KEY}"));
     assert_eq!(mock.requests().len(), 2);
 }
+
+#[test]
+fn history_read_right_after_a_streamed_build_has_the_final_answer() {
+    let mock = MockLlm::start();
+    let s = TestServer::start();
+    let (_, t) = s.user("history-user");
+    let (_, key) = s.api_key(&t, "k");
+    let mut flow = fixture("basic_prompting__lf1.13.0.json");
+    for node in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if node["data"]["type"] == "LanguageModelComponent" {
+            let template = &mut node["data"]["node"]["template"];
+            template["provider"]["value"] = json!("Ollama");
+            template["model_name"]["value"] = json!("split");
+            template["ollama_base_url"]["value"] = json!(mock.url());
+            template["ollama_base_url"]["show"] = json!(true);
+            template["stream"]["value"] = json!(true);
+        }
+    }
+    let id = s.create_flow(Auth::Key(&key), &flow, "history");
+    for round in 0..5 {
+        let input = format!("round {round}");
+        let job = s.post(
+            &format!("/api/v1/build/{id}/flow"),
+            Auth::Key(&key),
+            &json!({"inputs": {"input_value": input, "session": "h"}}),
+        );
+        job.expect(200);
+        let stream = s.get(&format!("/api/v1/build/{}/events", job.json["job_id"].as_str().unwrap()), Auth::Key(&key));
+        let evs = events(&stream.text);
+        assert_eq!(evs.last().unwrap()["event"], "end");
+        assert!(
+            evs.iter().any(|e| e["event"] == "token"),
+            "the answer was not streamed: {:?}",
+            evs.iter().map(|e| (e["event"].clone(), e["data"]["text"].clone())).collect::<Vec<_>>()
+        );
+        let history = s.get(&format!("/api/v1/monitor/messages?flow_id={id}&session_id=h"), Auth::Key(&key));
+        let texts: Vec<&str> = history.json.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+        assert_eq!(texts.last().copied(), Some(format!("{REPLY_PREFIX}{input}").as_str()), "round {round}: {texts:?}");
+    }
+}
