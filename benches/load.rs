@@ -143,7 +143,10 @@ impl Server {
             .env("LANGFLOW_SUPERUSER", "bench")
             .env("LANGFLOW_SUPERUSER_PASSWORD", PASSWORD)
             .env("LANGFLOW_RATE_LIMIT_ENABLED", "false")
-            .env("LANGFLOW_LOG_LEVEL", std::env::var("LOAD_LOG").unwrap_or_else(|_| "warn,flowactor=info,flowactor::access=warn".into()))
+            .env(
+                "LANGFLOW_LOG_LEVEL",
+                std::env::var("LOAD_LOG").unwrap_or_else(|_| "warn,flowactor=info,flowactor::access=warn".into()),
+            )
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
