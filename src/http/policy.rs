@@ -114,7 +114,7 @@ fn origin_authority(origin: &str) -> Option<&str> {
 /// none).
 #[must_use]
 pub fn origin_allowed(settings: &Settings, origin: &str, host: Option<&str>) -> bool {
-    if settings.cors_origins.iter().any(|o| o != "*" && o.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+    if origin_listed(settings, origin) {
         return true;
     }
     match (origin_authority(origin), host) {

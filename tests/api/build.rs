@@ -9,10 +9,6 @@ use crate::common::{events, fixture, schema, Auth, TestServer};
 use flowactor_actors::graph::FlowBuilder;
 use serde_json::{json, Value};
 
-fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str) -> String {
-    s.create_flow(auth, flow, name)
-}
-
 fn names(evs: &[Value]) -> Vec<&str> {
     evs.iter().map(|e| e["event"].as_str().unwrap()).collect()
 }
@@ -27,7 +23,7 @@ fn start(s: &TestServer, auth: Auth<'_>, flow_id: &str, body: &Value) -> String 
 fn streamed_build_events_follow_langflows_order_and_shapes() {
     let s = TestServer::start();
     let (_, t) = s.user("builder");
-    let id = upload(&s, Auth::Bearer(&t), &fixture("wide_16__lf1.13.0.json"), "wide");
+    let id = s.create_flow(Auth::Bearer(&t), &fixture("wide_16__lf1.13.0.json"), "wide");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "hello acceptance"}}));
     let r = s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t));
     r.expect(200);
@@ -56,7 +52,7 @@ fn streamed_build_events_follow_langflows_order_and_shapes() {
 fn polling_and_late_readers_get_every_event() {
     let s = TestServer::start();
     let (_, t) = s.user("poller");
-    let id = upload(&s, Auth::Bearer(&t), &fixture("prompt__lf1.13.0.json"), "p");
+    let id = s.create_flow(Auth::Bearer(&t), &fixture("prompt__lf1.13.0.json"), "p");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "q"}}));
     let mut all = Vec::new();
     for _ in 0..100 {
@@ -84,7 +80,7 @@ fn polling_and_late_readers_get_every_event() {
 fn direct_delivery_streams_in_the_post_response() {
     let s = TestServer::start();
     let (_, t) = s.user("direct");
-    let id = upload(&s, Auth::Bearer(&t), &fixture("chat_echo__lf1.13.0.json"), "e");
+    let id = s.create_flow(Auth::Bearer(&t), &fixture("chat_echo__lf1.13.0.json"), "e");
     let r = s.post(
         &format!("/api/v1/build/{id}/flow?event_delivery=direct"),
         Auth::Bearer(&t),
@@ -117,7 +113,7 @@ fn slow_fast_flow(slow_ms: u64) -> Value {
 fn a_slow_branch_does_not_delay_a_fast_one() {
     let s = TestServer::start();
     let (_, t) = s.user("dataflow");
-    let id = upload(&s, Auth::Bearer(&t), &slow_fast_flow(400), "df");
+    let id = s.create_flow(Auth::Bearer(&t), &slow_fast_flow(400), "df");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "go"}}));
     let evs = events(&s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t)).text);
     let order: Vec<&str> = evs
@@ -136,7 +132,7 @@ fn a_slow_branch_does_not_delay_a_fast_one() {
 fn cancel_stops_the_build_and_the_job_answers_at_once() {
     let s = TestServer::start();
     let (_, t) = s.user("canceller");
-    let id = upload(&s, Auth::Bearer(&t), &slow_fast_flow(60_000), "slow");
+    let id = s.create_flow(Auth::Bearer(&t), &slow_fast_flow(60_000), "slow");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "x"}}));
     let r = s.request("POST", &format!("/api/v1/build/{job}/cancel"), Auth::Bearer(&t), None, None);
     r.expect(200);
@@ -157,7 +153,7 @@ fn cancel_stops_the_build_and_the_job_answers_at_once() {
 fn disconnecting_a_streaming_reader_cancels_the_build() {
     let s = TestServer::start_with(&[("FLOWACTOR_HEARTBEAT_MS", "50")]);
     let (_, t) = s.user("leaver");
-    let id = upload(&s, Auth::Bearer(&t), &slow_fast_flow(60_000), "slow");
+    let id = s.create_flow(Auth::Bearer(&t), &slow_fast_flow(60_000), "slow");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "x"}}));
     {
         let stream = std::net::TcpStream::connect(s.url.trim_start_matches("http://")).unwrap();
@@ -188,7 +184,7 @@ fn jobs_and_flows_are_private() {
     let s = TestServer::start();
     let (_, a) = s.user("ja");
     let (_, b) = s.user("jb");
-    let id = upload(&s, Auth::Bearer(&a), &fixture("chat_echo__lf1.13.0.json"), "e");
+    let id = s.create_flow(Auth::Bearer(&a), &fixture("chat_echo__lf1.13.0.json"), "e");
     s.post(&format!("/api/v1/build/{id}/flow"), Auth::Bearer(&b), &json!({}))
         .expect_detail(404, &format!("Flow with id {id} not found"));
     let job = start(&s, Auth::Bearer(&a), &id, &json!({"inputs": {"input_value": "mine"}}));
@@ -206,7 +202,7 @@ fn jobs_and_flows_are_private() {
 fn finished_jobs_expire() {
     let s = TestServer::start_with(&[("FLOWACTOR_JOB_EXPIRE_SECONDS", "1")]);
     let (_, t) = s.user("expiry");
-    let id = upload(&s, Auth::Bearer(&t), &fixture("chat_echo__lf1.13.0.json"), "e");
+    let id = s.create_flow(Auth::Bearer(&t), &fixture("chat_echo__lf1.13.0.json"), "e");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "x"}}));
     assert_eq!(
         *names(&events(&s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t)).text)).last().unwrap(),
@@ -221,7 +217,7 @@ fn finished_jobs_expire() {
 fn end_vertex_events_name_the_engine_thread_that_ran_the_vertex() {
     let s = TestServer::start_with(&[("FLOWACTOR_ENGINE_THREADS", "2")]);
     let (_, t) = s.user("threads");
-    let id = upload(&s, Auth::Bearer(&t), &fixture("wide_16__lf1.13.0.json"), "wide");
+    let id = s.create_flow(Auth::Bearer(&t), &fixture("wide_16__lf1.13.0.json"), "wide");
     let job = start(&s, Auth::Bearer(&t), &id, &json!({"inputs": {"input_value": "spread"}}));
     let r = s.get(&format!("/api/v1/build/{job}/events"), Auth::Bearer(&t));
     let threads: std::collections::BTreeSet<u64> = events(&r.text)

@@ -504,18 +504,7 @@ fn browser_journey_a_superuser_adds_a_user_who_can_sign_in_but_not_administer() 
 
 /// A flow whose Language Model streams its answer from the mock provider, slowly.
 fn streaming_flow(mock: &crate::mock_llm::MockLlm) -> Value {
-    let mut flow = fixture("basic_prompting__lf1.13.0.json");
-    for node in flow["data"]["nodes"].as_array_mut().unwrap() {
-        if node["data"]["type"] == "LanguageModelComponent" {
-            let template = &mut node["data"]["node"]["template"];
-            template["provider"]["value"] = json!("Ollama");
-            template["model_name"]["value"] = json!("slow");
-            template["ollama_base_url"]["value"] = json!(mock.url());
-            template["ollama_base_url"]["show"] = json!(true);
-            template["stream"]["value"] = json!(true);
-        }
-    }
-    flow
+    crate::common::basic_prompting_on_mock(&mock.url(), "slow")
 }
 
 fn count(b: &Browser, xpath: &str) -> usize {

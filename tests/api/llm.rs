@@ -297,17 +297,7 @@ fn history_read_right_after_a_streamed_build_has_the_final_answer() {
     let s = TestServer::start();
     let (_, t) = s.user("history-user");
     let (_, key) = s.api_key(&t, "k");
-    let mut flow = fixture("basic_prompting__lf1.13.0.json");
-    for node in flow["data"]["nodes"].as_array_mut().unwrap() {
-        if node["data"]["type"] == "LanguageModelComponent" {
-            let template = &mut node["data"]["node"]["template"];
-            template["provider"]["value"] = json!("Ollama");
-            template["model_name"]["value"] = json!("split");
-            template["ollama_base_url"]["value"] = json!(mock.url());
-            template["ollama_base_url"]["show"] = json!(true);
-            template["stream"]["value"] = json!(true);
-        }
-    }
+    let flow = crate::common::basic_prompting_on_mock(&mock.url(), "split");
     let id = s.create_flow(Auth::Key(&key), &flow, "history");
     for round in 0..5 {
         let input = format!("round {round}");

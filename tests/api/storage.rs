@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::common::{fixture, Auth, TestServer, ADMIN, ADMIN_PASSWORD};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Runs `work` on its own thread; fails the test (without joining or stopping a wedged server)
 /// when it has not finished within `limit`.
@@ -28,10 +28,6 @@ fn within<T: Send + 'static>(limit: Duration, what: &str, work: impl FnOnce() ->
     }
 }
 
-fn upload(s: &TestServer, auth: Auth<'_>, flow: &Value, name: &str) -> String {
-    s.create_flow(auth, flow, name)
-}
-
 #[test]
 fn concurrent_signups_logins_keys_flows_and_runs_never_wedge_the_database() {
     const THREADS: usize = 128;
@@ -39,7 +35,7 @@ fn concurrent_signups_logins_keys_flows_and_runs_never_wedge_the_database() {
     let s = std::sync::Arc::new(TestServer::start());
     let admin = s.admin_token();
     let (_, key) = s.api_key(&admin, "stress");
-    let echo = upload(&s, Auth::Key(&key), &fixture("chat_echo__lf1.13.0.json"), "echo");
+    let echo = s.create_flow(Auth::Key(&key), &fixture("chat_echo__lf1.13.0.json"), "echo");
     let started = Instant::now();
     for round in 0..ROUNDS {
         let (s2, admin2, key2, echo2) = (s.clone(), admin.clone(), key.clone(), echo.clone());
@@ -214,7 +210,7 @@ fn full_disk(disk: Option<SmallDisk>) {
     let s = TestServer::start_in(dir, &[("FLOWACTOR_MIN_FREE_DISK_MB", "24")]);
     let admin = s.admin_token();
     let (_, key) = s.api_key(&admin, "disk");
-    let echo = upload(&s, Auth::Key(&key), &fixture("chat_echo__lf1.13.0.json"), "echo");
+    let echo = s.create_flow(Auth::Key(&key), &fixture("chat_echo__lf1.13.0.json"), "echo");
     s.post(&format!("/api/v1/run/{echo}"), Auth::Key(&key), &json!({"input_value": "before"})).expect(200);
 
     filler.fill(12);

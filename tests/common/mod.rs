@@ -339,6 +339,23 @@ pub const FIXTURES: &[&str] = &[
     "wide_16__lf1.13.0.json",
 ];
 
+/// Basic Prompting with its Language Model pointed at the mock provider at `url`, streaming,
+/// answering as the mock's `model` (`split`, `slow`, ...).
+pub fn basic_prompting_on_mock(url: &str, model: &str) -> Value {
+    let mut flow = fixture("basic_prompting__lf1.13.0.json");
+    for node in flow["data"]["nodes"].as_array_mut().expect("nodes") {
+        if node["data"]["type"] == "LanguageModelComponent" {
+            let template = &mut node["data"]["node"]["template"];
+            template["provider"]["value"] = json!("Ollama");
+            template["model_name"]["value"] = json!(model);
+            template["ollama_base_url"]["value"] = json!(url);
+            template["ollama_base_url"]["show"] = json!(true);
+            template["stream"]["value"] = json!(true);
+        }
+    }
+    flow
+}
+
 /// A Langflow flow export from `tests/fixtures/flows/`.
 pub fn fixture(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
