@@ -40,9 +40,20 @@ fn asset(source: &'static str, content_type: &'static str, body: &'static [u8]) 
     Asset { source, content_type, body, url: format!("/assets/{stem}.{}.{ext}", &hash.as_str()[..16]) }
 }
 
+/// One of the console's scripts (loaded in the shell's order, sharing one global scope).
+fn script(source: &'static str, body: &'static [u8]) -> Asset {
+    asset(source, "text/javascript; charset=utf-8", body)
+}
+
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     vec![
-        asset("app.js", "text/javascript; charset=utf-8", include_bytes!("../../../console/app.js")),
+        script("ui.js", include_bytes!("../../../console/ui.js")),
+        script("auth.js", include_bytes!("../../../console/auth.js")),
+        script("admin.js", include_bytes!("../../../console/admin.js")),
+        script("flows.js", include_bytes!("../../../console/flows.js")),
+        script("playground.js", include_bytes!("../../../console/playground.js")),
+        script("buildview.js", include_bytes!("../../../console/buildview.js")),
+        script("app.js", include_bytes!("../../../console/app.js")),
         asset("app.css", "text/css; charset=utf-8", include_bytes!("../../../console/app.css")),
         asset("favicon.svg", "image/svg+xml", include_bytes!("../../../console/favicon.svg")),
     ]
