@@ -63,3 +63,30 @@ fn deleting_a_project_takes_its_flows_only() {
     assert!(fs.get(outside.id).expect("get").is_some());
     assert!(fs.find_by_endpoint(u, "in").expect("find").is_none());
 }
+
+#[test]
+fn writes_wait_for_the_writer_lock_on_the_blocking_pool_not_the_runtime_thread() {
+    let (fs, u) = store_with_user();
+    let store = fs.store().clone();
+    let flows = super::super::Flows::new(fs);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let guard = store.flow_writer();
+    let writer = {
+        let flows = flows.clone();
+        rt.spawn(async move { flows.write(move |f| f.create(u, None, named("f", Some("ep")))).await })
+    };
+    // The one runtime thread keeps serving while the write waits for the lock.
+    let listed = rt
+        .block_on(async {
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            flows.list(u, None)
+        })
+        .expect("list");
+    assert!(listed.is_empty());
+    assert!(!writer.is_finished());
+    drop(guard);
+    let created = rt.block_on(writer).expect("join").expect("create");
+    assert_eq!(flows.resolve(u, "ep").expect("resolve").map(|f| f.id), Some(created.id));
+}
