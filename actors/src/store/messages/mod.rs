@@ -8,7 +8,7 @@
 //! Writes are not fsynced here: the database flushes in the background (see docs/ARCHITECTURE.md, "Storage"),
 //! so a crash may lose the last interval's messages but never corrupts them.
 //!
-//! The tails of recently used sessions are also kept in memory ([`RecentTails`]), so a chat turn
+//! The tails of recently used sessions are also kept in memory (see [`sled`]), so a chat turn
 //! reads its history without touching the tree at all; the tree stays the source of truth.
 //!
 //! Callers hold a [`MessageStore`]: a handle on a [`MessageRepo`] (the sled implementation is

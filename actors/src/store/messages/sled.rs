@@ -1,7 +1,7 @@
 //! The message store on sled.
 //!
 //! Messages are keyed `(flow_id, session_id, timestamp, id)` (see [`super`]); a second tree maps
-//! message id → key. The tails of recently used sessions are cached ([`tails`]).
+//! message id → key. The tails of recently used sessions are cached (`tails`).
 
 mod tails;
 #[cfg(test)]
@@ -132,7 +132,7 @@ impl SledMessages {
 }
 
 impl MessageRepo for SledMessages {
-    /// Stores a new message (same as [`MessageStore::upsert`]; ids are unique).
+    /// Stores a new message (same as [`MessageRepo::upsert`]; ids are unique).
     ///
     /// # Errors
     /// Storage or encoding failures.

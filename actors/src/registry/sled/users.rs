@@ -47,7 +47,7 @@ pub(super) fn validate_username(username: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-pub(super) fn validate_password(password: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_password(password: &str) -> Result<(), RegistryError> {
     if password.is_empty() {
         return Err(RegistryError::Invalid("Password cannot be empty".into()));
     }
@@ -60,7 +60,7 @@ pub(super) fn validate_password(password: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-pub(super) fn validate_new_user(username: &str, password: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_new_user(username: &str, password: &str) -> Result<(), RegistryError> {
     validate_username(username)?;
     validate_password(password)
 }

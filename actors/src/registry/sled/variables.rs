@@ -258,7 +258,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::users::tests::registry;
+    use crate::registry::sled::users::tests::registry;
 
     #[test]
     fn credentials_are_sealed_and_resolvable() {

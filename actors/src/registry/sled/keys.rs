@@ -228,7 +228,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::users::tests::registry;
+    use crate::registry::sled::users::tests::registry;
 
     #[test]
     fn keys_authenticate_until_revoked_and_count_uses() {
