@@ -8,8 +8,8 @@
 //! `LANGFLOW_*` names are collected so start-up can warn about them once. Secrets never appear in
 //! `Debug` output or logs.
 //!
-//! This file holds the table and the types it names; the code lives beside it: [`load`] (sources,
-//! layering, derived values), `parse` (the value parsers the table names) and [`environment`]
+//! This file holds the table and the types it names; the code lives beside it: `load` (sources,
+//! layering, derived values), `parse` (the value parsers the table names) and `environment`
 //! (which environment names component fields may read).
 
 use std::collections::BTreeMap;
