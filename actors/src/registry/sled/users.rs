@@ -390,7 +390,7 @@ pub(crate) mod tests {
 
     #[test]
     fn deleting_a_user_deletes_their_flows_and_projects_only() {
-        use crate::store::flows::{FlowError, FlowInput, FlowStore};
+        use crate::store::flows::{FlowError, FlowInput, FlowReads, FlowStore, FlowWrites};
         let mut r = registry();
         let a = r.insert_user("a", "h".into(), true, false, None).expect("create");
         let b = r.insert_user("b", "h".into(), true, false, None).expect("create");

@@ -9,8 +9,8 @@
 //! someone else's job.
 //!
 //! # Layout
-//! - [`FlowReads`] / [`FlowRepo`]: the synchronous core callers program against; [`Flows`] the
-//!   handle the server holds (`Arc<dyn FlowRepo>`).
+//! - [`FlowReads`], [`FlowWrites`], [`ProjectWrites`] (together [`FlowRepo`]): the synchronous
+//!   core callers program against; [`Flows`] the handle the server holds (`Arc<dyn FlowRepo>`).
 //! - [`sled`]: the implementation on the embedded database (flow CRUD, project CRUD, the
 //!   transaction views with their one unique-index helper).
 //! - [`model`], [`validate`], [`document`], [`suffix`]: records, field rules, canonical JSON and
@@ -44,7 +44,7 @@ use crate::error::RegistryError;
 pub use self::sled::{FlowStore, UserFlowsDeletion};
 pub use document::{canonical_json, has_webhook};
 pub use model::{AccessType, FlowInput, FlowRecord, IfMatch, NewProject, ProjectPatch, ProjectRecord};
-pub use repo::{FlowReads, FlowRepo, Flows};
+pub use repo::{FlowReads, FlowRepo, FlowWrites, Flows, ProjectWrites, StoreFuture};
 pub use validate::{
     valid_endpoint_name, Violation, MAX_AUTH_SETTINGS_LEN, MAX_DESCRIPTION_LEN, MAX_NAME_LEN, MAX_SHORT_TEXT_LEN,
     MAX_TAGS,

@@ -41,7 +41,9 @@ pub trait FlowReads: Send + Sync {
     fn resolve(&self, user: Uuid, id_or_name: &str) -> Result<Option<FlowRecord>, FlowError>;
 
     /// Like [`FlowReads::resolve`] but across all owners: only for webhooks when
-    /// `LANGFLOW_WEBHOOK_AUTH_ENABLE` is off. A name that several users' flows carry is refused.
+    /// `LANGFLOW_WEBHOOK_AUTH_ENABLE` is off. Langflow takes the first flow with that endpoint
+    /// name; here a name that several users' flows carry is refused rather than resolved to
+    /// whichever owner id sorts first.
     ///
     /// # Errors
     /// [`FlowError::Conflict`] for an endpoint name several owners use; storage or decoding
@@ -73,14 +75,26 @@ pub trait FlowReads: Send + Sync {
     fn check_space(&self) -> Result<(), FlowError>;
 }
 
-/// Writes (and the reads that may create the default project). Implementations serialise them
-/// themselves; callers run them through [`Flows::write`] / [`Flows::blocking`], off the HTTP
-/// worker threads. The per-method rules are documented on [`super::FlowStore`].
-#[allow(clippy::missing_errors_doc)]
-pub trait FlowRepo: FlowReads {
+/// Flow writes. Implementations serialise them themselves (they may wait for a writer lock);
+/// callers run them through [`Flows::write`], off the HTTP worker threads.
+pub trait FlowWrites: Send + Sync {
     /// Waits until every write made so far is on disk.
+    ///
+    /// # Errors
+    /// The I/O error met while flushing.
     fn durable(&self) -> StoreFuture<'_, ()>;
+
+    /// `POST /flows/`: name and endpoint are de-duplicated; a missing or foreign folder means
+    /// the default project; an id, when given, must be new.
+    ///
+    /// # Errors
+    /// Validation, an id already in use (409), storage.
     fn create(&self, user: Uuid, id: Option<Uuid>, input: FlowInput) -> Result<FlowRecord, FlowError>;
+
+    /// `PATCH /flows/{id}`: given fields change; a foreign folder means the default project.
+    ///
+    /// # Errors
+    /// Not found (or not the caller's), `If-Match` mismatch, validation, unique-name conflicts.
     fn update(
         &self,
         user: Uuid,
@@ -88,6 +102,13 @@ pub trait FlowRepo: FlowReads {
         input: FlowInput,
         if_match: Option<&IfMatch>,
     ) -> Result<FlowRecord, FlowError>;
+
+    /// `PUT /flows/{id}`: updates the caller's flow or creates one with this id; answers
+    /// whether it was created. A foreign folder is refused; an endpoint clash is a conflict
+    /// (no suffix) while a new flow's name is still de-duplicated.
+    ///
+    /// # Errors
+    /// Someone else's flow (404), `If-Match` mismatch, validation, conflicts.
     fn upsert(
         &self,
         user: Uuid,
@@ -95,20 +116,81 @@ pub trait FlowRepo: FlowReads {
         input: FlowInput,
         if_match: Option<&IfMatch>,
     ) -> Result<(FlowRecord, bool), FlowError>;
+
+    /// `POST /flows/batch/`: all or nothing, names as given (a clash is a conflict), ids must be
+    /// new whoever owns them.
+    ///
+    /// # Errors
+    /// Existing ids (422), validation, conflicts, storage.
     fn create_batch(&self, user: Uuid, flows: Vec<(Option<Uuid>, FlowInput)>) -> Result<Vec<FlowRecord>, FlowError>;
+
+    /// Upload semantics, per flow: the caller's own id updates that flow, someone else's id
+    /// gets a new id, otherwise the flow is created with its id. Names and endpoint names are
+    /// de-duplicated; `folder` (when the caller's) receives every flow.
+    ///
+    /// # Errors
+    /// Validation (a flow without a name), storage.
     fn import(
         &self,
         user: Uuid,
         flows: Vec<(Option<Uuid>, FlowInput)>,
         folder: Option<Uuid>,
     ) -> Result<Vec<FlowRecord>, FlowError>;
+
+    /// `DELETE /flows/{id}`.
+    ///
+    /// # Errors
+    /// Not found (or not the caller's), `If-Match` mismatch, storage.
     fn delete_one(&self, user: Uuid, id: Uuid, if_match: Option<&IfMatch>) -> Result<(), FlowError>;
+
+    /// Deletes those of `ids` the caller owns (others are skipped silently); answers the ids
+    /// deleted.
+    ///
+    /// # Errors
+    /// Storage failures.
     fn delete(&self, user: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, FlowError>;
+}
+
+/// Project writes, and the project reads that may create the default project; run like
+/// [`FlowWrites`] (reads through [`Flows::blocking`]).
+pub trait ProjectWrites: Send + Sync {
+    /// The caller's default project ("Starter Project"), created on first need.
+    ///
+    /// # Errors
+    /// Unknown user, storage.
     fn default_project(&self, user: Uuid) -> Result<ProjectRecord, FlowError>;
+
+    /// The caller's projects, the default one first (created if missing), then by name.
+    ///
+    /// # Errors
+    /// Storage failures.
     fn list_projects(&self, user: Uuid) -> Result<Vec<ProjectRecord>, FlowError>;
+
+    /// `POST /projects/`: the name is de-duplicated; the caller's flows among `move_flows` move
+    /// into the new project (others are ignored).
+    ///
+    /// # Errors
+    /// Validation, a foreign parent, storage.
     fn create_project(&self, user: Uuid, project: NewProject, move_flows: &[Uuid]) -> Result<ProjectRecord, FlowError>;
+
+    /// `PATCH /projects/{id}`.
+    ///
+    /// # Errors
+    /// Not found (or not the caller's), a taken name (conflict), a foreign parent, validation.
     fn update_project(&self, user: Uuid, id: Uuid, patch: ProjectPatch) -> Result<ProjectRecord, FlowError>;
+
+    /// `DELETE /projects/{id}`: the project and the caller's flows in it, in one transaction;
+    /// child projects lose their parent. Answers the deleted flow ids.
+    ///
+    /// # Errors
+    /// Not found (or not the caller's), storage.
     fn delete_project(&self, user: Uuid, id: Uuid) -> Result<Vec<Uuid>, FlowError>;
+
+    /// `POST /projects/upload/`: a new project (name de-duplicated) holding the given flows,
+    /// created with upload semantics, all in one transaction.
+    ///
+    /// # Errors
+    /// Validation, storage.
     fn import_project(
         &self,
         user: Uuid,
@@ -116,6 +198,11 @@ pub trait FlowRepo: FlowReads {
         flows: Vec<(Option<Uuid>, FlowInput)>,
     ) -> Result<(ProjectRecord, Vec<FlowRecord>), FlowError>;
 }
+
+/// Everything a flow store does; what [`Flows`] holds.
+pub trait FlowRepo: FlowReads + FlowWrites + ProjectWrites {}
+
+impl<T: FlowReads + FlowWrites + ProjectWrites> FlowRepo for T {}
 
 /// The handle the server holds: reads straight through (it derefs to [`FlowReads`]), writes on
 /// the blocking pool. Cheap to clone.

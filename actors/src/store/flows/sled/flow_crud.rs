@@ -7,9 +7,11 @@ use uuid::Uuid;
 
 use super::super::document::{document, has_webhook};
 use super::super::validate::{invalid, validate_input, Violation};
-use super::super::{FlowError, FlowInput, FlowRecord, IfMatch, FLOW_ID_TAKEN, FLOW_NOT_FOUND};
+use super::super::{
+    FlowError, FlowInput, FlowReads, FlowRecord, FlowWrites, IfMatch, StoreFuture, FLOW_ID_TAKEN, FLOW_NOT_FOUND,
+};
 use super::views::ChangeSet;
-use super::{FlowStore, ForeignFolder, Pending};
+use super::{FlowStore, ForeignFolder, Pending, Unique};
 use crate::clock::now_micros;
 
 impl FlowStore {
@@ -70,164 +72,23 @@ impl FlowStore {
         Ok(rec)
     }
 
-    /// `POST /flows/`: name and endpoint are de-duplicated; a missing or foreign folder means
-    /// the default project; an id, when given, must be new.
-    ///
-    /// # Errors
-    /// Validation, an id already in use (409), storage.
-    pub fn create(&self, user: Uuid, id: Option<Uuid>, mut input: FlowInput) -> Result<FlowRecord, FlowError> {
-        validate_input(&input)?;
-        let _writer = self.store.flow_writer();
-        let id = id.unwrap_or_else(Uuid::new_v4);
-        if self.get(id)?.is_some() {
-            return Err(FlowError::Conflict(FLOW_ID_TAKEN));
-        }
-        let pending = Pending::default();
-        let name = input.name.take().ok_or_else(|| invalid("name", Violation::Required))?;
-        input.name = Some(self.unique_name(user, &name, None, &pending)?);
-        if let Some(Some(ep)) = input.endpoint_name.take() {
-            input.endpoint_name = Some(Some(self.unique_endpoint(user, &ep, None, &pending)?));
-        }
-        let folder = self.folder_for(user, input.folder_id, ForeignFolder::UseDefault)?;
-        let rec = Self::new_record(user, id, folder, input)?;
-        self.commit(user, &ChangeSet { flows: vec![(None, Some(rec.clone()))], ..ChangeSet::default() })?;
-        Ok(rec)
-    }
-
-    /// `PATCH /flows/{id}`: given fields change; a foreign folder means the default project.
-    ///
-    /// # Errors
-    /// Not found (or not the caller's), `If-Match` mismatch, validation, unique-name conflicts.
-    pub fn update(
+    /// [`FlowStore::patched`], with a given folder placed by [`FlowStore::folder_for`].
+    fn patched_in(
         &self,
         user: Uuid,
-        id: Uuid,
+        old: &FlowRecord,
         input: FlowInput,
-        if_match: Option<&IfMatch>,
+        foreign: ForeignFolder,
     ) -> Result<FlowRecord, FlowError> {
-        validate_input(&input)?;
-        let _writer = self.store.flow_writer();
-        let old = self.get_owned(user, id)?.ok_or(FlowError::NotFound(FLOW_NOT_FOUND))?;
-        if let Some(m) = if_match {
-            m.check(Some(&old))?;
-        }
         let folder = match input.folder_id {
-            Some(f) => Some(self.folder_for(user, Some(f), ForeignFolder::UseDefault)?),
+            Some(f) => Some(self.folder_for(user, Some(f), foreign)?),
             None => None,
         };
-        let mut rec = Self::patched(&old, input)?;
+        let mut rec = Self::patched(old, input)?;
         if let Some(folder) = folder {
             rec.folder_id = folder;
         }
-        self.commit(user, &ChangeSet { flows: vec![(Some(old), Some(rec.clone()))], ..ChangeSet::default() })?;
         Ok(rec)
-    }
-
-    /// `PUT /flows/{id}`: updates the caller's flow or creates one with this id; answers
-    /// whether it was created. A foreign folder is refused; an endpoint clash is a conflict
-    /// (no suffix) while a new flow's name is still de-duplicated.
-    ///
-    /// # Errors
-    /// Someone else's flow (404), `If-Match` mismatch, validation, conflicts.
-    pub fn upsert(
-        &self,
-        user: Uuid,
-        id: Uuid,
-        mut input: FlowInput,
-        if_match: Option<&IfMatch>,
-    ) -> Result<(FlowRecord, bool), FlowError> {
-        validate_input(&input)?;
-        let _writer = self.store.flow_writer();
-        let existing = self.get(id)?;
-        if let Some(m) = if_match {
-            m.check(existing.as_ref().filter(|f| f.user_id == user))?;
-        }
-        match existing {
-            Some(old) if old.user_id == user => {
-                let folder = match input.folder_id {
-                    Some(f) => Some(self.folder_for(user, Some(f), ForeignFolder::Refuse)?),
-                    None => None,
-                };
-                let mut rec = Self::patched(&old, input)?;
-                if let Some(folder) = folder {
-                    rec.folder_id = folder;
-                }
-                self.commit(user, &ChangeSet { flows: vec![(Some(old), Some(rec.clone()))], ..ChangeSet::default() })?;
-                Ok((rec, false))
-            }
-            Some(_) => Err(FlowError::NotFound(FLOW_NOT_FOUND)),
-            None => {
-                let pending = Pending::default();
-                let name = input.name.take().ok_or_else(|| invalid("name", Violation::Required))?;
-                input.name = Some(self.unique_name(user, &name, None, &pending)?);
-                let folder = self.folder_for(user, input.folder_id, ForeignFolder::Refuse)?;
-                let rec = Self::new_record(user, id, folder, input)?;
-                self.commit(user, &ChangeSet { flows: vec![(None, Some(rec.clone()))], ..ChangeSet::default() })?;
-                Ok((rec, true))
-            }
-        }
-    }
-
-    /// `POST /flows/batch/`: all or nothing, names as given (a clash is a conflict), ids must be
-    /// new whoever owns them.
-    ///
-    /// # Errors
-    /// Existing ids (422), validation, conflicts, storage.
-    pub fn create_batch(
-        &self,
-        user: Uuid,
-        flows: Vec<(Option<Uuid>, FlowInput)>,
-    ) -> Result<Vec<FlowRecord>, FlowError> {
-        for (_, input) in &flows {
-            validate_input(input)?;
-        }
-        let _writer = self.store.flow_writer();
-        let mut seen = HashSet::new();
-        let mut existing = Vec::new();
-        for id in flows.iter().filter_map(|(id, _)| *id) {
-            if !seen.insert(id) || self.get(id)?.is_some() {
-                existing.push(id);
-            }
-        }
-        if !existing.is_empty() {
-            return Err(FlowError::IdsExist(existing));
-        }
-        let mut changes = ChangeSet::default();
-        let mut out = Vec::with_capacity(flows.len());
-        for (id, input) in flows {
-            let folder = self.folder_for(user, input.folder_id, ForeignFolder::UseDefault)?;
-            let rec = Self::new_record(user, id.unwrap_or_else(Uuid::new_v4), folder, input)?;
-            changes.flows.push((None, Some(rec.clone())));
-            out.push(rec);
-        }
-        self.commit(user, &changes)?;
-        Ok(out)
-    }
-
-    /// Upload semantics, per flow: the caller's own id updates that flow, someone else's id
-    /// gets a new id, otherwise the flow is created with its id. Names and endpoint names are
-    /// de-duplicated; `folder` (when the caller's) receives every flow.
-    ///
-    /// # Errors
-    /// Validation (a flow without a name), storage.
-    pub fn import(
-        &self,
-        user: Uuid,
-        flows: Vec<(Option<Uuid>, FlowInput)>,
-        folder: Option<Uuid>,
-    ) -> Result<Vec<FlowRecord>, FlowError> {
-        for (_, input) in &flows {
-            validate_input(input)?;
-        }
-        let _writer = self.store.flow_writer();
-        let target = match folder {
-            Some(f) if self.get_project(user, f)?.is_some() => Some(f),
-            _ => None,
-        };
-        let mut changes = ChangeSet::default();
-        let out = self.plan_imports(user, flows, target, &mut changes)?;
-        self.commit(user, &changes)?;
-        Ok(out)
     }
 
     pub(super) fn plan_imports(
@@ -247,10 +108,10 @@ impl FlowStore {
             let own = existing.filter(|f| f.user_id == user);
             let exclude = own.as_ref().map(|f| f.id);
             if let Some(name) = input.name.take() {
-                input.name = Some(self.unique_name(user, &name, exclude, &pending)?);
+                input.name = Some(self.unique(Unique::Name, user, &name, exclude, &pending)?);
             }
             if let Some(Some(ep)) = input.endpoint_name.take() {
-                input.endpoint_name = Some(Some(self.unique_endpoint(user, &ep, exclude, &pending)?));
+                input.endpoint_name = Some(Some(self.unique(Unique::Endpoint, user, &ep, exclude, &pending)?));
             }
             let requested = target.or(input.folder_id);
             let rec = if let Some(old) = own {
@@ -283,12 +144,130 @@ impl FlowStore {
         }
         Ok(out)
     }
+}
 
-    /// `DELETE /flows/{id}`.
-    ///
-    /// # Errors
-    /// Not found (or not the caller's), `If-Match` mismatch, storage.
-    pub fn delete_one(&self, user: Uuid, id: Uuid, if_match: Option<&IfMatch>) -> Result<(), FlowError> {
+impl FlowWrites for FlowStore {
+    fn durable(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { Ok(self.store.durable().await?) })
+    }
+
+    fn create(&self, user: Uuid, id: Option<Uuid>, mut input: FlowInput) -> Result<FlowRecord, FlowError> {
+        validate_input(&input)?;
+        let _writer = self.store.flow_writer();
+        let id = id.unwrap_or_else(Uuid::new_v4);
+        if self.get(id)?.is_some() {
+            return Err(FlowError::Conflict(FLOW_ID_TAKEN));
+        }
+        let pending = Pending::default();
+        let name = input.name.take().ok_or_else(|| invalid("name", Violation::Required))?;
+        input.name = Some(self.unique(Unique::Name, user, &name, None, &pending)?);
+        if let Some(Some(ep)) = input.endpoint_name.take() {
+            input.endpoint_name = Some(Some(self.unique(Unique::Endpoint, user, &ep, None, &pending)?));
+        }
+        let folder = self.folder_for(user, input.folder_id, ForeignFolder::UseDefault)?;
+        let rec = Self::new_record(user, id, folder, input)?;
+        self.commit(user, &ChangeSet { flows: vec![(None, Some(rec.clone()))], ..ChangeSet::default() })?;
+        Ok(rec)
+    }
+
+    fn update(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        input: FlowInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<FlowRecord, FlowError> {
+        validate_input(&input)?;
+        let _writer = self.store.flow_writer();
+        let old = self.get_owned(user, id)?.ok_or(FlowError::NotFound(FLOW_NOT_FOUND))?;
+        if let Some(m) = if_match {
+            m.check(Some(&old))?;
+        }
+        let rec = self.patched_in(user, &old, input, ForeignFolder::UseDefault)?;
+        self.commit(user, &ChangeSet { flows: vec![(Some(old), Some(rec.clone()))], ..ChangeSet::default() })?;
+        Ok(rec)
+    }
+
+    fn upsert(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        mut input: FlowInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(FlowRecord, bool), FlowError> {
+        validate_input(&input)?;
+        let _writer = self.store.flow_writer();
+        let existing = self.get(id)?;
+        if let Some(m) = if_match {
+            m.check(existing.as_ref().filter(|f| f.user_id == user))?;
+        }
+        match existing {
+            Some(old) if old.user_id == user => {
+                let rec = self.patched_in(user, &old, input, ForeignFolder::Refuse)?;
+                self.commit(user, &ChangeSet { flows: vec![(Some(old), Some(rec.clone()))], ..ChangeSet::default() })?;
+                Ok((rec, false))
+            }
+            Some(_) => Err(FlowError::NotFound(FLOW_NOT_FOUND)),
+            None => {
+                let pending = Pending::default();
+                let name = input.name.take().ok_or_else(|| invalid("name", Violation::Required))?;
+                input.name = Some(self.unique(Unique::Name, user, &name, None, &pending)?);
+                let folder = self.folder_for(user, input.folder_id, ForeignFolder::Refuse)?;
+                let rec = Self::new_record(user, id, folder, input)?;
+                self.commit(user, &ChangeSet { flows: vec![(None, Some(rec.clone()))], ..ChangeSet::default() })?;
+                Ok((rec, true))
+            }
+        }
+    }
+
+    fn create_batch(&self, user: Uuid, flows: Vec<(Option<Uuid>, FlowInput)>) -> Result<Vec<FlowRecord>, FlowError> {
+        for (_, input) in &flows {
+            validate_input(input)?;
+        }
+        let _writer = self.store.flow_writer();
+        let mut seen = HashSet::new();
+        let mut existing = Vec::new();
+        for id in flows.iter().filter_map(|(id, _)| *id) {
+            if !seen.insert(id) || self.get(id)?.is_some() {
+                existing.push(id);
+            }
+        }
+        if !existing.is_empty() {
+            return Err(FlowError::IdsExist(existing));
+        }
+        let mut changes = ChangeSet::default();
+        let mut out = Vec::with_capacity(flows.len());
+        for (id, input) in flows {
+            let folder = self.folder_for(user, input.folder_id, ForeignFolder::UseDefault)?;
+            let rec = Self::new_record(user, id.unwrap_or_else(Uuid::new_v4), folder, input)?;
+            changes.flows.push((None, Some(rec.clone())));
+            out.push(rec);
+        }
+        self.commit(user, &changes)?;
+        Ok(out)
+    }
+
+    fn import(
+        &self,
+        user: Uuid,
+        flows: Vec<(Option<Uuid>, FlowInput)>,
+        folder: Option<Uuid>,
+    ) -> Result<Vec<FlowRecord>, FlowError> {
+        for (_, input) in &flows {
+            validate_input(input)?;
+        }
+        let _writer = self.store.flow_writer();
+        let target = match folder {
+            Some(f) if self.get_project(user, f)?.is_some() => Some(f),
+            _ => None,
+        };
+        let mut changes = ChangeSet::default();
+        let out = self.plan_imports(user, flows, target, &mut changes)?;
+        self.commit(user, &changes)?;
+        Ok(out)
+    }
+
+    fn delete_one(&self, user: Uuid, id: Uuid, if_match: Option<&IfMatch>) -> Result<(), FlowError> {
         let _writer = self.store.flow_writer();
         let old = self.get_owned(user, id)?.ok_or(FlowError::NotFound(FLOW_NOT_FOUND))?;
         if let Some(m) = if_match {
@@ -297,12 +276,7 @@ impl FlowStore {
         self.commit(user, &ChangeSet { flows: vec![(Some(old), None)], ..ChangeSet::default() })
     }
 
-    /// Deletes those of `ids` the caller owns (others are skipped silently); answers the ids
-    /// deleted.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn delete(&self, user: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, FlowError> {
+    fn delete(&self, user: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, FlowError> {
         let _writer = self.store.flow_writer();
         let mut changes = ChangeSet::default();
         let mut seen = HashSet::new();

@@ -8,26 +8,15 @@ use uuid::Uuid;
 use super::super::suffix::Suffix;
 use super::super::validate::{validate_input, validate_project_fields};
 use super::super::{
-    FlowError, FlowInput, FlowRecord, NewProject, ProjectPatch, ProjectRecord, DEFAULT_PROJECT_DESCRIPTION,
-    DEFAULT_PROJECT_NAME, MAX_PROJECT_DEPTH, PARENT_NOT_FOUND, PROJECT_NOT_FOUND,
+    FlowError, FlowInput, FlowReads, FlowRecord, NewProject, ProjectPatch, ProjectRecord, ProjectWrites,
+    DEFAULT_PROJECT_DESCRIPTION, DEFAULT_PROJECT_NAME, MAX_PROJECT_DEPTH, PARENT_NOT_FOUND, PROJECT_NOT_FOUND,
 };
 use super::views::ChangeSet;
 use super::{uuid_at, FlowStore};
 use crate::clock::now_micros;
-use crate::codec;
 use crate::store::compose;
 
 impl FlowStore {
-    /// The caller's project; `None` when missing or someone else's.
-    ///
-    /// # Errors
-    /// Storage or decoding failures.
-    pub fn get_project(&self, user: Uuid, id: Uuid) -> Result<Option<ProjectRecord>, FlowError> {
-        let rec: Option<ProjectRecord> =
-            self.store.projects.get(id.as_bytes())?.map(|b| codec::decode(&b)).transpose()?;
-        Ok(rec.filter(|p| p.user_id == user))
-    }
-
     fn project_by_name(&self, user: Uuid, name: &str) -> Result<Option<ProjectRecord>, FlowError> {
         let Some(id) = self.store.project_names.get(compose(user.as_bytes(), name.as_bytes()))? else {
             return Ok(None);
@@ -36,18 +25,6 @@ impl FlowStore {
             Some(id) => self.get_project(user, id),
             None => Ok(None),
         }
-    }
-
-    pub(super) fn owned_projects(&self, user: Uuid) -> Result<Vec<ProjectRecord>, FlowError> {
-        let mut out = Vec::new();
-        for item in self.store.user_projects.scan_prefix(user.as_bytes()) {
-            let (key, _) = item?;
-            let Some(id) = key.get(16..).and_then(uuid_at) else { continue };
-            if let Some(p) = self.get_project(user, id)? {
-                out.push(p);
-            }
-        }
-        Ok(out)
     }
 
     pub(super) fn default_project_locked(&self, user: Uuid) -> Result<ProjectRecord, FlowError> {
@@ -67,30 +44,6 @@ impl FlowStore {
         };
         self.commit(user, &ChangeSet { projects: vec![(None, Some(rec.clone()))], ..ChangeSet::default() })?;
         Ok(rec)
-    }
-
-    /// The caller's default project ("Starter Project"), created on first need.
-    ///
-    /// # Errors
-    /// Unknown user, storage.
-    pub fn default_project(&self, user: Uuid) -> Result<ProjectRecord, FlowError> {
-        let _writer = self.store.flow_writer();
-        self.default_project_locked(user)
-    }
-
-    /// The caller's projects, the default one first (created if missing), then by name.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn list_projects(&self, user: Uuid) -> Result<Vec<ProjectRecord>, FlowError> {
-        let default = self.default_project(user)?;
-        let mut rest: Vec<ProjectRecord> =
-            self.owned_projects(user)?.into_iter().filter(|p| p.id != default.id).collect();
-        rest.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        let mut out = Vec::with_capacity(rest.len() + 1);
-        out.push(default);
-        out.extend(rest);
-        Ok(out)
     }
 
     /// Checks that `parent` is the caller's and that making it the parent of `child` creates no
@@ -128,18 +81,26 @@ impl FlowStore {
             updated_at: now,
         })
     }
+}
 
-    /// `POST /projects/`: the name is de-duplicated; the caller's flows among `move_flows` move
-    /// into the new project (others are ignored).
-    ///
-    /// # Errors
-    /// Validation, a foreign parent, storage.
-    pub fn create_project(
-        &self,
-        user: Uuid,
-        project: NewProject,
-        move_flows: &[Uuid],
-    ) -> Result<ProjectRecord, FlowError> {
+impl ProjectWrites for FlowStore {
+    fn default_project(&self, user: Uuid) -> Result<ProjectRecord, FlowError> {
+        let _writer = self.store.flow_writer();
+        self.default_project_locked(user)
+    }
+
+    fn list_projects(&self, user: Uuid) -> Result<Vec<ProjectRecord>, FlowError> {
+        let default = self.default_project(user)?;
+        let mut rest: Vec<ProjectRecord> =
+            self.owned_projects(user)?.into_iter().filter(|p| p.id != default.id).collect();
+        rest.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let mut out = Vec::with_capacity(rest.len() + 1);
+        out.push(default);
+        out.extend(rest);
+        Ok(out)
+    }
+
+    fn create_project(&self, user: Uuid, project: NewProject, move_flows: &[Uuid]) -> Result<ProjectRecord, FlowError> {
         let _writer = self.store.flow_writer();
         let rec = self.new_project_record(user, project)?;
         let mut changes = ChangeSet { projects: vec![(None, Some(rec.clone()))], ..ChangeSet::default() };
@@ -158,11 +119,7 @@ impl FlowStore {
         Ok(rec)
     }
 
-    /// `PATCH /projects/{id}`.
-    ///
-    /// # Errors
-    /// Not found (or not the caller's), a taken name (conflict), a foreign parent, validation.
-    pub fn update_project(&self, user: Uuid, id: Uuid, patch: ProjectPatch) -> Result<ProjectRecord, FlowError> {
+    fn update_project(&self, user: Uuid, id: Uuid, patch: ProjectPatch) -> Result<ProjectRecord, FlowError> {
         validate_project_fields(patch.name.as_deref(), patch.description.as_deref(), patch.auth_settings.as_deref())?;
         let _writer = self.store.flow_writer();
         let old = self.get_project(user, id)?.ok_or(FlowError::NotFound(PROJECT_NOT_FOUND))?;
@@ -187,12 +144,7 @@ impl FlowStore {
         Ok(rec)
     }
 
-    /// `DELETE /projects/{id}`: the project and the caller's flows in it, in one transaction;
-    /// child projects lose their parent. Answers the deleted flow ids.
-    ///
-    /// # Errors
-    /// Not found (or not the caller's), storage.
-    pub fn delete_project(&self, user: Uuid, id: Uuid) -> Result<Vec<Uuid>, FlowError> {
+    fn delete_project(&self, user: Uuid, id: Uuid) -> Result<Vec<Uuid>, FlowError> {
         let _writer = self.store.flow_writer();
         let old = self.get_project(user, id)?.ok_or(FlowError::NotFound(PROJECT_NOT_FOUND))?;
         let mut changes = ChangeSet::default();
@@ -209,12 +161,7 @@ impl FlowStore {
         Ok(ids)
     }
 
-    /// `POST /projects/upload/`: a new project (name de-duplicated) holding the given flows,
-    /// created with upload semantics, all in one transaction.
-    ///
-    /// # Errors
-    /// Validation, storage.
-    pub fn import_project(
+    fn import_project(
         &self,
         user: Uuid,
         project: NewProject,

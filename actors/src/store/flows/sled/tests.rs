@@ -1,5 +1,6 @@
 use super::*;
 use crate::records::UserRecord;
+use crate::store::flows::{FlowInput, FlowReads, FlowWrites, NewProject, ProjectWrites};
 use serde_json::json;
 
 fn store_with_user() -> (FlowStore, Uuid) {

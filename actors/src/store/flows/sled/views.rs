@@ -41,6 +41,31 @@ fn release(index: &TransactionalTree, user: Uuid, name: &str, id: Uuid) -> Resul
     Ok(())
 }
 
+/// Stores a record and its owner-index entry (`user ++ id → ()`).
+fn keep_record(
+    records: &TransactionalTree,
+    owner: &TransactionalTree,
+    user: Uuid,
+    id: Uuid,
+    bytes: &[u8],
+) -> TxResult<()> {
+    owner.insert(compose(user.as_bytes(), id.as_bytes()), &[])?;
+    records.insert(id.as_bytes(), bytes)?;
+    Ok(())
+}
+
+/// Removes a record and its owner-index entry.
+fn drop_record(
+    records: &TransactionalTree,
+    owner: &TransactionalTree,
+    user: Uuid,
+    id: Uuid,
+) -> Result<(), UnabortableTransactionError> {
+    owner.remove(compose(user.as_bytes(), id.as_bytes()))?;
+    records.remove(id.as_bytes())?;
+    Ok(())
+}
+
 /// Views of the flow trees inside one transaction, in [`Store::flow_trees`] order.
 struct FlowViews<'a> {
     flows: &'a TransactionalTree,
@@ -62,9 +87,7 @@ impl<'a> FlowViews<'a> {
 
     fn remove_flow(&self, rec: &FlowRecord) -> Result<(), UnabortableTransactionError> {
         self.remove_flow_indexes(rec)?;
-        self.user_flows.remove(compose(rec.user_id.as_bytes(), rec.id.as_bytes()))?;
-        self.flows.remove(rec.id.as_bytes())?;
-        Ok(())
+        drop_record(self.flows, self.user_flows, rec.user_id, rec.id)
     }
 
     fn remove_flow_indexes(&self, rec: &FlowRecord) -> Result<(), UnabortableTransactionError> {
@@ -80,16 +103,12 @@ impl<'a> FlowViews<'a> {
         if let Some(ep) = &rec.endpoint_name {
             claim(self.endpoints, rec.user_id, ep, rec.id, ENDPOINT_TAKEN)?;
         }
-        self.user_flows.insert(compose(rec.user_id.as_bytes(), rec.id.as_bytes()), &[])?;
-        self.flows.insert(rec.id.as_bytes(), bytes)?;
-        Ok(())
+        keep_record(self.flows, self.user_flows, rec.user_id, rec.id, bytes)
     }
 
     fn remove_project(&self, rec: &ProjectRecord) -> Result<(), UnabortableTransactionError> {
         self.remove_project_name(rec)?;
-        self.user_projects.remove(compose(rec.user_id.as_bytes(), rec.id.as_bytes()))?;
-        self.projects.remove(rec.id.as_bytes())?;
-        Ok(())
+        drop_record(self.projects, self.user_projects, rec.user_id, rec.id)
     }
 
     fn remove_project_name(&self, rec: &ProjectRecord) -> Result<(), UnabortableTransactionError> {
@@ -98,9 +117,7 @@ impl<'a> FlowViews<'a> {
 
     fn put_project(&self, rec: &ProjectRecord, bytes: &[u8]) -> TxResult<()> {
         claim(self.project_names, rec.user_id, &rec.name, rec.id, PROJECT_NAME_TAKEN)?;
-        self.user_projects.insert(compose(rec.user_id.as_bytes(), rec.id.as_bytes()), &[])?;
-        self.projects.insert(rec.id.as_bytes(), bytes)?;
-        Ok(())
+        keep_record(self.projects, self.user_projects, rec.user_id, rec.id, bytes)
     }
 }
 
