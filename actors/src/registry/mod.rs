@@ -31,7 +31,7 @@ use crate::store::Store;
 pub use self::sled::users::{UserPatch, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
 pub use self::sled::variables::VariablePatch;
 pub use self::sled::Registry;
-pub use repo::IdentityRepo;
+pub use repo::{IdentityRepo, KeyRepo, UserRepo, VariableRepo};
 
 /// How often buffered API-key usage counters are written back.
 const USAGE_WRITEBACK: Duration = Duration::from_secs(1);
