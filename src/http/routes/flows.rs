@@ -2,8 +2,9 @@
 //!
 //! Handlers stay thin: they read Langflow's JSON ([`flow_json`]), call the flow store ([`Flows`])
 //! with the caller's id (which scopes every lookup, so another user's flow is always 404), let it
-//! run writes off the worker thread until they are durable, and render the answer. `GET` and the write responses of one flow carry an
-//! `ETag`; `If-Match` on PATCH/PUT/DELETE turns a lost update into 412.
+//! run writes off the worker thread until they are durable, and render the answer. `GET` and the
+//! write responses of one flow carry an `ETag`; `If-Match` on PATCH/PUT/DELETE turns a lost
+//! update into 412.
 //!
 //! [`Flows`]: flowactor_actors::store::flows::Flows
 
