@@ -6,7 +6,7 @@
 use actix::Actor;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use flowactor_actors::crypto::{hash_password, verify_password, Secrets};
-use flowactor_actors::registry::{AuthenticateApiKey, Registry, RegistryActor, RegistryOptions};
+use flowactor_actors::registry::{AuthenticateApiKey, KeyRepo, Registry, RegistryActor, RegistryOptions, UserRepo};
 use flowactor_actors::Store;
 
 fn populated(keys: usize) -> (Store, String) {

@@ -108,7 +108,9 @@ impl From<FlowError> for ApiError {
             FlowError::Invalid(m) => Self::bad_request(m),
             FlowError::Conflict(m) => Self::detail(StatusCode::CONFLICT, m),
             FlowError::Precondition => Self::detail(StatusCode::PRECONDITION_FAILED, e.to_string()),
-            FlowError::Validation { field, message } => Self::validation("value_error", &["body", field], message),
+            FlowError::Validation { field, violation } => {
+                Self::validation("value_error", &["body", field], crate::http::flow_json::violation_text(&violation))
+            }
             FlowError::IdsExist(_) => Self::detail(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
             FlowError::Storage(s) if is_disk_full(&s) => Self::insufficient_storage(),
             FlowError::Storage(_) | FlowError::Codec(_) => Self::internal(e),

@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
 use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
-use flowactor_actors::store::flows::FlowStore;
+use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::{StoreError, StoreOptions};
 use flowactor_actors::{RegistryActor, Store};
@@ -235,7 +235,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         start_registry(&settings, &secret, epoch.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = Arc::new(settings);
     let cli_token = generate_secret();
-    let flows = FlowStore::new(store.clone());
+    let flows = Flows::new(FlowStore::new(store.clone()));
     let messages = MessageStore::open(&store).context("cannot open the message store")?;
     let engine = Engine::new(
         ArbiterPool::new(settings.engine_thread_count()),

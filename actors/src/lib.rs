@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod ids;
 pub mod llm;
 pub mod records;
 pub mod registry;

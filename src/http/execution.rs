@@ -21,7 +21,7 @@ const GLOBAL_VAR_HEADER: &str = "x-langflow-global-var-";
 /// # Errors
 /// 507 while the free-space reserve is not available.
 pub fn require_space(state: &AppState) -> ApiResult<()> {
-    state.flows.store().check_space().map_err(|_| ApiError::insufficient_storage())
+    state.flows.check_space().map_err(|_| ApiError::insufficient_storage())
 }
 
 /// The compiled graph of a stored flow (parsed only when this version is not cached); refused

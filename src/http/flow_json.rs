@@ -8,7 +8,8 @@
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use flowactor_actors::clock::iso_seconds;
-use flowactor_actors::store::flows::{parse_python_uuid, AccessType, FlowInput, FlowRecord, IfMatch, ProjectRecord};
+use flowactor_actors::ids::parse_python_uuid;
+use flowactor_actors::store::flows::{AccessType, FlowInput, FlowRecord, IfMatch, ProjectRecord, Violation};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -104,6 +105,26 @@ pub fn object(value: &Value) -> ApiResult<&Map<String, Value>> {
             "Input should be a valid dictionary or object to extract fields from",
         )
     })
+}
+
+/// pydantic's wording of a field rule the flow store refuses (the `msg` of the 422 item).
+#[must_use]
+pub fn violation_text(violation: &Violation) -> String {
+    match violation {
+        Violation::Required => "Field required".to_owned(),
+        Violation::TooManyChars(max) => format!("String should have at most {max} characters"),
+        Violation::TooManyBytes(max) => format!("String should have at most {max} bytes"),
+        Violation::Nul => "String should not contain NUL characters".to_owned(),
+        Violation::TooManyItems(max) => format!("List should have at most {max} items"),
+        Violation::NoNodes => "Value error, Flow must have nodes".to_owned(),
+        Violation::NoEdges => "Value error, Flow must have edges".to_owned(),
+        Violation::NotAnObject => "Value error, Flow must be a valid JSON".to_owned(),
+        Violation::ColorPrefix => "Value error, Icon background color must start with #".to_owned(),
+        Violation::ColorLength => "Value error, Icon background color must be 7 characters long".to_owned(),
+        Violation::EndpointFormat => {
+            "Value error, Endpoint name must contain only letters, numbers, hyphens, and underscores".to_owned()
+        }
+    }
 }
 
 /// Reads a flow object into its optional id and the store's input. `user_id` and `fs_path` are

@@ -30,7 +30,7 @@ use actix_web::{web, HttpMessage};
 use flowactor_actors::crypto::Secrets;
 use flowactor_actors::engine::Engine;
 use flowactor_actors::registry::AuthEpoch;
-use flowactor_actors::store::flows::FlowStore;
+use flowactor_actors::store::flows::Flows;
 use flowactor_actors::RegistryActor;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -44,8 +44,8 @@ use tokens::TokenService;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub registry: Addr<RegistryActor>,
-    /// Flows and projects; handlers await [`FlowStore::durable`] before acknowledging writes.
-    pub flows: FlowStore,
+    /// Flows and projects: reads straight through, writes via [`Flows::write`] (durable on return).
+    pub flows: Flows,
     /// Runs builds; owns the compiled-graph cache.
     pub engine: Engine,
     /// `/build` jobs waiting for or streaming to their readers.
@@ -69,7 +69,7 @@ impl AppState {
     pub fn new(
         settings: Arc<Settings>,
         registry: Addr<RegistryActor>,
-        flows: FlowStore,
+        flows: Flows,
         engine: Engine,
         epoch: AuthEpoch,
         secret: &str,

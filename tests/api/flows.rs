@@ -156,6 +156,40 @@ fn create_refuses_malformed_flows_with_422() {
     assert_eq!(s.get("/api/v1/flows/", Auth::Bearer(&a)).json, json!([]));
 }
 
+/// The store names the broken rule; the HTTP layer words it as pydantic does.
+#[test]
+fn field_rules_refused_by_the_store_are_worded_like_pydantic() {
+    let s = TestServer::start();
+    let (_, a) = s.user("alice");
+    let too_many_tags: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+    let cases = [
+        (json!({"name": "x".repeat(256)}), "name", "String should have at most 255 characters".to_owned()),
+        (json!({"name": "a\u{0}b"}), "name", "String should not contain NUL characters".to_owned()),
+        (
+            json!({"name": "n", "description": "d".repeat(64 * 1024 + 1)}),
+            "description",
+            format!("String should have at most {} bytes", 64 * 1024),
+        ),
+        (json!({"name": "n", "tags": too_many_tags}), "tags", "List should have at most 100 items".to_owned()),
+        (
+            json!({"name": "n", "icon_bg_color": "#12345"}),
+            "icon_bg_color",
+            "Value error, Icon background color must be 7 characters long".to_owned(),
+        ),
+    ];
+    for (body, field, msg) in cases {
+        let r = s.post("/api/v1/flows/", Auth::Bearer(&a), &body);
+        r.expect(422);
+        assert_eq!(r.json["detail"][0]["type"], "value_error", "{}", r.text);
+        assert_eq!(r.json["detail"][0]["loc"], json!(["body", field]), "{}", r.text);
+        assert_eq!(r.json["detail"][0]["msg"], msg, "{}", r.text);
+    }
+    let r = s.post("/api/v1/projects/", Auth::Bearer(&a), &json!({"name": "p".repeat(256)}));
+    r.expect(422);
+    assert_eq!(r.json["detail"][0]["msg"], "String should have at most 255 characters", "{}", r.text);
+    assert_eq!(s.get("/api/v1/flows/", Auth::Bearer(&a)).json, json!([]));
+}
+
 #[test]
 fn every_reference_flow_round_trips_unchanged_through_post_and_upload() {
     let s = TestServer::start();

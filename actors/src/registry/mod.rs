@@ -4,12 +4,17 @@
 //! messages; nothing else reads or writes the identity trees. Fast lookups are answered inline on
 //! the actor's thread; argon2 work runs on the blocking pool; every acknowledged write waits for
 //! [`Store::durable`] so it survives a crash. Multi-record changes are sled transactions.
+//!
+//! The actor holds an [`IdentityRepo`], the synchronous core with every rule; [`Registry`] in
+//! [`sled`] is its implementation on the embedded database, so another database can be put
+//! behind the actor without touching the HTTP front. The actor runs on its own arbiter, never on
+//! an HTTP worker thread, and its mailbox serialises the writes: the same ownership model as the
+//! flow store (see [`crate::store::flows`]). Reads go through the actor too, unlike flows,
+//! because API-key authentication (the identity hot path) buffers usage counters in the owner.
 
-mod keys;
-mod users;
-mod variables;
+mod repo;
+pub mod sled;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +28,10 @@ use crate::error::RegistryError;
 use crate::records::{ApiKeyRecord, KeyGrant, UserRecord, VariableKind, VariableRecord};
 use crate::store::Store;
 
-pub use users::{UserPatch, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
-pub use variables::VariablePatch;
+pub use self::sled::users::{UserPatch, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
+pub use self::sled::variables::VariablePatch;
+pub use self::sled::Registry;
+pub use repo::{IdentityRepo, KeyRepo, UserRepo, VariableRepo};
 
 /// How often buffered API-key usage counters are written back.
 const USAGE_WRITEBACK: Duration = Duration::from_secs(1);
@@ -56,44 +63,29 @@ pub struct RegistryOptions {
     pub epoch: AuthEpoch,
 }
 
-/// The synchronous core: all rules, no actor plumbing (unit-testable on a temporary store).
-pub struct Registry {
-    store: Store,
-    secrets: Secrets,
-    options: RegistryOptions,
-    /// key id → (uses not yet written, last use)
-    pending_usage: HashMap<Uuid, (u64, Micros)>,
-}
-
-impl Registry {
-    #[must_use]
-    pub fn new(store: Store, secrets: Secrets, options: RegistryOptions) -> Self {
-        Self { store, secrets, options, pending_usage: HashMap::new() }
-    }
-
-    #[must_use]
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-}
-
-/// The actor wrapper around [`Registry`].
+/// The actor that owns an [`IdentityRepo`] (by default the sled [`Registry`]).
 pub struct RegistryActor {
-    inner: Registry,
+    inner: Box<dyn IdentityRepo>,
 }
 
 impl RegistryActor {
     #[must_use]
     pub fn new(store: Store, secrets: Secrets, options: RegistryOptions) -> Self {
-        Self { inner: Registry::new(store, secrets, options) }
+        Self::with_repo(Box::new(Registry::new(store, secrets, options)))
+    }
+
+    /// The actor around any identity store.
+    #[must_use]
+    pub fn with_repo(inner: Box<dyn IdentityRepo>) -> Self {
+        Self { inner }
     }
 
     /// Answers a write: the result is returned only once it is on disk.
     fn durable<T: 'static>(&self, result: Result<T, RegistryError>) -> ResponseFuture<Result<T, RegistryError>> {
-        let store = self.inner.store.clone();
+        let durable = self.inner.durable();
         Box::pin(async move {
             let value = result?;
-            store.durable().await?;
+            durable.await?;
             Ok(value)
         })
     }
@@ -113,7 +105,7 @@ impl Actor for RegistryActor {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         let _ = self.inner.write_back_usage();
-        let _ = self.inner.store.flush();
+        let _ = self.inner.flush();
     }
 }
 
@@ -312,8 +304,7 @@ pub struct SeedCredentials {
 impl Handler<Ping> for RegistryActor {
     type Result = Result<(), RegistryError>;
     fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> Self::Result {
-        self.inner.store.users.first()?;
-        Ok(())
+        self.inner.ping()
     }
 }
 
@@ -341,7 +332,7 @@ impl Handler<FirstSuperuser> for RegistryActor {
 impl Handler<CreateUser> for RegistryActor {
     type Result = ResponseActFuture<Self, Result<UserRecord, RegistryError>>;
     fn handle(&mut self, m: CreateUser, _: &mut Context<Self>) -> Self::Result {
-        if let Err(e) = users::validate_new_user(&m.username, &m.password) {
+        if let Err(e) = self::sled::users::validate_new_user(&m.username, &m.password) {
             return Box::pin(fut::ready(Err(e)));
         }
         let password = m.password;
@@ -395,7 +386,7 @@ impl Handler<UpdateUser> for RegistryActor {
     fn handle(&mut self, m: UpdateUser, _: &mut Context<Self>) -> Self::Result {
         let mut patch = m.patch;
         if let Some(pw) = &patch.password {
-            if let Err(e) = users::validate_password(pw) {
+            if let Err(e) = self::sled::users::validate_password(pw) {
                 return Box::pin(fut::ready(Err(e)));
             }
         }
@@ -421,7 +412,7 @@ impl Handler<ResetPassword> for RegistryActor {
             Ok(None) => return Box::pin(fut::ready(Err(RegistryError::NotFound("User not found")))),
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        if let Err(e) = users::validate_password(&m.new_password) {
+        if let Err(e) = self::sled::users::validate_password(&m.new_password) {
             return Box::pin(fut::ready(Err(e)));
         }
         let phc = user.password_hash;

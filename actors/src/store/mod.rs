@@ -1,6 +1,33 @@
 //! The sled database: one directory under `LANGFLOW_CONFIG_DIR`, one tree per entity plus index
 //! trees. This module opens it, names the trees, and provides the durability barrier that every
 //! acknowledged identity or flow write waits for.
+//!
+//! # One interface per entity
+//! Callers never touch trees: each entity has a trait with the methods callers use, and the sled
+//! implementation sits in its own module, so a second database (PostgreSQL) is another
+//! implementation behind the same traits.
+//!
+//! | entity | traits | sled implementation | callers hold |
+//! |---|---|---|---|
+//! | users, API keys, variables | `registry::{UserRepo, KeyRepo, VariableRepo}` (`IdentityRepo`) | `registry::sled::Registry` | `Addr<RegistryActor>` |
+//! | flows, projects | [`flows::FlowReads`], [`flows::FlowWrites`], [`flows::ProjectWrites`] ([`flows::FlowRepo`]) | [`flows::sled::FlowStore`] | [`flows::Flows`] |
+//! | chat messages | [`messages::MessageRepo`] | [`messages::sled::SledMessages`] | [`messages::MessageStore`] |
+//!
+//! Build jobs have no store: a job is a live event channel and a cancel handle that exist only
+//! while the process runs (`src/jobs.rs`), so there is nothing a database could hold.
+//!
+//! # Ownership
+//! One model for every entity: a synchronous, unit-testable core behind its trait; writes are
+//! serialised by their owner and never run on an HTTP worker thread; nothing holds a lock across
+//! an `.await`. Identity's owner is the `RegistryActor` on its own arbiter (its mailbox
+//! serialises; it also owns the buffered API-key usage counters, which is why identity reads go
+//! through it too). Flows' owner is the flow writer lock ([`Store::flow_writer`]), taken only on
+//! the blocking pool by [`flows::Flows::write`]; flow reads (the lookup on every `/run`) go
+//! straight to the thread-safe trees through the trait, with no lock and no thread hop. Chat
+//! messages are single-key inserts without a flush, cheap enough to run inline. Why: an actix
+//! worker serves many connections, so a write that waits for a lock or a fsync on it stalls all of
+//! them; moving the wait to the owner keeps the workers free, and keeping reads direct keeps the
+//! hot path as fast as before.
 
 pub mod flows;
 pub mod messages;

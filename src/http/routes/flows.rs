@@ -1,11 +1,12 @@
 //! `/api/v1/flows`: Langflow's flow CRUD, batch creation, upload and download.
 //!
-//! Handlers stay thin: they read Langflow's JSON ([`flow_json`]), call the [`FlowStore`] with the
-//! caller's id (which scopes every lookup, so another user's flow is always 404), wait until the
-//! write is durable, and render the answer. `GET` and the write responses of one flow carry an
-//! `ETag`; `If-Match` on PATCH/PUT/DELETE turns a lost update into 412.
+//! Handlers stay thin: they read Langflow's JSON ([`flow_json`]), call the flow store ([`Flows`])
+//! with the caller's id (which scopes every lookup, so another user's flow is always 404), let it
+//! run writes off the worker thread until they are durable, and render the answer. `GET` and the
+//! write responses of one flow carry an `ETag`; `If-Match` on PATCH/PUT/DELETE turns a lost
+//! update into 412.
 //!
-//! [`FlowStore`]: flowactor_actors::store::flows::FlowStore
+//! [`Flows`]: flowactor_actors::store::flows::Flows
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
@@ -49,8 +50,8 @@ fn flow_list(flows: &[FlowRecord]) -> ApiResult<HttpResponse> {
 
 async fn create(state: web::Data<AppState>, caller: Identity, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let (id, input) = flow_json::parse_flow(&body, FlowModel::Create)?;
-    let flow = state.flows.create(caller.user.id, id, input)?;
-    state.flows.durable().await?;
+    let user = caller.user.id;
+    let flow = state.flows.write(move |f| f.create(user, id, input)).await?;
     flow_response(HttpResponse::Created(), &flow)
 }
 
@@ -76,7 +77,7 @@ async fn list(state: web::Data<AppState>, caller: Identity, req: HttpRequest) ->
     }
     let folder = match folder {
         Some(f) => f,
-        None => state.flows.default_project(user)?.id,
+        None => state.flows.blocking(move |f| f.default_project(user)).await?.id,
     };
     let mut flows = state.flows.list(user, Some(folder))?;
     if components_only {
@@ -101,12 +102,12 @@ async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid("flow_id", &path)?;
     let (_, input) = flow_json::parse_flow(&body, FlowModel::Update)?;
-    let flow = match state.flows.update(caller.user.id, id, input, flow_json::if_match(&req).as_ref()) {
+    let (user, if_match) = (caller.user.id, flow_json::if_match(&req));
+    let flow = match state.flows.write(move |f| f.update(user, id, input, if_match.as_ref())).await {
         // Langflow 1.13 answers PATCH name clashes with 400 (PUT uses 409).
         Err(FlowError::Conflict(m)) => return Err(ApiError::bad_request(m)),
         other => other?,
     };
-    state.flows.durable().await?;
     flow_response(HttpResponse::Ok(), &flow)
 }
 
@@ -119,8 +120,8 @@ async fn upsert(
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid("flow_id", &path)?;
     let (_, input) = flow_json::parse_flow(&body, FlowModel::Create)?;
-    let (flow, created) = state.flows.upsert(caller.user.id, id, input, flow_json::if_match(&req).as_ref())?;
-    state.flows.durable().await?;
+    let (user, if_match) = (caller.user.id, flow_json::if_match(&req));
+    let (flow, created) = state.flows.write(move |f| f.upsert(user, id, input, if_match.as_ref())).await?;
     flow_response(if created { HttpResponse::Created() } else { HttpResponse::Ok() }, &flow)
 }
 
@@ -131,17 +132,17 @@ async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_uuid("flow_id", &path)?;
-    state.flows.delete_one(caller.user.id, id, flow_json::if_match(&req).as_ref())?;
+    let (user, if_match) = (caller.user.id, flow_json::if_match(&req));
+    state.flows.write(move |f| f.delete_one(user, id, if_match.as_ref())).await?;
     state.forget_flows(&[id]);
-    state.flows.durable().await?;
     Ok(HttpResponse::Ok().json(json!({"message": "Flow deleted successfully"})))
 }
 
 async fn delete_many(state: web::Data<AppState>, caller: Identity, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let ids = flow_json::id_list_body(&body)?;
-    let deleted = state.flows.delete(caller.user.id, &ids)?;
+    let user = caller.user.id;
+    let deleted = state.flows.write(move |f| f.delete(user, &ids)).await?;
     state.forget_flows(&deleted);
-    state.flows.durable().await?;
     Ok(HttpResponse::Ok().json(json!({"deleted": deleted.len()})))
 }
 
@@ -153,8 +154,8 @@ async fn create_batch(state: web::Data<AppState>, caller: Identity, body: web::J
         None => return Err(ApiError::validation("missing", &["body", "flows"], "Field required")),
     };
     let flows = items.iter().map(|v| flow_json::parse_flow(v, FlowModel::Create)).collect::<ApiResult<Vec<_>>>()?;
-    let created = state.flows.create_batch(caller.user.id, flows)?;
-    state.flows.durable().await?;
+    let user = caller.user.id;
+    let created = state.flows.write(move |f| f.create_batch(user, flows)).await?;
     Ok(HttpResponse::Created().json(flow_json::flow_reads(&created)?))
 }
 
@@ -198,8 +199,8 @@ async fn upload(
     let (limit, limit_mb) = (state.settings.max_body_bytes(), state.settings.max_body_mb);
     let upload = flow_files::read_file_field(multipart, limit, limit_mb).await?;
     let flows = uploaded_flows(&upload, limit, limit_mb)?;
-    let created = state.flows.import(caller.user.id, flows, folder)?;
-    state.flows.durable().await?;
+    let user = caller.user.id;
+    let created = state.flows.write(move |f| f.import(user, flows, folder)).await?;
     Ok(HttpResponse::Created().json(flow_json::flow_reads(&created)?))
 }
 

@@ -84,13 +84,14 @@ async fn create(state: web::Data<AppState>, caller: Identity, body: web::Json<Va
         auth_settings: auth,
         parent_id: flow_json::opt_uuid(map, "parent_id")?,
     };
-    let rec = state.flows.create_project(caller.user.id, project, &moved)?;
-    state.flows.durable().await?;
+    let user = caller.user.id;
+    let rec = state.flows.write(move |f| f.create_project(user, project, &moved)).await?;
     Ok(HttpResponse::Created().json(flow_json::folder_read(&rec)))
 }
 
 async fn list(state: web::Data<AppState>, caller: Identity) -> ApiResult<HttpResponse> {
-    let projects = state.flows.list_projects(caller.user.id)?;
+    let user = caller.user.id;
+    let projects = state.flows.blocking(move |f| f.list_projects(user)).await?;
     Ok(HttpResponse::Ok().json(projects.iter().map(flow_json::folder_read).collect::<Vec<_>>()))
 }
 
@@ -139,16 +140,16 @@ async fn update(
         auth_settings: auth_settings(map)?,
         parent_id: flow_json::opt_uuid(map, "parent_id")?,
     };
-    let rec = state.flows.update_project(caller.user.id, id, patch)?;
-    state.flows.durable().await?;
+    let user = caller.user.id;
+    let rec = state.flows.write(move |f| f.update_project(user, id, patch)).await?;
     Ok(HttpResponse::Ok().json(flow_json::folder_read(&rec)))
 }
 
 async fn delete(state: web::Data<AppState>, caller: Identity, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_uuid("project_id", &path)?;
-    let deleted = state.flows.delete_project(caller.user.id, id)?;
+    let user = caller.user.id;
+    let deleted = state.flows.write(move |f| f.delete_project(user, id)).await?;
     state.forget_flows(&deleted);
-    state.flows.durable().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -240,7 +241,7 @@ async fn upload(state: web::Data<AppState>, caller: Identity, multipart: Multipa
     if !state.settings.auto_login {
         project.auth_settings = Some(DEFAULT_AUTH_SETTINGS.to_owned());
     }
-    let (_, created) = state.flows.import_project(caller.user.id, project, flows)?;
-    state.flows.durable().await?;
+    let user = caller.user.id;
+    let (_, created) = state.flows.write(move |f| f.import_project(user, project, flows)).await?;
     Ok(HttpResponse::Created().json(flow_json::flow_reads(&created)?))
 }

@@ -5,6 +5,7 @@ use sled::transaction::ConflictableTransactionError;
 use sled::{Transactional, Tree};
 use uuid::Uuid;
 
+use super::super::repo::UserRepo;
 use super::Registry;
 use crate::clock::now_micros;
 use crate::codec;
@@ -47,7 +48,7 @@ pub(super) fn validate_username(username: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-pub(super) fn validate_password(password: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_password(password: &str) -> Result<(), RegistryError> {
     if password.is_empty() {
         return Err(RegistryError::Invalid("Password cannot be empty".into()));
     }
@@ -60,7 +61,7 @@ pub(super) fn validate_password(password: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-pub(super) fn validate_new_user(username: &str, password: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_new_user(username: &str, password: &str) -> Result<(), RegistryError> {
     validate_username(username)?;
     validate_password(password)
 }
@@ -81,29 +82,6 @@ fn abort(e: RegistryError) -> ConflictableTransactionError<RegistryError> {
 }
 
 impl Registry {
-    pub(crate) fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>, RegistryError> {
-        self.store.users.get(id.as_bytes())?.map(|b| codec::decode(&b).map_err(Into::into)).transpose()
-    }
-
-    /// Exact-match lookup (the index is case-insensitive; login is not).
-    pub(crate) fn find_user(&self, username: &str) -> Result<Option<UserRecord>, RegistryError> {
-        let Some(id) = self.store.usernames.get(username_key(username))? else { return Ok(None) };
-        let Ok(id) = Uuid::from_slice(&id) else { return Ok(None) };
-        Ok(self.get_user(id)?.filter(|u| u.username == username))
-    }
-
-    pub(crate) fn first_superuser(&self) -> Result<Option<UserRecord>, RegistryError> {
-        let mut best: Option<UserRecord> = None;
-        for item in &self.store.users {
-            let (_, bytes) = item?;
-            let user: UserRecord = codec::decode(&bytes)?;
-            if user.is_superuser && best.as_ref().is_none_or(|b| user.create_at < b.create_at) {
-                best = Some(user);
-            }
-        }
-        Ok(best)
-    }
-
     fn put_user(&self, user: &UserRecord, old_username: Option<&str>) -> Result<(), RegistryError> {
         let bytes = codec::encode(user)?;
         let new_key = username_key(&user.username);
@@ -129,7 +107,43 @@ impl Registry {
         Ok(())
     }
 
-    pub fn insert_user(
+    /// Stores `last_login_at`; on a full disk the login still succeeds, unrecorded (reads keep
+    /// working while writes are refused).
+    fn record_login(&self, user: &UserRecord) -> Result<(), RegistryError> {
+        match self.put_user(user, Some(&user.username)) {
+            Err(RegistryError::Storage(e)) if crate::store::is_disk_full(&e) => {
+                tracing::warn!(user = %user.id, "disk full: login not recorded");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl UserRepo for Registry {
+    fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>, RegistryError> {
+        self.store.users.get(id.as_bytes())?.map(|b| codec::decode(&b).map_err(Into::into)).transpose()
+    }
+
+    fn find_user(&self, username: &str) -> Result<Option<UserRecord>, RegistryError> {
+        let Some(id) = self.store.usernames.get(username_key(username))? else { return Ok(None) };
+        let Ok(id) = Uuid::from_slice(&id) else { return Ok(None) };
+        Ok(self.get_user(id)?.filter(|u| u.username == username))
+    }
+
+    fn first_superuser(&self) -> Result<Option<UserRecord>, RegistryError> {
+        let mut best: Option<UserRecord> = None;
+        for item in &self.store.users {
+            let (_, bytes) = item?;
+            let user: UserRecord = codec::decode(&bytes)?;
+            if user.is_superuser && best.as_ref().is_none_or(|b| user.create_at < b.create_at) {
+                best = Some(user);
+            }
+        }
+        Ok(best)
+    }
+
+    fn insert_user(
         &mut self,
         username: &str,
         password_hash: String,
@@ -157,8 +171,7 @@ impl Registry {
         Ok(user)
     }
 
-    /// Decides a login after the (slow) password check ran off-thread.
-    pub(crate) fn complete_login(&mut self, id: Option<Uuid>, password_ok: bool) -> Result<UserRecord, RegistryError> {
+    fn complete_login(&mut self, id: Option<Uuid>, password_ok: bool) -> Result<UserRecord, RegistryError> {
         let user = match id {
             Some(id) if password_ok => self.get_user(id)?,
             _ => None,
@@ -178,26 +191,14 @@ impl Registry {
         Ok(user)
     }
 
-    /// Stores `last_login_at`; on a full disk the login still succeeds, unrecorded (reads keep
-    /// working while writes are refused).
-    fn record_login(&self, user: &UserRecord) -> Result<(), RegistryError> {
-        match self.put_user(user, Some(&user.username)) {
-            Err(RegistryError::Storage(e)) if crate::store::is_disk_full(&e) => {
-                tracing::warn!(user = %user.id, "disk full: login not recorded");
-                Ok(())
-            }
-            other => other,
-        }
-    }
-
-    pub(crate) fn touch_login(&mut self, id: Uuid) -> Result<UserRecord, RegistryError> {
+    fn touch_login(&mut self, id: Uuid) -> Result<UserRecord, RegistryError> {
         let mut user = self.get_user(id)?.ok_or(RegistryError::NotFound("User not found"))?;
         user.last_login_at = Some(now_micros());
         self.record_login(&user)?;
         Ok(user)
     }
 
-    pub(crate) fn list_users(
+    fn list_users(
         &self,
         skip: usize,
         limit: usize,
@@ -217,7 +218,7 @@ impl Registry {
         Ok((total, all.into_iter().skip(skip).take(limit).collect()))
     }
 
-    pub(crate) fn update_user(
+    fn update_user(
         &mut self,
         id: Uuid,
         patch: UserPatch,
@@ -253,8 +254,7 @@ impl Registry {
         Ok(user)
     }
 
-    /// Removes the user, their API keys, variables, flows and projects atomically.
-    pub(crate) fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError> {
+    fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError> {
         let user = self.get_user(id)?.ok_or(RegistryError::NotFound("User not found"))?;
         // Held until the transaction commits, so no flow or project of this user appears between
         // collecting them and deleting them.
@@ -390,7 +390,7 @@ pub(crate) mod tests {
 
     #[test]
     fn deleting_a_user_deletes_their_flows_and_projects_only() {
-        use crate::store::flows::{FlowError, FlowInput, FlowStore};
+        use crate::store::flows::{FlowError, FlowInput, FlowReads, FlowStore, FlowWrites};
         let mut r = registry();
         let a = r.insert_user("a", "h".into(), true, false, None).expect("create");
         let b = r.insert_user("b", "h".into(), true, false, None).expect("create");

@@ -5,6 +5,7 @@ use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use uuid::Uuid;
 
+use super::super::repo::{KeyRepo, UserRepo};
 use super::Registry;
 use crate::clock::{now_micros, Micros};
 use crate::codec;
@@ -86,8 +87,10 @@ impl Registry {
         self.options.epoch.bump();
         Ok(())
     }
+}
 
-    pub fn create_api_key(
+impl KeyRepo for Registry {
+    fn create_api_key(
         &mut self,
         user_id: Uuid,
         name: Option<String>,
@@ -113,7 +116,7 @@ impl Registry {
         Ok((record, plaintext))
     }
 
-    pub(crate) fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyRecord>, RegistryError> {
+    fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyRecord>, RegistryError> {
         let mut out = Vec::new();
         for item in self.store.user_api_keys.scan_prefix(user_id.as_bytes()) {
             let (index_key, _) = item?;
@@ -130,7 +133,7 @@ impl Registry {
         Ok(out)
     }
 
-    pub(crate) fn delete_api_key(&mut self, user_id: Uuid, key_id: Uuid) -> Result<(), RegistryError> {
+    fn delete_api_key(&mut self, user_id: Uuid, key_id: Uuid) -> Result<(), RegistryError> {
         let key = self.owned_key(user_id, key_id)?;
         let s = &self.store;
         s.write_always(|| {
@@ -146,7 +149,7 @@ impl Registry {
         Ok(())
     }
 
-    pub(crate) fn rotate_api_key(
+    fn rotate_api_key(
         &mut self,
         user_id: Uuid,
         key_id: Uuid,
@@ -176,8 +179,7 @@ impl Registry {
         Ok((new, plaintext))
     }
 
-    /// Resolves a presented key to its owner. Unknown keys cost one hash and one index probe.
-    pub fn authenticate_api_key(&mut self, presented: &str) -> Result<KeyGrant, RegistryError> {
+    fn authenticate_api_key(&mut self, presented: &str) -> Result<KeyGrant, RegistryError> {
         if !crypto::looks_like_api_key(presented) {
             return Err(RegistryError::Key(KeyRefusal::Unknown));
         }
@@ -201,8 +203,7 @@ impl Registry {
         Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at })
     }
 
-    /// Counts one use of a key (buffered; written back periodically).
-    pub(crate) fn record_key_use(&mut self, key_id: Uuid) {
+    fn record_key_use(&mut self, key_id: Uuid) {
         if self.options.track_key_usage {
             let now = now_micros();
             let entry = self.pending_usage.entry(key_id).or_insert((0, now));
@@ -211,8 +212,7 @@ impl Registry {
         }
     }
 
-    /// Folds buffered usage counters into the stored records (no fsync: counters are advisory).
-    pub(crate) fn write_back_usage(&mut self) -> Result<(), RegistryError> {
+    fn write_back_usage(&mut self) -> Result<(), RegistryError> {
         for (key_id, (uses, last)) in std::mem::take(&mut self.pending_usage) {
             if let Some(mut key) = self.get_key(key_id)? {
                 key.total_uses += uses;
@@ -228,7 +228,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::users::tests::registry;
+    use crate::registry::sled::users::tests::registry;
 
     #[test]
     fn keys_authenticate_until_revoked_and_count_uses() {

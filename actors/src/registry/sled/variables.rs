@@ -5,6 +5,7 @@ use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use uuid::Uuid;
 
+use super::super::repo::VariableRepo;
 use super::Registry;
 use crate::clock::now_micros;
 use crate::codec;
@@ -114,8 +115,10 @@ impl Registry {
         })?;
         Ok(())
     }
+}
 
-    pub(crate) fn create_variable(
+impl VariableRepo for Registry {
+    fn create_variable(
         &mut self,
         user_id: Uuid,
         name: &str,
@@ -148,7 +151,7 @@ impl Registry {
         Ok(var)
     }
 
-    pub(crate) fn list_variables(&self, user_id: Uuid) -> Result<Vec<VariableRecord>, RegistryError> {
+    fn list_variables(&self, user_id: Uuid) -> Result<Vec<VariableRecord>, RegistryError> {
         let mut out = Vec::new();
         for item in self.store.variable_names.scan_prefix(user_id.as_bytes()) {
             let (_, id) = item?;
@@ -164,7 +167,7 @@ impl Registry {
         Ok(out)
     }
 
-    pub(crate) fn update_variable(
+    fn update_variable(
         &mut self,
         user_id: Uuid,
         id: Uuid,
@@ -204,7 +207,7 @@ impl Registry {
         Ok(var)
     }
 
-    pub(crate) fn delete_variable(&mut self, user_id: Uuid, id: Uuid) -> Result<(), RegistryError> {
+    fn delete_variable(&mut self, user_id: Uuid, id: Uuid) -> Result<(), RegistryError> {
         let var = self.owned_variable(user_id, id)?;
         let name_key = compose(user_id.as_bytes(), var.name.as_bytes());
         self.store.write_always(|| {
@@ -217,7 +220,7 @@ impl Registry {
         Ok(())
     }
 
-    pub(crate) fn resolve_variable(&self, user_id: Uuid, name: &str) -> Result<Option<String>, RegistryError> {
+    fn resolve_variable(&self, user_id: Uuid, name: &str) -> Result<Option<String>, RegistryError> {
         let Some(id) = self.store.variable_names.get(compose(user_id.as_bytes(), name.as_bytes()))? else {
             return Ok(None);
         };
@@ -225,11 +228,7 @@ impl Registry {
         self.get_variable(id)?.map(|v| self.plaintext(&v)).transpose()
     }
 
-    pub(crate) fn seed_credentials(
-        &mut self,
-        user_id: Uuid,
-        values: Vec<(String, String)>,
-    ) -> Result<usize, RegistryError> {
+    fn seed_credentials(&mut self, user_id: Uuid, values: Vec<(String, String)>) -> Result<usize, RegistryError> {
         let mut stored = 0;
         for (name, value) in values {
             if name.is_empty() || value.is_empty() {
@@ -258,7 +257,8 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::users::tests::registry;
+    use crate::registry::sled::users::tests::registry;
+    use crate::registry::UserRepo;
 
     #[test]
     fn credentials_are_sealed_and_resolvable() {

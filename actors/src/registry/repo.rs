@@ -1,0 +1,131 @@
+//! The identity store's interface: what the [`super::RegistryActor`] asks of it, one trait per
+//! entity (users, API keys, variables) and [`IdentityRepo`] for all of them.
+//!
+//! Implementations hold every rule (uniqueness, key hashing, credential encryption) and are
+//! synchronous: one actor owns the implementation and serialises every call (`&mut self` for
+//! writes), so they need `Send` but no locking of their own. Password hashing is not here: the
+//! actor runs it on the blocking pool and hands over the hash.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use uuid::Uuid;
+
+use super::{UserPatch, VariablePatch};
+use crate::clock::Micros;
+use crate::error::RegistryError;
+use crate::records::{ApiKeyRecord, KeyGrant, UserRecord, VariableKind, VariableRecord};
+
+/// Users: accounts, logins, profile changes, deletion with everything they own.
+pub trait UserRepo: Send {
+    fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>, RegistryError>;
+
+    /// Exact-match lookup (the index is case-insensitive; login is not).
+    fn find_user(&self, username: &str) -> Result<Option<UserRecord>, RegistryError>;
+
+    fn first_superuser(&self) -> Result<Option<UserRecord>, RegistryError>;
+
+    fn insert_user(
+        &mut self,
+        username: &str,
+        password_hash: String,
+        is_active: bool,
+        is_superuser: bool,
+        optins: Option<String>,
+    ) -> Result<UserRecord, RegistryError>;
+
+    /// Decides a login after the (slow) password check ran off-thread.
+    fn complete_login(&mut self, id: Option<Uuid>, password_ok: bool) -> Result<UserRecord, RegistryError>;
+
+    fn touch_login(&mut self, id: Uuid) -> Result<UserRecord, RegistryError>;
+
+    fn list_users(
+        &self,
+        skip: usize,
+        limit: usize,
+        search: Option<&str>,
+    ) -> Result<(usize, Vec<UserRecord>), RegistryError>;
+
+    fn update_user(
+        &mut self,
+        id: Uuid,
+        patch: UserPatch,
+        password_hash: Option<String>,
+    ) -> Result<UserRecord, RegistryError>;
+
+    /// Removes the user, their API keys, variables, flows and projects atomically.
+    fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError>;
+}
+
+/// API keys: creation, rotation, revocation, authentication and usage counters.
+pub trait KeyRepo: Send {
+    fn create_api_key(
+        &mut self,
+        user_id: Uuid,
+        name: Option<String>,
+        expires_at: Option<Micros>,
+    ) -> Result<(ApiKeyRecord, String), RegistryError>;
+
+    fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyRecord>, RegistryError>;
+
+    fn delete_api_key(&mut self, user_id: Uuid, key_id: Uuid) -> Result<(), RegistryError>;
+
+    fn rotate_api_key(
+        &mut self,
+        user_id: Uuid,
+        key_id: Uuid,
+        grace_seconds: u64,
+    ) -> Result<(ApiKeyRecord, String), RegistryError>;
+
+    /// Resolves a presented key to its owner. Unknown keys cost one hash and one index probe.
+    fn authenticate_api_key(&mut self, presented: &str) -> Result<KeyGrant, RegistryError>;
+
+    /// Counts one use of a key (buffered; written back periodically).
+    fn record_key_use(&mut self, key_id: Uuid);
+
+    /// Folds buffered usage counters into the stored records (no fsync: counters are advisory).
+    fn write_back_usage(&mut self) -> Result<(), RegistryError>;
+}
+
+/// Global variables (Generic and sealed Credential values) per user.
+pub trait VariableRepo: Send {
+    fn create_variable(
+        &mut self,
+        user_id: Uuid,
+        name: &str,
+        value: &str,
+        kind: VariableKind,
+        default_fields: Vec<String>,
+    ) -> Result<VariableRecord, RegistryError>;
+
+    fn list_variables(&self, user_id: Uuid) -> Result<Vec<VariableRecord>, RegistryError>;
+
+    fn update_variable(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        patch: VariablePatch,
+    ) -> Result<VariableRecord, RegistryError>;
+
+    fn delete_variable(&mut self, user_id: Uuid, id: Uuid) -> Result<(), RegistryError>;
+
+    fn resolve_variable(&self, user_id: Uuid, name: &str) -> Result<Option<String>, RegistryError>;
+
+    fn seed_credentials(&mut self, user_id: Uuid, values: Vec<(String, String)>) -> Result<usize, RegistryError>;
+}
+
+/// Every identity entity, plus what the owning actor needs of the database.
+pub trait IdentityRepo: UserRepo + KeyRepo + VariableRepo {
+    /// Is the database readable? (`/health_check`)
+    ///
+    /// # Errors
+    /// The storage error.
+    fn ping(&self) -> Result<(), RegistryError>;
+    /// Waits (without borrowing the repo) until every write made so far is durable.
+    fn durable(&self) -> Pin<Box<dyn Future<Output = Result<(), RegistryError>> + Send + 'static>>;
+    /// Blocking flush, for shutdown.
+    ///
+    /// # Errors
+    /// The storage error.
+    fn flush(&self) -> Result<(), RegistryError>;
+}
