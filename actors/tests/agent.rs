@@ -327,7 +327,8 @@ fn dataframe_results_render_as_recorded() {
         ["text", "url", "title", "description", "content_type", "language"].iter().map(|s| (*s).to_owned()).collect();
     let mut checked = 0;
     for case in cases["cases"].as_array().unwrap() {
-        let (Some(rows), Some(content)) = (case["tool_message_artifact"].as_array(), case["tool_message_content"].as_str())
+        let (Some(rows), Some(content)) =
+            (case["tool_message_artifact"].as_array(), case["tool_message_content"].as_str())
         else {
             continue;
         };
@@ -421,7 +422,14 @@ async fn parallel_calls_run_concurrently_and_results_keep_call_order() {
     assert_eq!(seen.tokens.concat(), "Meeting. Both met.", "every text delta is streamed");
     assert_eq!((seen.started.len(), seen.ended.len()), (2, 2));
     // Narration, then both tools running, then both executed.
-    assert_eq!(seen.states[1], vec![("Meeting. ".into(), None), ("meet".into(), Some(ToolState::Running)), ("meet".into(), Some(ToolState::Running))]);
+    assert_eq!(
+        seen.states[1],
+        vec![
+            ("Meeting. ".into(), None),
+            ("meet".into(), Some(ToolState::Running)),
+            ("meet".into(), Some(ToolState::Running))
+        ]
+    );
     let last = seen.states.last().unwrap();
     assert!(last.iter().filter(|(_, s)| s.is_some()).all(|(_, s)| *s == Some(ToolState::Executed)));
     let second = &mock.requests()[1]["messages"];
@@ -476,8 +484,11 @@ async fn a_hanging_tool_times_out_and_a_huge_result_is_cut() {
         vec![Arc::new(Slow { schema: schema.clone(), huge: false }), Arc::new(Slow { schema, huge: true })];
     let mut req = request(&mock.openai_base());
     req.messages.push(ChatMessage::User("go".into()));
-    let config =
-        AgentConfig { tool_timeout: Some(Duration::from_millis(100)), max_tool_output_bytes: 101, ..AgentConfig::default() };
+    let config = AgentConfig {
+        tool_timeout: Some(Duration::from_millis(100)),
+        max_tool_output_bytes: 101,
+        ..AgentConfig::default()
+    };
     let outcome = agent::run(&runtime(), req, &tools, &config, &mut NoObserver, std::future::pending()).await.unwrap();
     assert_eq!(outcome.text, "done");
     let second = &mock.requests()[1]["messages"];
@@ -524,12 +535,16 @@ async fn anthropic_tool_use_round_trip_streamed_and_whole() {
         let first = if stream {
             Reply::AnthropicSse(tool_use.clone())
         } else {
-            Reply::Json(200, json!({"id": "msg", "type": "message", "role": "assistant", "stop_reason": "tool_use",
+            Reply::Json(
+                200,
+                json!({"id": "msg", "type": "message", "role": "assistant", "stop_reason": "tool_use",
                 "content": [{"type": "tool_use", "id": "tu_1", "name": "evaluate_expression", "input": {"expression": "6*7"}}],
-                "usage": {"input_tokens": 5, "output_tokens": 4}}))
+                "usage": {"input_tokens": 5, "output_tokens": 4}}),
+            )
         };
         let mock = ScriptedLlm::start(vec![first, Reply::Json(200, whole.clone())]);
-        let mut req = ConversationRequest::new("Anthropic", Protocol::Anthropic, &mock.url(), ApiKey::new("sk-ant"), "claude-x");
+        let mut req =
+            ConversationRequest::new("Anthropic", Protocol::Anthropic, &mock.url(), ApiKey::new("sk-ant"), "claude-x");
         req.stream = stream;
         req.messages = vec![ChatMessage::System("Be exact.".into()), ChatMessage::User("6*7?".into())];
         let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Calculator::new())];
@@ -565,7 +580,8 @@ async fn anthropic_tool_use_round_trip_streamed_and_whole() {
 async fn the_address_policy_refuses_before_connecting() {
     let mut req = request("http://169.254.169.254/v1");
     req.messages.push(ChatMessage::User("go".into()));
-    let outcome = agent::run(&runtime(), req, &[], &AgentConfig::default(), &mut NoObserver, std::future::pending()).await;
+    let outcome =
+        agent::run(&runtime(), req, &[], &AgentConfig::default(), &mut NoObserver, std::future::pending()).await;
     let Err(AgentError::Llm(e)) = outcome else { panic!("refused, got {outcome:?}") };
     assert!(e.0.contains("refusing to connect"), "{e}");
 }

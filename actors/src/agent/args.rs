@@ -62,9 +62,7 @@ pub fn parse_partial_json(text: &str) -> Option<Json> {
         if let Ok(v) = serde_json::from_str(&candidate) {
             return Some(v);
         }
-        if fixed.pop().is_none() {
-            return None;
-        }
+        fixed.pop()?;
     }
     None
 }
@@ -247,8 +245,11 @@ fn check(loc: &str, schema: &Json, v: &Json, errors: &mut Vec<FieldError>) -> Js
 pub fn validate(schema: &Json, args: &Map<String, Json>) -> Result<Map<String, Json>, Vec<FieldError>> {
     let empty = Map::new();
     let props = schema.get("properties").and_then(Json::as_object).unwrap_or(&empty);
-    let required: Vec<&str> =
-        schema.get("required").and_then(Json::as_array).map(|r| r.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Json::as_array)
+        .map(|r| r.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
     let mut errors = Vec::new();
     let mut out = Map::new();
     let whole = Json::Object(args.clone());
@@ -309,7 +310,10 @@ mod tests {
         let errors = validate(&schema, json!({"query": 5, "search_mode": "Mail"}).as_object().unwrap()).unwrap_err();
         assert_eq!(errors.len(), 2);
         // Properties are visited in name order.
-        assert_eq!((errors[0].loc.as_str(), errors[0].msg.as_str(), errors[0].input_type), ("query", "Input should be a valid string", "int"));
+        assert_eq!(
+            (errors[0].loc.as_str(), errors[0].msg.as_str(), errors[0].input_type),
+            ("query", "Input should be a valid string", "int")
+        );
         assert_eq!(errors[1].msg, "Input should be 'Web', 'News' or 'RSS'");
     }
 }

@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn dates_in_zones_and_unknown_zones() {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 8, 57, 0).single().unwrap_or_default();
-        assert_eq!(CurrentDate::render("Europe/Paris", now), "Current date and time in Europe/Paris: 2026-12-01 09:57:00 CET");
+        assert_eq!(
+            CurrentDate::render("Europe/Paris", now),
+            "Current date and time in Europe/Paris: 2026-12-01 09:57:00 CET"
+        );
         assert_eq!(CurrentDate::render("UTC", now), "Current date and time in UTC: 2026-12-01 08:57:00 UTC");
         assert_eq!(CurrentDate::render("Mars/Base", now), "Error: 'No time zone found with key Mars/Base'");
     }

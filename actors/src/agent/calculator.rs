@@ -180,7 +180,11 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
             }
             let word = &src[start..i];
             // String prefixes: r'', b'', f'' …
-            if i < b.len() && (b[i] == b'\'' || b[i] == b'"') && word.len() <= 2 && word.chars().all(|c| "rRbBfFuU".contains(c)) {
+            if i < b.len()
+                && (b[i] == b'\'' || b[i] == b'"')
+                && word.len() <= 2
+                && word.chars().all(|c| "rRbBfFuU".contains(c))
+            {
                 continue;
             }
             out.push(Tok::Name(word.to_owned()));
@@ -191,7 +195,9 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
             i += 1;
             loop {
                 match b.get(i) {
-                    None | Some(b'\n') => return Err("unterminated string literal (detected at line 1) (<unknown>, line 1)".to_owned()),
+                    None | Some(b'\n') => {
+                        return Err("unterminated string literal (detected at line 1) (<unknown>, line 1)".to_owned())
+                    }
                     Some(b'\\') => i += 2,
                     Some(&x) if x == q => {
                         i += 1;

@@ -162,7 +162,10 @@ pub struct ToolUse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     /// Model text; `duration_ms` is the time since the previous step.
-    Text { text: String, duration_ms: u64 },
+    Text {
+        text: String,
+        duration_ms: u64,
+    },
     ToolUse(ToolUse),
 }
 
@@ -294,7 +297,11 @@ fn add_usage(a: Usage, b: Usage) -> Usage {
 /// The spec a tool is offered to the model with.
 #[must_use]
 pub fn tool_spec(tool: &dyn Tool) -> ToolSpec {
-    ToolSpec { name: tool.name().to_owned(), description: tool.description().to_owned(), parameters: tool.parameters().clone() }
+    ToolSpec {
+        name: tool.name().to_owned(),
+        description: tool.description().to_owned(),
+        parameters: tool.parameters().clone(),
+    }
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
@@ -373,7 +380,11 @@ async fn run_loop(
             let parsed =
                 if c.arguments.trim().is_empty() { Some(json!({})) } else { args::parse_partial_json(&c.arguments) };
             if let Some(Json::Object(map)) = parsed {
-                let id = if c.id.is_empty() { format!("call_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]) } else { c.id };
+                let id = if c.id.is_empty() {
+                    format!("call_{}", &uuid::Uuid::new_v4().simple().to_string()[..24])
+                } else {
+                    c.id
+                };
                 let arguments = pyfmt::dumps(&Json::Object(map.clone()));
                 calls.push((ToolCall { id, name: c.name, arguments }, map));
             }

@@ -324,7 +324,8 @@ impl Layout<'_> {
 pub fn dataframe_repr(columns: &[String], rows: &[Vec<Json>]) -> String {
     if rows.is_empty() || columns.is_empty() {
         let cols = columns.join(", ");
-        let index = if rows.is_empty() { "[]".to_owned() } else { format!("RangeIndex(start=0, stop={}, step=1)", rows.len()) };
+        let index =
+            if rows.is_empty() { "[]".to_owned() } else { format!("RangeIndex(start=0, stop={}, step=1)", rows.len()) };
         return format!("Empty DataFrame\nColumns: [{cols}]\nIndex: {index}");
     }
     let n = rows.len();
@@ -413,7 +414,15 @@ mod tests {
     #[test]
     fn a_wide_table_elides_the_middle_columns() {
         let cols: Vec<String> = ["title", "link", "snippet", "content"].iter().map(|s| (*s).to_owned()).collect();
-        let rows = vec![vec![json!("Error"), json!(""), json!("HTTPSConnectionPool(host='html.duckduckgo.com', port=443): Max retries exceeded"), json!("")]];
-        assert_eq!(dataframe_repr(&cols, &rows), "   title  ... content\n0  Error  ...        \n\n[1 rows x 4 columns]");
+        let rows = vec![vec![
+            json!("Error"),
+            json!(""),
+            json!("HTTPSConnectionPool(host='html.duckduckgo.com', port=443): Max retries exceeded"),
+            json!(""),
+        ]];
+        assert_eq!(
+            dataframe_repr(&cols, &rows),
+            "   title  ... content\n0  Error  ...        \n\n[1 rows x 4 columns]"
+        );
     }
 }

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::sse::SseEvent;
 use super::conversation::{anthropic_turn, AssistantTurn};
+use super::sse::SseEvent;
 use super::{ApiKey, ChatRequest, ChatResponse, StreamState, Usage};
 
 /// The API version this client speaks.

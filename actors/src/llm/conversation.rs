@@ -31,9 +31,15 @@ pub enum ChatMessage {
     System(String),
     User(String),
     /// A model turn: its text (`None` is sent as `content: null`) and its tool calls.
-    Assistant { content: Option<String>, tool_calls: Vec<ToolCall> },
+    Assistant {
+        content: Option<String>,
+        tool_calls: Vec<ToolCall>,
+    },
     /// The result of one tool call, sent back to the model.
-    Tool { tool_call_id: String, content: String },
+    Tool {
+        tool_call_id: String,
+        content: String,
+    },
 }
 
 /// A tool offered to the model: `{"type":"function","function":{name, description, parameters}}`.
@@ -475,7 +481,10 @@ mod tests {
         assert_eq!(b["max_completion_tokens"], 50);
         assert!(b.get("max_tokens").is_none() && b.get("tool_choice").is_none() && b.get("temperature").is_none());
         assert_eq!(b["stream_options"], json!({"include_usage": true}));
-        assert_eq!(b["tools"], json!([{"type": "function", "function": {"name": "t", "description": "d", "parameters": {"type": "object"}}}]));
+        assert_eq!(
+            b["tools"],
+            json!([{"type": "function", "function": {"name": "t", "description": "d", "parameters": {"type": "object"}}}])
+        );
         assert_eq!(b["top_p"], 0.5);
         r.tools.clear();
         r.tool_choice = Some(ToolChoice::Function("OutputModel".into()));

@@ -380,10 +380,8 @@ impl LlmRuntime {
         let retries = req.retries;
         let mut attempt = 0u32;
         loop {
-            let mut builder = client
-                .post(url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            let mut builder =
+                client.post(url.clone()).header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
             builder = match req.protocol {
                 Protocol::OpenAi => openai::authorize(builder, req.api_key),
                 Protocol::Anthropic => anthropic::authorize(builder, req.api_key),

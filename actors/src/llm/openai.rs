@@ -3,8 +3,8 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::sse::SseEvent;
 use super::conversation::{openai_tool_calls, AssistantTurn};
+use super::sse::SseEvent;
 use super::{ApiKey, ChatRequest, ChatResponse, StreamState, Usage};
 
 pub(super) fn url(base: &str) -> String {

@@ -182,12 +182,12 @@ async fn serve(mut socket: TcpStream, state: Arc<State>) -> std::io::Result<()> 
             e.push("data: [DONE]\n\n".into());
             e
         }
-        Reply::AnthropicSse(events) => events
-            .iter()
-            .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("x")))
-            .collect(),
+        Reply::AnthropicSse(events) => {
+            events.iter().map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("x"))).collect()
+        }
     };
-    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
     socket.write_all(head.as_bytes()).await?;
     for e in events {
         write_chunk(&mut socket, e.as_bytes()).await?;
