@@ -585,3 +585,47 @@ async fn the_address_policy_refuses_before_connecting() {
     let Err(AgentError::Llm(e)) = outcome else { panic!("refused, got {outcome:?}") };
     assert!(e.0.contains("refusing to connect"), "{e}");
 }
+
+#[tokio::test]
+async fn cancelling_stops_a_running_tool() {
+    let mock = ScriptedLlm::start(vec![openai_tool_calls(None, &[("c1", "hang", "{}")])]);
+    let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Slow { schema: json!({"type": "object"}), huge: false })];
+    let mut req = request(&mock.openai_base());
+    req.messages.push(ChatMessage::User("go".into()));
+    let mut seen = Recording::default();
+    let config = AgentConfig { tool_timeout: None, ..AgentConfig::default() };
+    let cancel = tokio::time::sleep(Duration::from_millis(150));
+    let started = Instant::now();
+    let outcome = agent::run(&runtime(), req, &tools, &config, &mut seen, cancel).await;
+    assert_eq!(outcome.unwrap_err(), AgentError::Cancelled);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(seen.started, ["hang"], "the tool was running when the run was cancelled");
+    assert!(seen.ended.is_empty());
+}
+
+#[tokio::test]
+async fn an_ollama_server_gets_the_openai_conversation_with_max_tokens() {
+    let mock = ScriptedLlm::start(vec![openai_text("hello there")]);
+    let mut req =
+        ConversationRequest::new("Ollama", Protocol::OpenAi, &mock.openai_base(), ApiKey::default(), "llama3");
+    req.max_tokens = Some(50);
+    req.messages = vec![
+        ChatMessage::System("sys".into()),
+        ChatMessage::User("earlier".into()),
+        ChatMessage::Assistant { content: Some("answer".into()), tool_calls: vec![] },
+        ChatMessage::User("now".into()),
+    ];
+    let mut tokens = Vec::new();
+    let turn = runtime().converse(&req, &mut |t: &str| tokens.push(t.to_owned())).await.unwrap();
+    assert_eq!((turn.text.as_str(), tokens.len()), ("hello there", 2));
+    assert_eq!(turn.finish_reason.as_deref(), Some("stop"));
+    assert_eq!(turn.usage.total_tokens, Some(18));
+    let body = &mock.requests()[0];
+    assert_eq!(mock.paths()[0], "/v1/chat/completions");
+    assert_eq!(body["max_tokens"], 50);
+    assert_eq!(
+        body["messages"],
+        json!([{"content": "sys", "role": "system"}, {"content": "earlier", "role": "user"},
+               {"content": "answer", "role": "assistant"}, {"content": "now", "role": "user"}])
+    );
+}

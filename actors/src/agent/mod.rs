@@ -25,6 +25,7 @@
 pub mod args;
 pub mod builtin;
 pub mod calculator;
+pub mod prompt;
 pub mod pyfmt;
 
 use std::future::Future;

@@ -75,7 +75,9 @@ pub struct ConversationRequest {
     /// Omitted from the body when empty.
     pub tools: Vec<ToolSpec>,
     pub tool_choice: Option<ToolChoice>,
-    /// OpenAI: `max_completion_tokens` (as Langflow's Agent sends it); Anthropic: `max_tokens`.
+    /// Sent as `max_completion_tokens` to OpenAI itself (provider "OpenAI", as Langflow's Agent
+    /// sends it) and as `max_tokens` to every other server (OpenAI-compatible ones such as
+    /// Ollama, vLLM and llama.cpp, and Anthropic).
     pub max_tokens: Option<u64>,
     pub temperature: Option<f64>,
     /// OpenAI's `response_format` object, sent as given.
@@ -272,7 +274,9 @@ pub(super) fn openai_body(req: &ConversationRequest, stream: bool) -> Result<Vec
             m.serialize_entry("messages", &messages)?;
             m.serialize_entry("model", &r.model)?;
             if let Some(n) = r.max_tokens {
-                m.serialize_entry("max_completion_tokens", &n)?;
+                let field =
+                    if r.provider.eq_ignore_ascii_case("openai") { "max_completion_tokens" } else { "max_tokens" };
+                m.serialize_entry(field, &n)?;
             }
             m.serialize_entry("stream", &stream)?;
             if stream {
@@ -492,6 +496,9 @@ mod tests {
         assert!(b.get("tools").is_none() && b.get("stream_options").is_none());
         assert_eq!(b["stream"], false);
         assert_eq!(b["tool_choice"], json!({"type": "function", "function": {"name": "OutputModel"}}));
+        r.provider = "Ollama".into();
+        let b: Json = serde_json::from_slice(&openai_body(&r, false).unwrap()).unwrap();
+        assert_eq!((b["max_tokens"].as_u64(), b.get("max_completion_tokens")), (Some(50), None));
     }
 
     #[test]
