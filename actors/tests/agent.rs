@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use flowactor_actors::agent::pyfmt::dataframe_repr;
 use flowactor_actors::agent::{
-    self, AgentConfig, AgentError, AgentObserver, AgentSteps, Calculator, CurrentDate, NoObserver, Step, Table, Tool,
+    self, prompt, AgentConfig, AgentError, AgentObserver, AgentSteps, Calculator, CurrentDate, NoObserver, Step, Table, Tool,
     ToolError, ToolFuture, ToolOutput, ToolState,
 };
 use flowactor_actors::llm::address::OutboundPolicy;
@@ -78,23 +78,27 @@ fn spec_of(t: &Json) -> ToolSpec {
     }
 }
 
-/// The recorded tools: the built-ins are ours (their specs must equal the recorded ones).
-fn tools_of(recorded: &Json) -> Vec<Arc<dyn Tool>> {
-    recorded
+/// The tools as the Agent assembles them from the node's flags: the recorded connected tools,
+/// then our built-ins (the date tool on the recording's clock).
+fn tools_of(trace: &Json) -> Vec<Arc<dyn Tool>> {
+    let tweak = &trace["request"]["body"]["tweaks"]["Agent-EXpSZ"];
+    let flag = |k: &str| tweak[k].as_bool().unwrap_or(true);
+    let recorded: Vec<ToolSpec> = trace["llm_requests"][0]["body"]["tools"]
         .as_array()
-        .unwrap()
+        .map(|t| t.iter().map(spec_of).collect())
+        .unwrap_or_default();
+    let connected: Vec<Arc<dyn Tool>> = recorded
         .iter()
-        .map(|t| {
-            let spec = spec_of(t);
-            let tool: Arc<dyn Tool> = match spec.name.as_str() {
-                "get_current_date" => Arc::new(CurrentDate::with_clock(trace_clock)),
-                "evaluate_expression" => Arc::new(Calculator::new()),
-                _ => return Arc::new(Recorded(spec)) as Arc<dyn Tool>,
-            };
-            assert_eq!(agent::tool_spec(tool.as_ref()), spec, "the built-in's spec is Langflow's");
-            tool
-        })
-        .collect()
+        .filter(|s| s.name != CurrentDate::NAME && s.name != Calculator::NAME)
+        .map(|s| Arc::new(Recorded(s.clone())) as Arc<dyn Tool>)
+        .collect();
+    let tools: Vec<Arc<dyn Tool>> = prompt::assemble_tools(connected, flag("add_current_date_tool"), flag("add_calculator_tool"))
+        .into_iter()
+        .map(|t| if t.name() == CurrentDate::NAME { Arc::new(CurrentDate::with_clock(trace_clock)) } else { t })
+        .collect();
+    let specs: Vec<ToolSpec> = tools.iter().map(|t| agent::tool_spec(t.as_ref())).collect();
+    assert_eq!(specs, recorded, "the tools (built-in specs included) are Langflow's, in its order");
+    tools
 }
 
 fn message_of(trace: &Json) -> Option<&Json> {
@@ -169,13 +173,19 @@ async fn replay(name: &str) -> (Json, Result<agent::AgentOutcome, AgentError>, V
     let reqs = trace["llm_requests"].as_array().unwrap();
     let first = &reqs[0]["body"];
     let mock = ScriptedLlm::start(script_of(&trace));
+    let tweak = &trace["request"]["body"]["tweaks"]["Agent-EXpSZ"];
     let mut req = request(&mock.openai_base());
-    for m in first["messages"].as_array().unwrap() {
-        let text = m["content"].as_str().unwrap().to_owned();
-        req.messages.push(if m["role"] == "system" { ChatMessage::System(text) } else { ChatMessage::User(text) });
-    }
-    let tools = tools_of(&first["tools"]);
-    let max_iterations = trace["request"]["body"]["tweaks"]["Agent-EXpSZ"]["max_iterations"].as_u64().unwrap_or(15);
+    // The default template is recorded already substituted (and cut short); a tweaked one is
+    // substituted here.
+    let system = match tweak["system_prompt"].as_str() {
+        Some(template) => prompt::system_prompt(template, "gpt-4o-mini", trace_clock().date_naive()),
+        None => first["messages"][0]["content"].as_str().unwrap().to_owned(),
+    };
+    req.messages.push(ChatMessage::System(system));
+    req.messages.push(prompt::user_turn(trace["request"]["body"]["input_value"].as_str().unwrap()));
+    req.max_tokens = tweak["max_tokens"].as_u64().filter(|n| *n > 0);
+    let tools = tools_of(&trace);
+    let max_iterations = tweak["max_iterations"].as_u64().unwrap_or(15);
     let config = AgentConfig { max_iterations: u32::try_from(max_iterations).unwrap(), ..AgentConfig::default() };
     let rt = runtime();
     let outcome = agent::run(&rt, req, &tools, &config, &mut NoObserver, std::future::pending()).await;
@@ -213,6 +223,26 @@ async fn replay_answer(name: &str) -> agent::AgentOutcome {
     normalise(&mut got_top);
     assert_eq!(got_top, want_top, "{name}: top-level content_blocks (Output leaf twice)");
     outcome
+}
+
+#[tokio::test]
+async fn replays_max_tokens_50() {
+    replay_answer("04-agent-case-max-tokens-50.json").await;
+}
+
+#[tokio::test]
+async fn replays_empty_input() {
+    replay_answer("04-agent-case-empty-input.json").await;
+}
+
+#[tokio::test]
+async fn replays_built_in_tools_off() {
+    replay_answer("04-agent-case-no-tools-date-off.json").await;
+}
+
+#[tokio::test]
+async fn replays_system_prompt_placeholders() {
+    replay_answer("04-agent-case-system-prompt-placeholders.json").await;
 }
 
 #[tokio::test]
