@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use flowactor_actors::agent::pyfmt::dataframe_repr;
 use flowactor_actors::agent::{
-    self, prompt, AgentConfig, AgentError, AgentObserver, AgentSteps, Calculator, CurrentDate, NoObserver, Step, Table, Tool,
-    ToolError, ToolFuture, ToolOutput, ToolState,
+    self, prompt, AgentConfig, AgentError, AgentObserver, AgentSteps, Calculator, CurrentDate, NoObserver, Step, Table,
+    Tool, ToolError, ToolFuture, ToolOutput, ToolState,
 };
 use flowactor_actors::llm::address::OutboundPolicy;
 use flowactor_actors::llm::{ApiKey, ChatMessage, ConversationRequest, LlmRuntime, LlmSettings, Protocol, ToolSpec};
@@ -51,8 +51,8 @@ fn trace_clock() -> DateTime<Utc> {
 }
 
 /// A connected component tool of the recording (URL, Web Search): offered with its recorded
-/// spec; no recorded case runs one.
-struct Recorded(ToolSpec);
+/// spec, answering with the recorded result when the case has one.
+struct Recorded(ToolSpec, Option<ToolOutput>);
 
 impl Tool for Recorded {
     fn name(&self) -> &str {
@@ -65,7 +65,8 @@ impl Tool for Recorded {
         &self.0.parameters
     }
     fn call(&self, _args: Json) -> ToolFuture<'_> {
-        Box::pin(async { Err(ToolError::Failed("not expected to run".into())) })
+        let out = self.1.clone();
+        Box::pin(async move { out.ok_or_else(|| ToolError::Failed("not expected to run".into())) })
     }
 }
 
@@ -80,7 +81,7 @@ fn spec_of(t: &Json) -> ToolSpec {
 
 /// The tools as the Agent assembles them from the node's flags: the recorded connected tools,
 /// then our built-ins (the date tool on the recording's clock).
-fn tools_of(trace: &Json) -> Vec<Arc<dyn Tool>> {
+fn tools_of(trace: &Json, results: &[(&str, ToolOutput)]) -> Vec<Arc<dyn Tool>> {
     let tweak = &trace["request"]["body"]["tweaks"]["Agent-EXpSZ"];
     let flag = |k: &str| tweak[k].as_bool().unwrap_or(true);
     let recorded: Vec<ToolSpec> = trace["llm_requests"][0]["body"]["tools"]
@@ -90,12 +91,16 @@ fn tools_of(trace: &Json) -> Vec<Arc<dyn Tool>> {
     let connected: Vec<Arc<dyn Tool>> = recorded
         .iter()
         .filter(|s| s.name != CurrentDate::NAME && s.name != Calculator::NAME)
-        .map(|s| Arc::new(Recorded(s.clone())) as Arc<dyn Tool>)
+        .map(|s| {
+            let out = results.iter().find(|(n, _)| *n == s.name).map(|(_, o)| o.clone());
+            Arc::new(Recorded(s.clone(), out)) as Arc<dyn Tool>
+        })
         .collect();
-    let tools: Vec<Arc<dyn Tool>> = prompt::assemble_tools(connected, flag("add_current_date_tool"), flag("add_calculator_tool"))
-        .into_iter()
-        .map(|t| if t.name() == CurrentDate::NAME { Arc::new(CurrentDate::with_clock(trace_clock)) } else { t })
-        .collect();
+    let tools: Vec<Arc<dyn Tool>> =
+        prompt::assemble_tools(connected, flag("add_current_date_tool"), flag("add_calculator_tool"))
+            .into_iter()
+            .map(|t| if t.name() == CurrentDate::NAME { Arc::new(CurrentDate::with_clock(trace_clock)) } else { t })
+            .collect();
     let specs: Vec<ToolSpec> = tools.iter().map(|t| agent::tool_spec(t.as_ref())).collect();
     assert_eq!(specs, recorded, "the tools (built-in specs included) are Langflow's, in its order");
     tools
@@ -169,6 +174,14 @@ fn normalise(v: &mut Json) {
 
 /// Runs a recorded case; returns the outcome and the requests the mock received.
 async fn replay(name: &str) -> (Json, Result<agent::AgentOutcome, AgentError>, Vec<Json>) {
+    replay_with(name, &[]).await
+}
+
+/// [`replay`] with connected tools answering as recorded.
+async fn replay_with(
+    name: &str,
+    results: &[(&str, ToolOutput)],
+) -> (Json, Result<agent::AgentOutcome, AgentError>, Vec<Json>) {
     let trace = fixture(name);
     let reqs = trace["llm_requests"].as_array().unwrap();
     let first = &reqs[0]["body"];
@@ -184,7 +197,7 @@ async fn replay(name: &str) -> (Json, Result<agent::AgentOutcome, AgentError>, V
     req.messages.push(ChatMessage::System(system));
     req.messages.push(prompt::user_turn(trace["request"]["body"]["input_value"].as_str().unwrap()));
     req.max_tokens = tweak["max_tokens"].as_u64().filter(|n| *n > 0);
-    let tools = tools_of(&trace);
+    let tools = tools_of(&trace, results);
     let max_iterations = tweak["max_iterations"].as_u64().unwrap_or(15);
     let config = AgentConfig { max_iterations: u32::try_from(max_iterations).unwrap(), ..AgentConfig::default() };
     let rt = runtime();
@@ -208,7 +221,11 @@ async fn replay(name: &str) -> (Json, Result<agent::AgentOutcome, AgentError>, V
 
 /// Replays a case that ends in an answer and checks its text and content blocks.
 async fn replay_answer(name: &str) -> agent::AgentOutcome {
-    let (trace, outcome, _) = replay(name).await;
+    replay_answer_with(name, &[]).await
+}
+
+async fn replay_answer_with(name: &str, results: &[(&str, ToolOutput)]) -> agent::AgentOutcome {
+    let (trace, outcome, _) = replay_with(name, results).await;
     let outcome = outcome.unwrap();
     let message = message_of(&trace).unwrap();
     assert_eq!(outcome.text, message["text"].as_str().unwrap(), "{name}: text");
@@ -223,6 +240,21 @@ async fn replay_answer(name: &str) -> agent::AgentOutcome {
     normalise(&mut got_top);
     assert_eq!(got_top, want_top, "{name}: top-level content_blocks (Output leaf twice)");
     outcome
+}
+
+#[tokio::test]
+async fn replays_web_search_table_result_as_pandas_repr() {
+    let trace = fixture("04-agent-case-web-search-tool.json");
+    let block = &message_of(&trace).unwrap()["data"]["content_blocks"][0]["contents"][0];
+    let columns: Vec<String> = ["title", "link", "snippet", "content"].iter().map(|s| (*s).to_owned()).collect();
+    let rows = block["output"]["artifact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| columns.iter().map(|c| r[c.as_str()].clone()).collect())
+        .collect();
+    let table = ToolOutput::Table(Table { columns, rows });
+    replay_answer_with("04-agent-case-web-search-tool.json", &[("perform_search", table)]).await;
 }
 
 #[tokio::test]
