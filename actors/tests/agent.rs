@@ -52,7 +52,7 @@ fn trace_clock() -> DateTime<Utc> {
 
 /// A connected component tool of the recording (URL, Web Search): offered with its recorded
 /// spec, answering with the recorded result when the case has one.
-struct Recorded(ToolSpec, Option<ToolOutput>);
+struct Recorded(ToolSpec, Option<Result<ToolOutput, ToolError>>);
 
 impl Tool for Recorded {
     fn name(&self) -> &str {
@@ -66,7 +66,7 @@ impl Tool for Recorded {
     }
     fn call(&self, _args: Json) -> ToolFuture<'_> {
         let out = self.1.clone();
-        Box::pin(async move { out.ok_or_else(|| ToolError::Failed("not expected to run".into())) })
+        Box::pin(async move { out.unwrap_or_else(|| Err(ToolError::Failed("not expected to run".into()))) })
     }
 }
 
@@ -81,7 +81,7 @@ fn spec_of(t: &Json) -> ToolSpec {
 
 /// The tools as the Agent assembles them from the node's flags: the recorded connected tools,
 /// then our built-ins (the date tool on the recording's clock).
-fn tools_of(trace: &Json, results: &[(&str, ToolOutput)]) -> Vec<Arc<dyn Tool>> {
+fn tools_of(trace: &Json, results: &[(&str, Result<ToolOutput, ToolError>)]) -> Vec<Arc<dyn Tool>> {
     let tweak = &trace["request"]["body"]["tweaks"]["Agent-EXpSZ"];
     let flag = |k: &str| tweak[k].as_bool().unwrap_or(true);
     let recorded: Vec<ToolSpec> = trace["llm_requests"][0]["body"]["tools"]
@@ -180,7 +180,7 @@ async fn replay(name: &str) -> (Json, Result<agent::AgentOutcome, AgentError>, V
 /// [`replay`] with connected tools answering as recorded.
 async fn replay_with(
     name: &str,
-    results: &[(&str, ToolOutput)],
+    results: &[(&str, Result<ToolOutput, ToolError>)],
 ) -> (Json, Result<agent::AgentOutcome, AgentError>, Vec<Json>) {
     let trace = fixture(name);
     let reqs = trace["llm_requests"].as_array().unwrap();
@@ -224,7 +224,7 @@ async fn replay_answer(name: &str) -> agent::AgentOutcome {
     replay_answer_with(name, &[]).await
 }
 
-async fn replay_answer_with(name: &str, results: &[(&str, ToolOutput)]) -> agent::AgentOutcome {
+async fn replay_answer_with(name: &str, results: &[(&str, Result<ToolOutput, ToolError>)]) -> agent::AgentOutcome {
     let (trace, outcome, _) = replay_with(name, results).await;
     let outcome = outcome.unwrap();
     let message = message_of(&trace).unwrap();
@@ -254,7 +254,16 @@ async fn replays_web_search_table_result_as_pandas_repr() {
         .map(|r| columns.iter().map(|c| r[c.as_str()].clone()).collect())
         .collect();
     let table = ToolOutput::Table(Table { columns, rows });
-    replay_answer_with("04-agent-case-web-search-tool.json", &[("perform_search", table)]).await;
+    replay_answer_with("04-agent-case-web-search-tool.json", &[("perform_search", Ok(table))]).await;
+}
+
+#[tokio::test]
+async fn replays_a_failing_tool_as_an_error_result() {
+    let text = "Error loading documents: SSRF Protection: Hostname localhost resolves to blocked IP address(es): 127.0.0.1. To allow this hostname, add it to LANGFLOW_SSRF_ALLOWED_HOSTS environment variable.";
+    let failed = Err(ToolError::Failed(text.into()));
+    let outcome = replay_answer_with("02-simple-agent-url-tool-run-nonstream.json", &[("fetch_content", failed)]).await;
+    let Step::ToolUse(t) = &outcome.steps.steps[0] else { panic!("a tool_use step") };
+    assert_eq!(t.output.as_ref().unwrap()["status"], "error");
 }
 
 #[tokio::test]
