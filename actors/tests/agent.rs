@@ -568,6 +568,8 @@ async fn a_hanging_tool_times_out_and_a_huge_result_is_cut() {
     assert_eq!(cut, format!("{}... [truncated]", "é".repeat(50)));
     let Step::ToolUse(t) = &outcome.steps.steps[0] else { panic!() };
     assert_eq!(t.output.as_ref().unwrap()["status"], "error");
+    let Step::ToolUse(t) = &outcome.steps.steps[1] else { panic!() };
+    assert_eq!(t.output.as_ref().unwrap()["content"], cut);
 }
 
 #[tokio::test]

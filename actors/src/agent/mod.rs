@@ -121,7 +121,8 @@ pub enum ToolError {
 pub struct AgentConfig {
     /// Most model calls (`max(1, n)`); Langflow's default is 15.
     pub max_iterations: u32,
-    /// A tool result longer than this (bytes of its content) is cut, and its artifact dropped.
+    /// A tool result whose content is longer than this (bytes) is cut; an artifact (the
+    /// structured result clients see) larger than this is dropped.
     pub max_tool_output_bytes: usize,
     /// A tool call running longer than this fails with a timeout text (fed back to the model).
     pub tool_timeout: Option<Duration>,
@@ -303,6 +304,24 @@ pub fn tool_spec(tool: &dyn Tool) -> ToolSpec {
         description: tool.description().to_owned(),
         parameters: tool.parameters().clone(),
     }
+}
+
+/// Whether `v` serialises to at most `max` bytes (counted, not buffered).
+fn fits(v: &Json, max: usize) -> bool {
+    struct Counter(usize, usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            if self.0 > self.1 {
+                return Err(std::io::Error::other("too large"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Counter(0, max), v).is_ok()
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
@@ -510,7 +529,7 @@ async fn run_calls(
                 (invalid_arguments_text(&call.name, &calls[k].1, &errors), Json::Null, "error", Some(errors))
             }
         };
-        if bound(&mut content, config.max_tool_output_bytes) {
+        if bound(&mut content, config.max_tool_output_bytes) || !fits(&artifact, config.max_tool_output_bytes) {
             artifact = Json::Null;
         }
         if let Planned::Running(ix) = planned[k] {
@@ -533,4 +552,52 @@ async fn run_calls(
         contents[k] = Some(content);
     }
     calls.into_iter().zip(contents).map(|((call, _), content)| (call.id, content.unwrap_or_default())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_bounded_at_character_boundaries() {
+        let mut t = "aé".repeat(3);
+        assert!(bound(&mut t, 2), "a cut inside 'é' moves back to its start");
+        assert_eq!(t, "a... [truncated]");
+        let mut short = "abc".to_owned();
+        assert!(!bound(&mut short, 3));
+        assert!(fits(&json!([1, 2, 3]), 7));
+        assert!(!fits(&json!([1, 2, 3]), 6));
+    }
+
+    #[test]
+    fn content_blocks_need_a_tool_use_and_repeat_the_answer() {
+        let mut steps = AgentSteps::default();
+        steps.steps.push(Step::Text { text: "plain".into(), duration_ms: 3 });
+        assert_eq!(steps.content_blocks(1), json!([]));
+        steps.steps.insert(
+            0,
+            Step::ToolUse(ToolUse {
+                name: "t".into(),
+                call_id: "c".into(),
+                input: json!({}),
+                state: ToolState::Running,
+                output: None,
+                error: None,
+                duration_ms: 0,
+            }),
+        );
+        let blocks = steps.content_blocks(2);
+        let contents = blocks[0]["contents"].as_array().unwrap_or(&Vec::new()).clone();
+        assert_eq!(contents.len(), 4);
+        assert_eq!(contents[0]["header"], json!({"title": "Accessing **t**", "icon": "Hammer"}));
+        assert_eq!(
+            contents[3],
+            json!({"type": "text", "duration": null,
+            "header": {"title": "Output", "icon": "MessageSquare"}, "text": "plain"})
+        );
+        assert_eq!(
+            (blocks[0]["title"].as_str(), blocks[0]["allow_markdown"].as_bool()),
+            (Some("Agent Steps"), Some(true))
+        );
+    }
 }
