@@ -702,3 +702,15 @@ async fn an_ollama_server_gets_the_openai_conversation_with_max_tokens() {
                {"content": "answer", "role": "assistant"}, {"content": "now", "role": "user"}])
     );
 }
+
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn a_run_can_move_between_threads() {
+    let rt = runtime();
+    let config = AgentConfig::default();
+    let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Calculator::new())];
+    let mut observer = Recording::default();
+    let run = agent::run(&rt, request("http://127.0.0.1:9/v1"), &tools, &config, &mut observer, std::future::pending());
+    assert_send(&run);
+}
