@@ -714,3 +714,31 @@ fn a_run_can_move_between_threads() {
     let run = agent::run(&rt, request("http://127.0.0.1:9/v1"), &tools, &config, &mut observer, std::future::pending());
     assert_send(&run);
 }
+
+#[tokio::test]
+async fn arguments_keep_the_models_key_order_when_sent_back() {
+    let mock = ScriptedLlm::start(vec![
+        openai_tool_calls(None, &[("c1", "search", r#"{"zone":"x","mode":"Web"}"#)]),
+        openai_text("ok"),
+    ]);
+    let spec = ToolSpec {
+        name: "search".into(),
+        description: "d".into(),
+        parameters: json!({"properties": {"query": {"type": "string"}, "mode": {"type": "string"}, "zone": {"type": "string"}},
+                           "required": ["query"], "type": "object"}),
+    };
+    let tools: Vec<Arc<dyn Tool>> = vec![Arc::new(Recorded(spec, None))];
+    let mut req = request(&mock.openai_base());
+    req.messages.push(ChatMessage::User("go".into()));
+    let outcome = agent::run(&runtime(), req, &tools, &AgentConfig::default(), &mut NoObserver, std::future::pending())
+        .await
+        .unwrap();
+    let second = &mock.requests()[1]["messages"];
+    assert_eq!(second[1]["tool_calls"][0]["function"]["arguments"], r#"{"zone": "x", "mode": "Web"}"#);
+    assert_eq!(
+        second[2]["content"],
+        "Error invoking tool 'search' with kwargs {'zone': 'x', 'mode': 'Web'} with error:\n query: Field required\n Please fix the error and try again."
+    );
+    let Step::ToolUse(t) = &outcome.steps.steps[0] else { panic!() };
+    assert!(t.error.as_deref().unwrap().contains("input_value={'zone': 'x', 'mode': 'Web'}, input_type=dict"));
+}

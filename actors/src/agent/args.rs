@@ -14,8 +14,14 @@ const MAX_REPAIR_STEPS: usize = 256;
 /// open string, arrays and objects closed (`{"expression": "1+` gives `{"expression":"1+"}`).
 #[must_use]
 pub fn parse_partial_json(text: &str) -> Option<Json> {
-    if let Ok(v) = serde_json::from_str(text) {
-        return Some(v);
+    repair_json(text).and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// The text [`parse_partial_json`] parses: `text` itself when it is JSON, else its repair.
+#[must_use]
+pub fn repair_json(text: &str) -> Option<String> {
+    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        return Some(text.to_owned());
     }
     let mut fixed = String::with_capacity(text.len() + 8);
     let mut stack: Vec<char> = Vec::new();
@@ -59,8 +65,8 @@ pub fn parse_partial_json(text: &str) -> Option<Json> {
     let closers: String = stack.iter().rev().collect();
     for _ in 0..MAX_REPAIR_STEPS {
         let candidate = format!("{fixed}{closers}");
-        if let Ok(v) = serde_json::from_str(&candidate) {
-            return Some(v);
+        if serde_json::from_str::<serde::de::IgnoredAny>(&candidate).is_ok() {
+            return Some(candidate);
         }
         fixed.pop()?;
     }

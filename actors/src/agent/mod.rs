@@ -397,15 +397,17 @@ async fn run_loop(
         // Calls whose arguments cannot be read even leniently are invalid: not run, not sent.
         let mut calls: Vec<(ToolCall, Map<String, Json>)> = Vec::with_capacity(turn.tool_calls.len());
         for c in turn.tool_calls {
-            let parsed =
-                if c.arguments.trim().is_empty() { Some(json!({})) } else { args::parse_partial_json(&c.arguments) };
-            if let Some(Json::Object(map)) = parsed {
+            let repaired =
+                if c.arguments.trim().is_empty() { Some("{}".to_owned()) } else { args::repair_json(&c.arguments) };
+            let parsed = repaired.as_deref().and_then(|t| serde_json::from_str::<Json>(t).ok());
+            if let (Some(text), Some(Json::Object(map))) = (repaired, parsed) {
                 let id = if c.id.is_empty() {
                     format!("call_{}", &uuid::Uuid::new_v4().simple().to_string()[..24])
                 } else {
                     c.id
                 };
-                let arguments = pyfmt::dumps(&Json::Object(map.clone()));
+                // Python re-serialises the parsed dict, keeping the model's key order.
+                let arguments = pyfmt::redump(&text).unwrap_or_else(|| pyfmt::dumps(&Json::Object(map.clone())));
                 calls.push((ToolCall { id, name: c.name, arguments }, map));
             }
         }
@@ -433,13 +435,34 @@ async fn run_loop(
     Ok(AgentOutcome { text: steps.text(), steps, usage, model_calls, hit_limit, messages: request.messages })
 }
 
-fn invalid_arguments_text(name: &str, input: &Map<String, Json>, errors: &[args::FieldError]) -> String {
+/// `repr` of the call's arguments, keys in the model's order.
+fn kwargs_repr(call: &ToolCall, input: &Map<String, Json>) -> String {
+    pyfmt::repr_of_text(&call.arguments).unwrap_or_else(|| pyfmt::py_repr(&Json::Object(input.clone())))
+}
+
+fn invalid_arguments_text(call: &ToolCall, input: &Map<String, Json>, errors: &[args::FieldError]) -> String {
     let lines: Vec<String> = errors.iter().map(|e| format!(" {}: {}", e.loc, e.msg)).collect();
     format!(
-        "Error invoking tool '{name}' with kwargs {} with error:\n{}\n Please fix the error and try again.",
-        pyfmt::py_repr(&Json::Object(input.clone())),
+        "Error invoking tool '{}' with kwargs {} with error:\n{}\n Please fix the error and try again.",
+        call.name,
+        kwargs_repr(call, input),
         lines.join("\n")
     )
+}
+
+/// Pydantic shows the whole input for a missing field.
+fn with_input_repr(
+    mut errors: Vec<args::FieldError>,
+    call: &ToolCall,
+    input: &Map<String, Json>,
+) -> Vec<args::FieldError> {
+    let whole = kwargs_repr(call, input);
+    for e in &mut errors {
+        if e.kind == "missing" {
+            e.input_repr.clone_from(&whole);
+        }
+    }
+    errors
 }
 
 /// Runs the calls of one turn concurrently; returns `(call id, content)` in call order.
@@ -464,6 +487,7 @@ async fn run_calls(
         };
         match args::validate(tool.parameters(), input) {
             Err(errors) => {
+                let errors = with_input_repr(errors, call, input);
                 steps.steps.push(Step::ToolUse(ToolUse {
                     name: call.name.clone(),
                     call_id: call.id.clone(),
@@ -473,7 +497,7 @@ async fn run_calls(
                     error: Some(args::pydantic_text(&errors)),
                     duration_ms: 0,
                 }));
-                planned.push(Planned::Answered(invalid_arguments_text(&call.name, input, &errors)));
+                planned.push(Planned::Answered(invalid_arguments_text(call, input, &errors)));
             }
             Ok(filled) => {
                 steps.steps.push(Step::ToolUse(ToolUse {
@@ -526,7 +550,8 @@ async fn run_calls(
             }
             Err(ToolError::Failed(text)) => (text, Json::Null, "error", None),
             Err(ToolError::InvalidArguments(errors)) => {
-                (invalid_arguments_text(&call.name, &calls[k].1, &errors), Json::Null, "error", Some(errors))
+                let errors = with_input_repr(errors, call, &calls[k].1);
+                (invalid_arguments_text(call, &calls[k].1, &errors), Json::Null, "error", Some(errors))
             }
         };
         if bound(&mut content, config.max_tool_output_bytes) || !fits(&artifact, config.max_tool_output_bytes) {

@@ -121,6 +121,132 @@ pub fn dumps(v: &Json) -> String {
     out
 }
 
+/// A JSON text re-written as Python writes the value it decodes to, keys in the order the
+/// text has them (a dict keeps insertion order): `json.dumps` style or `repr` style.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Dumps,
+    Repr,
+}
+
+struct Writer<'a> {
+    out: &'a mut String,
+    style: Style,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Writer<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Writer<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        let text = match (self.style, v) {
+            (Style::Dumps, true) => "true",
+            (Style::Dumps, false) => "false",
+            (Style::Repr, true) => "True",
+            (Style::Repr, false) => "False",
+        };
+        self.out.push_str(text);
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.out.push_str(&v.to_string());
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.out.push_str(&v.to_string());
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        dumps_into(self.out, &Json::from(v));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        match self.style {
+            Style::Dumps => json_string(self.out, v),
+            Style::Repr => self.out.push_str(&py_str_repr(v)),
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.out.push_str(if self.style == Style::Dumps { "null" } else { "None" });
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let (out, style) = (self.out, self.style);
+        out.push('[');
+        let mut first = true;
+        loop {
+            let mark = out.len();
+            if !first {
+                out.push_str(", ");
+            }
+            if seq.next_element_seed(Writer { out: &mut *out, style })?.is_none() {
+                out.truncate(mark);
+                break;
+            }
+            first = false;
+        }
+        out.push(']');
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (out, style) = (self.out, self.style);
+        out.push('{');
+        let mut first = true;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            match style {
+                Style::Dumps => json_string(out, &key),
+                Style::Repr => out.push_str(&py_str_repr(&key)),
+            }
+            out.push_str(": ");
+            map.next_value_seed(Writer { out: &mut *out, style })?;
+        }
+        out.push('}');
+        Ok(())
+    }
+}
+
+fn rewrite(text: &str, style: Style) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::de::DeserializeSeed::deserialize(Writer { out: &mut out, style }, &mut de).ok()?;
+    de.end().ok()?;
+    Some(out)
+}
+
+/// `json.dumps(json.loads(text))`, keys in the text's order.
+#[must_use]
+pub fn redump(text: &str) -> Option<String> {
+    rewrite(text, Style::Dumps)
+}
+
+/// `repr(json.loads(text))`, keys in the text's order.
+#[must_use]
+pub fn repr_of_text(text: &str) -> Option<String> {
+    rewrite(text, Style::Repr)
+}
+
 /// Python's `repr(str)`.
 #[must_use]
 pub fn py_str_repr(s: &str) -> String {
@@ -402,6 +528,15 @@ mod tests {
         assert_eq!(py_repr(&v), "{'f': 1.0, 'l': ['é', 2], 'n': 5, 'none': None, 'ok': True, 'result': '248.25'}");
         assert_eq!(py_str_repr("it's"), "\"it's\"");
         assert_eq!(py_str_repr("a\n'\""), "'a\\n\\'\"'");
+    }
+
+    #[test]
+    fn rewritten_texts_keep_the_key_order() {
+        let text = r#"{"zeta": [1, 2.50, {"b": null, "a": true}], "alpha":"é\n"}"#;
+        assert_eq!(redump(text).unwrap(), r#"{"zeta": [1, 2.5, {"b": null, "a": true}], "alpha": "é\n"}"#);
+        assert_eq!(repr_of_text(text).unwrap(), r"{'zeta': [1, 2.5, {'b': None, 'a': True}], 'alpha': 'é\n'}");
+        assert_eq!(redump("[]").unwrap(), "[]");
+        assert_eq!(redump("{} x"), None);
     }
 
     #[test]
