@@ -500,6 +500,7 @@ pub fn dataframe_repr(columns: &[String], rows: &[Vec<Json>]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
