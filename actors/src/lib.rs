@@ -5,6 +5,7 @@
 //! about actix-web: the registry answers identity questions, the store owns the bytes on disk,
 //! the engine runs graphs, and `llm` talks to model providers.
 
+pub mod agent;
 pub mod clock;
 pub mod codec;
 pub mod components;

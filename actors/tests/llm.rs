@@ -15,7 +15,7 @@ use flowactor_actors::engine::{
 };
 use flowactor_actors::graph::CompiledGraph;
 use flowactor_actors::llm::address::OutboundPolicy;
-use flowactor_actors::llm::{ApiKey, ChatRequest, LlmRuntime, Protocol};
+use flowactor_actors::llm::{ApiKey, ChatMessage, ChatRequest, ConversationRequest, LlmRuntime, Protocol};
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::Store;
 use mock_llm::{MockLlm, REPLY_PREFIX, SLOW_DELAY};
@@ -537,4 +537,46 @@ async fn names_resolving_to_refused_addresses_are_never_contacted() {
     let err = rt.complete(&req).await.unwrap_err().0;
     assert!(err.contains("refusing to connect to 127.0.0.1"), "{err}");
     assert_eq!(mock.connections(), 0);
+}
+
+#[actix_rt::test]
+async fn conversations_stream_and_answer_whole_under_the_same_policy() {
+    let mock = MockLlm::start();
+    let rt = LlmRuntime::new(test_llm_settings());
+    for stream in [true, false] {
+        let mut req =
+            ConversationRequest::new("OpenAI", Protocol::OpenAi, &mock.openai_base(), ApiKey::new("sk-test"), "m");
+        req.stream = stream;
+        req.messages = vec![ChatMessage::System("sys".into()), ChatMessage::User("héllo".into())];
+        let mut streamed = String::new();
+        let turn = rt.converse(&req, &mut |t: &str| streamed.push_str(t)).await.unwrap();
+        assert_eq!(turn.text, format!("{REPLY_PREFIX}héllo"));
+        assert_eq!(streamed, turn.text);
+        assert!(turn.tool_calls.is_empty());
+        assert_eq!(turn.usage.total_tokens, Some(16));
+    }
+    let sent = mock.requests();
+    assert_eq!(sent[0].body["stream_options"], json!({"include_usage": true}));
+    assert_eq!(sent[1].body["stream"], false);
+    assert_eq!(sent[1].headers["authorization"], "Bearer sk-test");
+
+    // A key over plain http to a host the policy does not list is refused before any connect,
+    // and the upstream's error text never reaches the caller.
+    let before = mock.connections();
+    let base = mock.openai_base().replace("127.0.0.1", "localhost");
+    let mut req = ConversationRequest::new("OpenAI", Protocol::OpenAi, &base, ApiKey::new("sk-test"), "m");
+    req.messages = vec![ChatMessage::User("x".into())];
+    let err = rt.converse(&req, &mut |_: &str| {}).await.unwrap_err();
+    assert!(err.0.starts_with("OpenAI API error: refusing"), "{err}");
+    assert_eq!(mock.connections(), before);
+    let mut req = ConversationRequest::new(
+        "OpenAI",
+        Protocol::OpenAi,
+        &mock.openai_base(),
+        ApiKey::new("sk-test"),
+        "unauthorized",
+    );
+    req.messages = vec![ChatMessage::User("x".into())];
+    let err = rt.converse(&req, &mut |_: &str| {}).await.unwrap_err();
+    assert_eq!(err.0, "OpenAI API error: 401 Unauthorized (authentication_error)");
 }

@@ -4,13 +4,14 @@
 
 use serde_json::{json, Map, Value as Json};
 
+use super::conversation::{anthropic_turn, AssistantTurn};
 use super::sse::SseEvent;
 use super::{ApiKey, ChatRequest, ChatResponse, StreamState, Usage};
 
 /// The API version this client speaks.
 const API_VERSION: &str = "2023-06-01";
 /// Anthropic requires `max_tokens`; this is used when the flow leaves it unset.
-const DEFAULT_MAX_TOKENS: u64 = 4096;
+pub(super) const DEFAULT_MAX_TOKENS: u64 = 4096;
 
 /// `{base}/v1/messages`, without doubling a `/v1` the base already ends with.
 pub(super) fn url(base: &str) -> String {
@@ -73,6 +74,20 @@ pub(super) fn parse_response(j: &Json) -> Result<ChatResponse, String> {
     Ok(ChatResponse { text, usage })
 }
 
+/// A whole answer to a conversation turn: text and `tool_use` blocks.
+pub(super) fn parse_turn(j: &Json) -> Result<AssistantTurn, String> {
+    if let Some(e) = super::provider_error(j) {
+        return Err(e);
+    }
+    let (text, tool_calls) = anthropic_turn(j)?;
+    let mut usage = Usage::default();
+    if let Some(u) = j.get("usage") {
+        usage_into(u, &mut usage);
+    }
+    let finish_reason = j.get("stop_reason").and_then(Json::as_str).map(str::to_owned);
+    Ok(AssistantTurn { text, tool_calls, usage, finish_reason })
+}
+
 pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<(), String> {
     if event.data.trim().is_empty() {
         return Ok(());
@@ -85,6 +100,16 @@ pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<
                 usage_into(u, &mut state.usage);
             }
         }
+        "content_block_start" => {
+            let block = j.get("content_block");
+            if block.and_then(|b| b.get("type")).and_then(Json::as_str) == Some("tool_use") {
+                let index = j.get("index").and_then(Json::as_u64).unwrap_or(0);
+                let call = state.calls.at(index)?;
+                let field = |k: &str| block.and_then(|b| b.get(k)).and_then(Json::as_str).unwrap_or_default();
+                field("id").clone_into(&mut call.id);
+                field("name").clone_into(&mut call.name);
+            }
+        }
         "content_block_delta" => {
             let delta = j.get("delta").ok_or_else(|| "malformed stream event: delta missing".to_owned())?;
             if let Some(text) = delta.get("text").and_then(Json::as_str) {
@@ -92,13 +117,18 @@ pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<
                     state.pending.push_back(text.to_owned());
                 }
             }
+            if let Some(part) = delta.get("partial_json").and_then(Json::as_str) {
+                let index = j.get("index").and_then(Json::as_u64).unwrap_or(0);
+                state.calls.append_arguments(index, part)?;
+            }
         }
         "message_delta" => {
             if let Some(u) = j.get("usage") {
                 usage_into(u, &mut state.usage);
             }
-            if j.get("delta").and_then(|d| d.get("stop_reason")).is_some_and(|r| !r.is_null()) {
+            if let Some(r) = j.get("delta").and_then(|d| d.get("stop_reason")).filter(|r| !r.is_null()) {
                 state.finished = true;
+                state.finish_reason = r.as_str().map(str::to_owned);
             }
         }
         "message_stop" => {
@@ -106,7 +136,7 @@ pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<
             state.done = true;
         }
         "error" => return Err(super::provider_error(&j).unwrap_or_else(|| "the stream reported an error".to_owned())),
-        // ping, content_block_start/stop and future event types carry no text.
+        // ping, content_block_stop and future event types carry no text.
         _ => {}
     }
     Ok(())
@@ -121,6 +151,31 @@ mod tests {
     fn urls_do_not_double_the_version() {
         assert_eq!(url("https://api.anthropic.com"), "https://api.anthropic.com/v1/messages");
         assert_eq!(url("http://127.0.0.1:9/v1/"), "http://127.0.0.1:9/v1/messages");
+    }
+
+    #[test]
+    fn assembles_streamed_tool_use_blocks() {
+        let mut s = StreamState::default();
+        let ev = |d: &str| SseEvent { event: None, data: d.into() };
+        for d in [
+            r#"{"type":"message_start","message":{"usage":{"input_tokens":5,"output_tokens":1}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Let me."}}"#,
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"tu_1","name":"calc","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"expression\": "}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"\"1+1\"}"}}"#,
+            r#"{"type":"content_block_stop","index":1}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}"#,
+            r#"{"type":"message_stop"}"#,
+        ] {
+            decode_event(&ev(d), &mut s).unwrap();
+        }
+        assert_eq!(s.pending, ["Let me."]);
+        assert_eq!(s.finish_reason.as_deref(), Some("tool_use"));
+        let calls = s.calls.take();
+        assert_eq!(calls.len(), 1);
+        assert_eq!((calls[0].id.as_str(), calls[0].name.as_str()), ("tu_1", "calc"));
+        assert_eq!(calls[0].arguments, r#"{"expression": "1+1"}"#);
     }
 
     #[test]

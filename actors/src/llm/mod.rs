@@ -14,6 +14,7 @@
 
 pub mod address;
 mod anthropic;
+pub mod conversation;
 mod openai;
 pub mod sse;
 
@@ -25,6 +26,8 @@ use serde_json::{json, Map, Value as Json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use sse::SseParser;
+
+pub use conversation::{AssistantTurn, ChatMessage, ConversationRequest, ToolCall, ToolChoice, ToolSpec};
 
 /// Largest non-streamed response body read.
 const MAX_RESPONSE_BYTES: usize = 16 << 20;
@@ -187,6 +190,10 @@ pub(crate) struct StreamState {
     pub finished: bool,
     /// Nothing more will come (`[DONE]`, `message_stop`).
     pub done: bool,
+    /// Tool calls assembled from deltas.
+    pub calls: conversation::PartialCalls,
+    /// The last finish (stop) reason reported.
+    pub finish_reason: Option<String>,
 }
 
 /// The HTTP client, per-provider limits and settings shared by every build of an engine.
@@ -313,13 +320,13 @@ impl LlmRuntime {
             .clone()
     }
 
-    fn timeout_for(&self, req: &ChatRequest) -> Duration {
-        let t = req.timeout.filter(|t| !t.is_zero()).map_or(self.settings.timeout, |t| t.min(self.settings.timeout));
+    fn timeout_for(&self, timeout: Option<Duration>) -> Duration {
+        let t = timeout.filter(|t| !t.is_zero()).map_or(self.settings.timeout, |t| t.min(self.settings.timeout));
         t.max(Duration::from_millis(1))
     }
 
-    fn retries_for(&self, req: &ChatRequest) -> u32 {
-        req.max_retries.map_or(self.settings.max_retries, |r| r.min(self.settings.max_retries))
+    fn retries_for(&self, max_retries: Option<u32>) -> u32 {
+        max_retries.map_or(self.settings.max_retries, |r| r.min(self.settings.max_retries))
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -335,24 +342,49 @@ impl LlmRuntime {
         stream: bool,
         fail: &impl Fn(String) -> LlmError,
     ) -> Result<reqwest::Response, LlmError> {
+        let body = match req.protocol {
+            Protocol::OpenAi => openai::body(req, stream),
+            Protocol::Anthropic => anthropic::body(req, stream),
+        };
+        let body = serde_json::to_vec(&body).map_err(|e| fail(format!("could not encode the request: {e}")))?;
+        let target = Target {
+            protocol: req.protocol,
+            base_url: &req.base_url,
+            api_key: &req.api_key,
+            timeout: self.timeout_for(req.timeout),
+            retries: self.retries_for(req.max_retries),
+        };
+        self.send_body(&target, body, stream, fail).await
+    }
+
+    /// Sends a serialised body to the target's endpoint under the outbound policy, retrying
+    /// 429, 5xx and failed connections; returns a success response.
+    async fn send_body(
+        &self,
+        req: &Target<'_>,
+        body: Vec<u8>,
+        stream: bool,
+        fail: &impl Fn(String) -> LlmError,
+    ) -> Result<reqwest::Response, LlmError> {
         let client = self.client().map_err(fail)?;
-        let (url, body) = match req.protocol {
-            Protocol::OpenAi => (openai::url(&req.base_url), openai::body(req, stream)),
-            Protocol::Anthropic => (anthropic::url(&req.base_url), anthropic::body(req, stream)),
+        let url = match req.protocol {
+            Protocol::OpenAi => openai::url(req.base_url),
+            Protocol::Anthropic => anthropic::url(req.base_url),
         };
         let url = reqwest::Url::parse(&url).map_err(|e| fail(format!("invalid base URL '{}': {e}", req.base_url)))?;
         self.policy.check_url(&url).map_err(fail)?;
         if !req.api_key.is_empty() {
             self.policy.check_cleartext_credential(&url).map_err(fail)?;
         }
-        let timeout = self.timeout_for(req);
-        let retries = self.retries_for(req);
+        let timeout = req.timeout;
+        let retries = req.retries;
         let mut attempt = 0u32;
         loop {
-            let mut builder = client.post(url.clone()).json(&body);
+            let mut builder =
+                client.post(url.clone()).header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
             builder = match req.protocol {
-                Protocol::OpenAi => openai::authorize(builder, &req.api_key),
-                Protocol::Anthropic => anthropic::authorize(builder, &req.api_key),
+                Protocol::OpenAi => openai::authorize(builder, req.api_key),
+                Protocol::Anthropic => anthropic::authorize(builder, req.api_key),
             };
             if stream {
                 builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
@@ -405,7 +437,7 @@ impl LlmRuntime {
         let fail = failer(req);
         let _permit = self.permit(&req.provider).await?;
         let resp = self.send(req, false, &fail).await?;
-        let timeout = self.timeout_for(req);
+        let timeout = self.timeout_for(req.timeout);
         let body = read_limited(resp, MAX_RESPONSE_BYTES, timeout).await.map_err(&fail)?;
         let json: Json =
             serde_json::from_slice(&body).map_err(|e| fail(format!("malformed response (not JSON): {e}")))?;
@@ -431,10 +463,112 @@ impl LlmRuntime {
             resp,
             parser: SseParser::new(),
             state: StreamState::default(),
-            idle: self.timeout_for(req),
+            idle: self.timeout_for(req.timeout),
             _permit: permit,
         })
     }
+
+    fn conversation_target<'a>(&self, req: &'a ConversationRequest) -> Target<'a> {
+        Target {
+            protocol: req.protocol,
+            base_url: &req.base_url,
+            api_key: &req.api_key,
+            timeout: self.timeout_for(req.timeout),
+            retries: self.retries_for(req.max_retries),
+        }
+    }
+
+    fn conversation_body(
+        req: &ConversationRequest,
+        stream: bool,
+        fail: &impl Fn(String) -> LlmError,
+    ) -> Result<Vec<u8>, LlmError> {
+        match req.protocol {
+            Protocol::OpenAi => conversation::openai_body(req, stream),
+            Protocol::Anthropic => conversation::anthropic_body(req, stream, anthropic::DEFAULT_MAX_TOKENS),
+        }
+        .map_err(fail)
+    }
+
+    /// Starts a streamed conversation turn (whatever `req.stream` says): text chunks come from
+    /// [`ChatStream::next_chunk`], tool calls from [`ChatStream::take_tool_calls`] once it is
+    /// done.
+    ///
+    /// # Errors
+    /// [`LlmError`] naming the provider.
+    pub async fn stream_conversation(&self, req: &ConversationRequest) -> Result<ChatStream, LlmError> {
+        let fail = fail_with(&req.provider, &req.api_key);
+        let permit = self.permit(&req.provider).await?;
+        let body = Self::conversation_body(req, true, &fail)?;
+        let target = self.conversation_target(req);
+        let resp = self.send_body(&target, body, true, &fail).await?;
+        Ok(ChatStream {
+            provider: req.provider.clone(),
+            protocol: req.protocol,
+            key: req.api_key.clone(),
+            resp,
+            parser: SseParser::new(),
+            state: StreamState::default(),
+            idle: target.timeout,
+            _permit: permit,
+        })
+    }
+
+    /// One conversation turn: streamed when `req.stream` is set (each text delta goes to
+    /// `on_text` as it arrives), otherwise one whole answer (its text goes to `on_text` once).
+    /// The text is bounded by the same limit as a whole response body.
+    ///
+    /// # Errors
+    /// [`LlmError`] naming the provider.
+    pub async fn converse(
+        &self,
+        req: &ConversationRequest,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<AssistantTurn, LlmError> {
+        let fail = fail_with(&req.provider, &req.api_key);
+        if req.stream {
+            let mut stream = self.stream_conversation(req).await?;
+            let mut text = String::new();
+            while let Some(chunk) = stream.next_chunk().await? {
+                if text.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Err(fail(format!("the response is larger than {MAX_RESPONSE_BYTES} bytes")));
+                }
+                on_text(&chunk);
+                text.push_str(&chunk);
+            }
+            return Ok(AssistantTurn {
+                text,
+                tool_calls: stream.take_tool_calls(),
+                usage: stream.usage(),
+                finish_reason: stream.finish_reason().map(str::to_owned),
+            });
+        }
+        let _permit = self.permit(&req.provider).await?;
+        let body = Self::conversation_body(req, false, &fail)?;
+        let target = self.conversation_target(req);
+        let resp = self.send_body(&target, body, false, &fail).await?;
+        let body = read_limited(resp, MAX_RESPONSE_BYTES, target.timeout).await.map_err(&fail)?;
+        let json: Json =
+            serde_json::from_slice(&body).map_err(|e| fail(format!("malformed response (not JSON): {e}")))?;
+        let turn = match req.protocol {
+            Protocol::OpenAi => openai::parse_turn(&json),
+            Protocol::Anthropic => anthropic::parse_turn(&json),
+        }
+        .map_err(&fail)?;
+        if !turn.text.is_empty() {
+            on_text(&turn.text);
+        }
+        Ok(turn)
+    }
+}
+
+/// Where and how one request goes.
+struct Target<'a> {
+    protocol: Protocol,
+    base_url: &'a str,
+    api_key: &'a ApiKey,
+    timeout: Duration,
+    retries: u32,
 }
 
 fn seconds(d: Duration) -> String {
@@ -448,7 +582,11 @@ fn seconds(d: Duration) -> String {
 
 /// Wraps a failure text as `<Provider> API error: <text>`, scrubbed of the key.
 fn failer(req: &ChatRequest) -> impl Fn(String) -> LlmError + '_ {
-    move |text: String| LlmError(req.api_key.scrub(&format!("{} API error: {text}", req.provider)))
+    fail_with(&req.provider, &req.api_key)
+}
+
+fn fail_with<'a>(provider: &'a str, key: &'a ApiKey) -> impl Fn(String) -> LlmError + 'a {
+    move |text: String| LlmError(key.scrub(&format!("{provider} API error: {text}")))
 }
 
 /// Reads a body up to `max` bytes, each chunk within `timeout`.
@@ -536,6 +674,26 @@ impl ChatStream {
     #[must_use]
     pub fn usage(&self) -> Usage {
         self.state.usage
+    }
+
+    /// The tool calls the answer carried, assembled from their deltas (by index), once
+    /// [`Self::next_chunk`] has returned `None`.
+    pub fn take_tool_calls(&mut self) -> Vec<ToolCall> {
+        let mut calls = self.state.calls.take();
+        if self.protocol == Protocol::Anthropic {
+            for c in &mut calls {
+                if c.arguments.is_empty() {
+                    "{}".clone_into(&mut c.arguments);
+                }
+            }
+        }
+        calls
+    }
+
+    /// The provider's finish (stop) reason, once reported.
+    #[must_use]
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.state.finish_reason.as_deref()
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
+use super::conversation::{openai_tool_calls, AssistantTurn};
 use super::sse::SseEvent;
 use super::{ApiKey, ChatRequest, ChatResponse, StreamState, Usage};
 
@@ -78,6 +79,41 @@ pub(super) fn parse_response(j: &Json) -> Result<ChatResponse, String> {
     Ok(ChatResponse { text, usage: j.get("usage").map(usage).unwrap_or_default() })
 }
 
+/// A whole answer to a conversation turn: text and tool calls.
+pub(super) fn parse_turn(j: &Json) -> Result<AssistantTurn, String> {
+    let ChatResponse { text, usage } = parse_response(j)?;
+    let choice = j.get("choices").and_then(Json::as_array).and_then(|c| c.first());
+    let tool_calls = choice.and_then(|c| c.get("message")).map(openai_tool_calls).unwrap_or_default();
+    let finish_reason = choice.and_then(|c| c.get("finish_reason")).and_then(Json::as_str).map(str::to_owned);
+    Ok(AssistantTurn { text, tool_calls, usage, finish_reason })
+}
+
+/// Accumulates `delta.tool_calls` by index: the first delta of a call carries its id and
+/// name, later ones append to `arguments`.
+fn tool_call_deltas(calls: &[Json], state: &mut StreamState) -> Result<(), String> {
+    for (pos, c) in calls.iter().enumerate() {
+        let index = c.get("index").and_then(Json::as_u64).unwrap_or(pos as u64);
+        let f = c.get("function");
+        {
+            let call = state.calls.at(index)?;
+            if let Some(id) = c.get("id").and_then(Json::as_str).filter(|s| !s.is_empty()) {
+                id.clone_into(&mut call.id);
+            }
+            if let Some(name) = f.and_then(|f| f.get("name")).and_then(Json::as_str).filter(|s| !s.is_empty()) {
+                if call.name.is_empty() {
+                    name.clone_into(&mut call.name);
+                }
+            }
+        }
+        match f.and_then(|f| f.get("arguments")) {
+            Some(Json::String(part)) => state.calls.append_arguments(index, part)?,
+            Some(Json::Null) | None => {}
+            Some(other) => state.calls.append_arguments(index, &other.to_string())?,
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<(), String> {
     let data = event.data.trim();
     if data.is_empty() {
@@ -99,13 +135,18 @@ pub(super) fn decode_event(event: &SseEvent, state: &mut StreamState) -> Result<
         return if j.get("usage").is_some() { Ok(()) } else { Err("malformed stream event: no choices".to_owned()) };
     };
     for choice in choices {
-        if let Some(text) = choice.get("delta").and_then(|d| d.get("content")).and_then(Json::as_str) {
+        let delta = choice.get("delta");
+        if let Some(text) = delta.and_then(|d| d.get("content")).and_then(Json::as_str) {
             if !text.is_empty() {
                 state.pending.push_back(text.to_owned());
             }
         }
-        if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
+        if let Some(calls) = delta.and_then(|d| d.get("tool_calls")).and_then(Json::as_array) {
+            tool_call_deltas(calls, state)?;
+        }
+        if let Some(f) = choice.get("finish_reason").filter(|f| !f.is_null()) {
             state.finished = true;
+            state.finish_reason = f.as_str().map(str::to_owned);
         }
     }
     Ok(())
@@ -148,6 +189,39 @@ mod tests {
         assert_eq!(b["top_p"], 0.5);
         assert_eq!(b["stream_options"], json!({"include_usage": true}));
         assert!(b.get("max_tokens").is_none());
+    }
+
+    #[test]
+    fn accumulates_tool_call_deltas_by_index() {
+        let mut s = StreamState::default();
+        let ev = |d: &str| SseEvent { event: None, data: d.into() };
+        for d in [
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":"Let me."},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c0","type":"function","function":{"name":"calc","arguments":""}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"expressi"}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c1","type":"function","function":{"name":"calc","arguments":"{\"expressi"}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"on\": \"1+1\"}"}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"on\": \"2*3\"}"}}]},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+        ] {
+            decode_event(&ev(d), &mut s).unwrap();
+        }
+        assert_eq!(s.pending, ["Let me."]);
+        assert_eq!(s.finish_reason.as_deref(), Some("tool_calls"));
+        let calls = s.calls.take();
+        assert_eq!(calls.len(), 2);
+        assert_eq!((calls[0].id.as_str(), calls[0].name.as_str()), ("c0", "calc"));
+        assert_eq!(calls[0].arguments, r#"{"expression": "1+1"}"#);
+        assert_eq!(calls[1].arguments, r#"{"expression": "2*3"}"#);
+        let whole = serde_json::json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": null,
+            "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "calc", "arguments": {"a": 1}}}]}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}});
+        let turn = parse_turn(&whole).unwrap();
+        assert_eq!(turn.text, "");
+        assert_eq!(turn.tool_calls[0].arguments, r#"{"a":1}"#);
+        assert_eq!(turn.finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(turn.usage.total_tokens, Some(3));
     }
 
     #[test]
