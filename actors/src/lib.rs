@@ -5,10 +5,12 @@
 //! about actix-web: the registry answers identity questions, the store owns the bytes on disk,
 //! the engine runs graphs, and `llm` talks to model providers.
 
+pub mod catalog;
 pub mod clock;
 pub mod codec;
 pub mod components;
 pub mod crypto;
+mod defaults;
 pub mod engine;
 pub mod error;
 pub mod graph;
