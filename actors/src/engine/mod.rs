@@ -372,6 +372,22 @@ mod tests {
         send::<RunOutcome>();
     }
 
+    /// The engine and the LLM client default to the values the server's settings table
+    /// documents (both read `runtime_default!`).
+    #[test]
+    fn defaults_are_the_shared_ones() {
+        let e = EngineSettings::default();
+        assert_eq!(e.max_vertices, crate::runtime_default!(max_graph_vertices));
+        assert_eq!(e.build_deadline, Duration::from_secs(crate::runtime_default!(build_deadline_seconds)));
+        assert_eq!(e.limits.max_message_bytes, crate::runtime_default!(max_message_bytes));
+        assert_eq!(e.limits.max_output_bytes, crate::runtime_default!(max_output_bytes));
+        let l = LlmSettings::default();
+        assert_eq!(l.timeout, Duration::from_secs(crate::runtime_default!(llm_timeout_seconds)));
+        assert_eq!(l.max_retries, crate::runtime_default!(llm_max_retries));
+        assert_eq!(l.retry_base_delay, Duration::from_millis(crate::runtime_default!(llm_retry_base_delay_ms)));
+        assert_eq!(l.concurrency_per_provider, crate::runtime_default!(llm_concurrency_per_provider));
+    }
+
     #[test]
     fn hashes_parse_from_hex() {
         let h = content_hash(b"flow");
