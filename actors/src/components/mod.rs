@@ -6,6 +6,11 @@
 //! the values that arrived on its input edges, and it returns the values of its outputs. Being
 //! async is what lets the LLM components await their provider and push `token` events through
 //! the same context without the engine knowing about streaming.
+//!
+//! Components read their parameters and name their outputs through their declarations in
+//! [`crate::catalog`]; they never import the engine: what one build shares lives here
+//! ([`BuildEvent`], [`Mode`], [`CancelToken`], [`OutputLimits`]), and the one thing a component
+//! asks of the engine, running a Loop's body, goes through [`BodyRunner`].
 
 mod build;
 mod burn;

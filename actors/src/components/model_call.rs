@@ -3,8 +3,8 @@
 //! token by token when the vertex feeds a Chat Output directly, whole otherwise — and produce
 //! `text_output` and `model_output`.
 //!
-//! The component files (`openai_model`, `language_model`, `anthropic_model`) only say how their
-//! fields name the provider, model and base URL. Nothing here knows HTTP: that is `crate::llm`.
+//! The declarations (`crate::catalog::models`) say how each LLM component's fields name the
+//! provider, model and base URL. Nothing here knows HTTP: that is `crate::llm`.
 
 use std::future::Future;
 use std::sync::Arc;
