@@ -32,6 +32,10 @@ pub enum InputType {
     Handle,
     /// A JSON object (`dict`): `DictInput`.
     Dict,
+    /// Nested JSON objects (`NestedDict`): `NestedDictInput`.
+    NestedDict,
+    /// Rows of a table (`table`): `TableInput`, e.g. the Agent's `output_schema`.
+    Table,
     /// Langflow's model picker (`model`): a list of `{name, provider}` selections.
     Model,
     /// The prompt template of Prompt Template (`prompt`).
@@ -53,6 +57,8 @@ impl InputType {
             Self::Tab(_) => "tab",
             Self::Handle => "other",
             Self::Dict => "dict",
+            Self::NestedDict => "NestedDict",
+            Self::Table => "table",
             Self::Model => "model",
             Self::Prompt => "prompt",
             Self::File => "file",
@@ -80,6 +86,8 @@ pub enum DefaultValue {
     Bool(bool),
     /// `{}`.
     Object,
+    /// `[]`.
+    List,
 }
 
 impl DefaultValue {
@@ -92,6 +100,7 @@ impl DefaultValue {
             Self::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
             Self::Bool(b) => Json::Bool(b),
             Self::Object => Json::Object(serde_json::Map::new()),
+            Self::List => Json::Array(Vec::new()),
         }
     }
 }

@@ -24,6 +24,8 @@ fn input_class(input: &Input) -> &'static str {
         InputType::Tab(_) => "TabInput",
         InputType::Handle => "HandleInput",
         InputType::Dict => "DictInput",
+        InputType::NestedDict => "NestedDictInput",
+        InputType::Table => "TableInput",
         InputType::Model => "ModelInput",
         InputType::Prompt => "PromptInput",
         InputType::File => "FileInput",
@@ -188,7 +190,7 @@ fn json_type(input: &Input) -> &'static str {
         InputType::Int => "integer",
         InputType::Float | InputType::Slider { .. } => "number",
         InputType::Bool => "boolean",
-        InputType::Dict => "object",
+        InputType::Dict | InputType::NestedDict | InputType::Table => "object",
         _ => "string",
     }
 }

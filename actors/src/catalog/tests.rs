@@ -349,6 +349,17 @@ fn tool_schemas_of_the_existing_components_follow_the_rules() {
     let tools = tool_schema(ComponentKind::Delay, &Params::default());
     assert_eq!(tools[0].name, "delay");
     assert_eq!(tools[0].parameters["properties"]["milliseconds"]["type"], "integer");
+    // Dicts and tables are objects; a list default stays a list.
+    const ROWS: ComponentSpec = ComponentSpec {
+        inputs: &[Input::of_type("output_schema", "Output Schema", InputType::Table)
+            .default(DefaultValue::List)
+            .tool_mode()],
+        ..flow_controls::pass::SPEC
+    };
+    assert_eq!(
+        tool_schema_for(&ROWS, &Params::default())[0].parameters["properties"]["output_schema"],
+        json!({"type": "object", "default": [], "description": ""})
+    );
     // Method names are sanitised to [a-zA-Z0-9_-].
     assert_eq!(super::langflow::sanitise_for_tests("a b.c"), "a-b-c");
 }
