@@ -129,9 +129,9 @@ settings! {
     /// Largest JSON request body in MB (`FLOWACTOR_MAX_BODY_MB`, default 32).
     max_body_mb: u64 = MAX_BODY_MB "FLOWACTOR_MAX_BODY_MB", Some("32"), parse::num;
     /// Largest graph accepted, in vertices (`FLOWACTOR_MAX_GRAPH_VERTICES`, default 10000).
-    max_graph_vertices: usize = MAX_GRAPH_VERTICES "FLOWACTOR_MAX_GRAPH_VERTICES", Some("10000"), parse::num;
+    max_graph_vertices: usize = MAX_GRAPH_VERTICES "FLOWACTOR_MAX_GRAPH_VERTICES", Some(concat!(flowactor_actors::runtime_default!(max_graph_vertices))), parse::num;
     /// Deadline of one build or run in seconds (`FLOWACTOR_BUILD_DEADLINE_SECONDS`, default 300).
-    build_deadline_seconds: u64 = BUILD_DEADLINE_SECONDS "FLOWACTOR_BUILD_DEADLINE_SECONDS", Some("300"), parse::num;
+    build_deadline_seconds: u64 = BUILD_DEADLINE_SECONDS "FLOWACTOR_BUILD_DEADLINE_SECONDS", Some(concat!(flowactor_actors::runtime_default!(build_deadline_seconds))), parse::num;
     /// How long finished build jobs stay readable (`FLOWACTOR_JOB_EXPIRE_SECONDS`, default 300).
     job_expire_seconds: u64 = JOB_EXPIRE_SECONDS "FLOWACTOR_JOB_EXPIRE_SECONDS", Some("300"), parse::num;
     /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
@@ -148,13 +148,13 @@ settings! {
     /// noticed and its build cancelled (`FLOWACTOR_HEARTBEAT_MS`, default 5000).
     heartbeat_ms: u64 = HEARTBEAT_MS "FLOWACTOR_HEARTBEAT_MS", Some("5000"), parse::num;
     /// Per-request bound on model provider calls in seconds (`FLOWACTOR_LLM_TIMEOUT_SECONDS`, default 120).
-    llm_timeout_seconds: u64 = LLM_TIMEOUT_SECONDS "FLOWACTOR_LLM_TIMEOUT_SECONDS", Some("120"), parse::num;
+    llm_timeout_seconds: u64 = LLM_TIMEOUT_SECONDS "FLOWACTOR_LLM_TIMEOUT_SECONDS", Some(concat!(flowactor_actors::runtime_default!(llm_timeout_seconds))), parse::num;
     /// Retries after 429 / 5xx / connection failures (`FLOWACTOR_LLM_MAX_RETRIES`, default 3).
-    llm_max_retries: u32 = LLM_MAX_RETRIES "FLOWACTOR_LLM_MAX_RETRIES", Some("3"), parse::num;
+    llm_max_retries: u32 = LLM_MAX_RETRIES "FLOWACTOR_LLM_MAX_RETRIES", Some(concat!(flowactor_actors::runtime_default!(llm_max_retries))), parse::num;
     /// First retry pause in ms, doubled per retry (`FLOWACTOR_LLM_RETRY_BASE_DELAY_MS`, default 500).
-    llm_retry_base_delay_ms: u64 = LLM_RETRY_BASE_DELAY_MS "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS", Some("500"), parse::num;
+    llm_retry_base_delay_ms: u64 = LLM_RETRY_BASE_DELAY_MS "FLOWACTOR_LLM_RETRY_BASE_DELAY_MS", Some(concat!(flowactor_actors::runtime_default!(llm_retry_base_delay_ms))), parse::num;
     /// Provider calls in flight per provider (`FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER`, default 16).
-    llm_concurrency_per_provider: usize = LLM_CONCURRENCY_PER_PROVIDER "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER", Some("16"), parse::num;
+    llm_concurrency_per_provider: usize = LLM_CONCURRENCY_PER_PROVIDER "FLOWACTOR_LLM_CONCURRENCY_PER_PROVIDER", Some(concat!(flowactor_actors::runtime_default!(llm_concurrency_per_provider))), parse::num;
     /// Also allow link-local / cloud-metadata destinations (`FLOWACTOR_LLM_ALLOW_LINK_LOCAL`, default
     /// false; the same as listing 169.254.0.0/16, fe80::/10 and fd00:ec2::254 in `LANGFLOW_SSRF_ALLOWED_HOSTS`).
     llm_allow_link_local: bool = LLM_ALLOW_LINK_LOCAL "FLOWACTOR_LLM_ALLOW_LINK_LOCAL", Some("false"), parse::boolean;
@@ -167,9 +167,9 @@ settings! {
     /// Whether flows may use the `Delay` and `Burn` test components (`FLOWACTOR_ENABLE_TEST_COMPONENTS`, default false).
     enable_test_components: bool = ENABLE_TEST_COMPONENTS "FLOWACTOR_ENABLE_TEST_COMPONENTS", Some("false"), parse::boolean;
     /// Largest chat message text in bytes (`FLOWACTOR_MAX_MESSAGE_BYTES`, default 1 MiB).
-    max_message_bytes: usize = MAX_MESSAGE_BYTES "FLOWACTOR_MAX_MESSAGE_BYTES", Some("1048576"), parse::num;
+    max_message_bytes: usize = MAX_MESSAGE_BYTES "FLOWACTOR_MAX_MESSAGE_BYTES", Some(concat!(flowactor_actors::runtime_default!(max_message_bytes))), parse::num;
     /// Largest value one component may output, in bytes of text (`FLOWACTOR_MAX_OUTPUT_BYTES`, default 4 MiB).
-    max_output_bytes: usize = MAX_OUTPUT_BYTES "FLOWACTOR_MAX_OUTPUT_BYTES", Some("4194304"), parse::num;
+    max_output_bytes: usize = MAX_OUTPUT_BYTES "FLOWACTOR_MAX_OUTPUT_BYTES", Some(concat!(flowactor_actors::runtime_default!(max_output_bytes))), parse::num;
     /// Whether a `load_from_db` field whose variable the owner does not have may read the
     /// environment (`LANGFLOW_FALLBACK_TO_ENV_VAR`, default true). Only names listed in
     /// `LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT` and not reserved are ever read.

@@ -6,10 +6,12 @@
 //! the engine runs graphs, and `llm` talks to model providers.
 
 pub mod agent;
+pub mod catalog;
 pub mod clock;
 pub mod codec;
 pub mod components;
 pub mod crypto;
+mod defaults;
 pub mod engine;
 pub mod error;
 pub mod graph;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::delay::passthrough;
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs};
+use crate::catalog::flowactor::{burn::MICROSECONDS, OUTPUT};
 
 /// Longest stretch of work between two yields.
 const SLICE: Duration = Duration::from_millis(1);
@@ -21,7 +22,7 @@ impl Component for Burn {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         Box::pin(async move {
-            let us = u64::try_from(ctx.args(inputs).int("microseconds", 0)).unwrap_or(0);
+            let us = u64::try_from(ctx.args(inputs).int(&MICROSECONDS)).unwrap_or(0);
             let until = Instant::now() + Duration::from_micros(us);
             let mut state = [0u8; 32];
             loop {
@@ -40,7 +41,7 @@ impl Component for Burn {
                 tokio::task::yield_now().await;
             }
             std::hint::black_box(state);
-            Ok(Outputs::one("output", passthrough(ctx, inputs)))
+            Ok(Outputs::one(&OUTPUT, passthrough(ctx, inputs)))
         })
     }
 }

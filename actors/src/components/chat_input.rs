@@ -2,6 +2,9 @@
 //! session history and announces it with `add_message`.
 
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::io::chat_input::{
+    CONTEXT_ID, FILES, INPUT_VALUE, MESSAGE, SENDER, SENDER_NAME, SESSION_ID, SHOULD_STORE_MESSAGE,
+};
 
 pub struct ChatInput;
 
@@ -13,33 +16,25 @@ impl Component for ChatInput {
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         Box::pin(async move {
             let a = ctx.args(inputs);
-            let mut m = ctx.new_message(a.text("input_value").into_owned());
-            m.sender = Some(non_empty(&a.text("sender"), "User"));
-            m.sender_name = Some(non_empty(&a.text("sender_name"), "User"));
-            let own_session = a.text("session_id");
+            let mut m = ctx.new_message(a.text(&INPUT_VALUE).into_owned());
+            m.sender = Some(a.text_or_default(&SENDER).into_owned());
+            m.sender_name = Some(a.text_or_default(&SENDER_NAME).into_owned());
+            let own_session = a.text(&SESSION_ID);
             m.session_id = Some(ctx.session_for(&own_session).to_owned());
-            m.context_id = a.text("context_id").into_owned();
-            m.files = match a.param("files") {
+            m.context_id = a.text(&CONTEXT_ID).into_owned();
+            m.files = match a.param(&FILES) {
                 Some(serde_json::Value::Array(items)) => {
                     items.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect()
                 }
                 Some(serde_json::Value::String(s)) if !s.is_empty() => vec![s.clone()],
                 _ => Vec::new(),
             };
-            let store = a.bool("should_store_message", true);
+            let store = a.bool(&SHOULD_STORE_MESSAGE);
             // Langflow only announces the user message when it is stored.
             let has_session = m.session_id.as_deref().is_some_and(|s| !s.is_empty());
             let m = if store && has_session { ctx.send_message(m, true).await? } else { m };
-            Ok(Outputs::one("message", Value::message(m)))
+            Ok(Outputs::one(&MESSAGE, Value::message(m)))
         })
-    }
-}
-
-pub(crate) fn non_empty(text: &str, default: &str) -> String {
-    if text.is_empty() {
-        default.to_owned()
-    } else {
-        text.to_owned()
     }
 }
 

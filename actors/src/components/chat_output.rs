@@ -3,8 +3,10 @@
 
 use serde_json::Value as Json;
 
-use super::chat_input::non_empty;
 use super::{BoxFuture, Component, ComponentContext, ComponentError, ComponentKind, Inputs, Outputs, Source, Value};
+use crate::catalog::io::chat_output::{
+    CONTEXT_ID, INPUT_VALUE, MESSAGE, SENDER, SENDER_NAME, SESSION_ID, SHOULD_STORE_MESSAGE,
+};
 
 pub struct ChatOutput;
 
@@ -53,14 +55,14 @@ impl Component for ChatOutput {
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         Box::pin(async move {
             let a = ctx.args(inputs);
-            let values: Vec<&Value> = inputs.all("input_value").collect();
+            let values: Vec<&Value> = a.values(&INPUT_VALUE).collect();
             let text = match values.as_slice() {
-                [] => a.param_text("input_value").into_owned(),
+                [] => a.param_text(&INPUT_VALUE).into_owned(),
                 [one] => chat_text(one),
                 many => many.iter().map(|v| chat_text(v)).collect::<Vec<_>>().join("\n"),
             };
             let mut m = ctx.new_message(text);
-            let source = ctx.source_of("input_value");
+            let source = ctx.source_of(&INPUT_VALUE);
             // A message streamed by the component directly upstream keeps its id, so the stored
             // row is finalised rather than duplicated. Any other message (a user message passed
             // through Pass, If-Else or Delay, say) is someone else's stored row: the answer is a
@@ -74,11 +76,11 @@ impl Component for ChatOutput {
                     m.files = incoming.files.clone();
                 }
             }
-            m.sender = Some(non_empty(&a.text("sender"), "Machine"));
-            m.sender_name = Some(non_empty(&a.text("sender_name"), "AI"));
-            let own_session = a.text("session_id");
+            m.sender = Some(a.text_or_default(&SENDER).into_owned());
+            m.sender_name = Some(a.text_or_default(&SENDER_NAME).into_owned());
+            let own_session = a.text(&SESSION_ID);
             m.session_id = Some(ctx.session_for(&own_session).to_owned());
-            m.context_id = a.text("context_id").into_owned();
+            m.context_id = a.text(&CONTEXT_ID).into_owned();
             if let Some(src) = source {
                 m.properties.source = Source {
                     id: Some(src.id.to_string()),
@@ -87,10 +89,10 @@ impl Component for ChatOutput {
                 };
                 m.properties.icon.clone_from(&src.icon);
             }
-            let store = a.bool("should_store_message", true);
+            let store = a.bool(&SHOULD_STORE_MESSAGE);
             let has_session = m.session_id.as_deref().is_some_and(|s| !s.is_empty());
             let m = if store && has_session { ctx.send_message(m, true).await? } else { m };
-            Ok(Outputs::one("message", Value::message(m)))
+            Ok(Outputs::one(&MESSAGE, Value::message(m)))
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Combine Text: `text1 + delimiter + text2`.
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::processing::combine_text::{COMBINED_TEXT, DELIMITER, TEXT1, TEXT2};
 
 pub struct CombineText;
 
@@ -11,12 +12,12 @@ impl Component for CombineText {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         let a = ctx.args(inputs);
-        let (t1, t2, d) = (a.text("text1"), a.text("text2"), a.text("delimiter"));
+        let (t1, t2, d) = (a.text(&TEXT1), a.text(&TEXT2), a.text(&DELIMITER));
         let mut text = String::with_capacity(t1.len() + t2.len() + d.len());
         text.push_str(&t1);
         text.push_str(&d);
         text.push_str(&t2);
-        ready(Ok(Outputs::one("combined_text", Value::message(ctx.new_message(text)))))
+        ready(Ok(Outputs::one(&COMBINED_TEXT, Value::message(ctx.new_message(text)))))
     }
 }
 

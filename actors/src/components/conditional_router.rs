@@ -3,6 +3,9 @@
 //! reported as inactivated.
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::flow_controls::conditional_router::{
+    CASE_SENSITIVE, FALSE_CASE_MESSAGE, FALSE_RESULT, INPUT_TEXT, MATCH_TEXT, OPERATOR, TRUE_CASE_MESSAGE, TRUE_RESULT,
+};
 
 pub struct ConditionalRouter;
 
@@ -46,18 +49,18 @@ impl Component for ConditionalRouter {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         let a = ctx.args(inputs);
-        let input = a.text("input_text");
-        let operator = a.param_text("operator");
-        let operator = if operator.is_empty() { "equals".into() } else { operator };
-        let result = evaluate(&operator, &input, &a.text("match_text"), a.bool("case_sensitive", false));
+        let input = a.text(&INPUT_TEXT);
+        let operator = a.param_text(&OPERATOR);
+        let operator = if operator.is_empty() { OPERATOR.default_text().into() } else { operator };
+        let result = evaluate(&operator, &input, &a.text(&MATCH_TEXT), a.bool(&CASE_SENSITIVE));
         ready(result.map(|matched| {
             let (win, lose, override_field) = if matched {
-                ("true_result", "false_result", "true_case_message")
+                (&TRUE_RESULT, &FALSE_RESULT, &TRUE_CASE_MESSAGE)
             } else {
-                ("false_result", "true_result", "false_case_message")
+                (&FALSE_RESULT, &TRUE_RESULT, &FALSE_CASE_MESSAGE)
             };
             let custom = a.text(override_field);
-            let value = match a.value("input_text") {
+            let value = match a.value(&INPUT_TEXT) {
                 Some(v) if custom.is_empty() => v.clone(),
                 _ => {
                     let text = if custom.is_empty() { input.into_owned() } else { custom.into_owned() };

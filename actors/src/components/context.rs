@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::catalog::{Input, Output};
 use crate::clock::{now_micros, Micros};
-use crate::engine::{BuildEvent, BuildShared, CancelToken, Mode};
-use crate::graph::{json_text, Params, Vertex};
+use crate::graph::{Params, Vertex};
 use crate::store::messages::MessageStore;
 
-use super::{ComponentError, Inputs, Message, Value};
+use super::{BuildEvent, BuildShared, CancelToken, ComponentError, Inputs, Message, Mode, OutputLimits, Value};
 
 /// The context of one vertex in one build. Cheap to clone.
 #[derive(Clone)]
@@ -61,9 +61,9 @@ impl ComponentContext {
 
     /// Whether an output is needed (it has a consumer, or the vertex has none).
     #[must_use]
-    pub fn wants(&self, output: &str) -> bool {
+    pub fn wants(&self, output: &Output) -> bool {
         let v = self.vertex();
-        v.output_index(output).is_some_and(|i| v.computed.get(i).copied().unwrap_or(true))
+        v.output_index(output.name).is_some_and(|i| v.computed.get(i).copied().unwrap_or(true))
     }
 
     #[must_use]
@@ -139,13 +139,13 @@ impl ComponentContext {
 
     /// The vertex feeding `field` of this vertex, if an edge does.
     #[must_use]
-    pub fn source_of(&self, field: &str) -> Option<&Vertex> {
+    pub fn source_of(&self, field: &Input) -> Option<&Vertex> {
         let g = &self.shared.graph;
         self.vertex()
             .in_edges
             .iter()
             .map(|&e| &g.edges[e])
-            .find(|e| &*e.field == field && !e.feedback)
+            .find(|e| &*e.field == field.name && !e.feedback)
             .map(|e| &g.vertices[e.source])
     }
 
@@ -186,7 +186,7 @@ impl ComponentContext {
 
     /// The size bounds of this build.
     #[must_use]
-    pub fn limits(&self) -> crate::engine::OutputLimits {
+    pub fn limits(&self) -> OutputLimits {
         self.shared.limits
     }
 
@@ -237,7 +237,7 @@ impl ComponentContext {
     /// # Errors
     /// The first failing body component's error.
     pub async fn run_loop_body(&self, inputs: &Inputs, item: Value) -> Result<Option<Value>, ComponentError> {
-        crate::engine::run_loop_body(self, inputs, item).await
+        self.shared.bodies.run_body(self, inputs, item).await
     }
 
     /// Fills in the fields every message this vertex sends carries.
@@ -250,59 +250,82 @@ impl ComponentContext {
     }
 }
 
-/// Reads a component's arguments: the value on the input edge if one arrived, else the
-/// parameter.
+/// Reads a component's arguments through their declarations: the value on the input edge if
+/// one arrived, else the parameter, else the declared default.
 pub struct Args<'a> {
     params: &'a Params,
     inputs: &'a Inputs,
 }
 
 impl<'a> Args<'a> {
-    /// Text of an argument.
+    /// Text of an argument (`""` when neither an edge nor the flow sets it).
     #[must_use]
-    pub fn text(&self, name: &str) -> Cow<'a, str> {
+    pub fn text(&self, input: &Input) -> Cow<'a, str> {
+        self.field_text(input.name)
+    }
+
+    /// [`Args::text`], with the declared default in place of an empty text.
+    #[must_use]
+    pub fn text_or_default(&self, input: &Input) -> Cow<'a, str> {
+        match self.text(input) {
+            t if t.is_empty() => Cow::Borrowed(input.default_text()),
+            t => t,
+        }
+    }
+
+    /// Text of a field that is not declared: the variables Prompt Template's `template`
+    /// creates.
+    #[must_use]
+    pub fn field_text(&self, name: &str) -> Cow<'a, str> {
         match self.inputs.get(name) {
             Some(v) => v.text(),
             None => self.params.text(name),
         }
     }
 
+    /// The value that arrived on the input's edge.
     #[must_use]
-    pub fn value(&self, name: &str) -> Option<&'a Value> {
-        self.inputs.get(name)
+    pub fn value(&self, input: &Input) -> Option<&'a Value> {
+        self.inputs.get(input.name)
+    }
+
+    /// Every value on the input's edges (list inputs).
+    pub fn values(&self, input: &'a Input) -> impl Iterator<Item = &'a Value> + 'a {
+        self.inputs.all(input.name)
     }
 
     #[must_use]
-    pub fn param(&self, name: &str) -> Option<&'a Json> {
-        self.params.get(name)
+    pub fn param(&self, input: &Input) -> Option<&'a Json> {
+        input.param(self.params)
     }
 
+    /// A bool parameter, else the declared default.
     #[must_use]
-    pub fn bool(&self, name: &str, default: bool) -> bool {
-        match self.params.get(name) {
-            Some(Json::Bool(b)) => *b,
-            Some(Json::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
-            Some(Json::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
-            _ => default,
-        }
+    pub fn bool(&self, input: &Input) -> bool {
+        input.bool_in(self.params)
     }
 
+    /// An integer argument (edge text or parameter), else the declared default.
     #[must_use]
-    pub fn int(&self, name: &str, default: i64) -> i64 {
-        let from_text = |s: &str| s.trim().parse::<f64>().ok().map(|f| f as i64);
-        match self.inputs.get(name) {
-            Some(v) => from_text(&v.text()).unwrap_or(default),
-            None => match self.params.get(name) {
-                Some(Json::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).unwrap_or(default),
-                Some(Json::String(s)) => from_text(s).unwrap_or(default),
-                _ => default,
-            },
+    pub fn int(&self, input: &Input) -> i64 {
+        match self.inputs.get(input.name) {
+            Some(v) => input.int_from_text(&v.text()),
+            None => input.int_in(self.params),
         }
     }
 
     /// Text of a parameter only, ignoring edges.
     #[must_use]
-    pub fn param_text(&self, name: &str) -> Cow<'a, str> {
-        json_text(self.params.get(name))
+    pub fn param_text(&self, input: &Input) -> Cow<'a, str> {
+        input.text_in(self.params)
+    }
+
+    /// [`Args::param_text`], or the declared default when the flow does not have the field.
+    #[must_use]
+    pub fn param_or_default(&self, input: &Input) -> Cow<'a, str> {
+        match self.params.get(input.name) {
+            None => Cow::Borrowed(input.default_text()),
+            Some(_) => self.param_text(input),
+        }
     }
 }

@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::flowactor::{delay::MILLISECONDS, INPUT_VALUE, OUTPUT};
 
 pub struct Delay;
 
 pub(crate) fn passthrough(ctx: &ComponentContext, inputs: &Inputs) -> Value {
-    match inputs.get("input_value") {
+    let a = ctx.args(inputs);
+    match a.value(&INPUT_VALUE) {
         Some(v) => v.clone(),
-        None => Value::message(ctx.new_message(ctx.args(inputs).text("input_value").into_owned())),
+        None => Value::message(ctx.new_message(a.text(&INPUT_VALUE).into_owned())),
     }
 }
 
@@ -21,12 +23,12 @@ impl Component for Delay {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         Box::pin(async move {
-            let ms = u64::try_from(ctx.args(inputs).int("milliseconds", 0)).unwrap_or(0);
+            let ms = u64::try_from(ctx.args(inputs).int(&MILLISECONDS)).unwrap_or(0);
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(ms)) => {}
                 () = ctx.cancel_token().cancelled() => return Err(ComponentError::Cancelled),
             }
-            Ok(Outputs::one("output", passthrough(ctx, inputs)))
+            Ok(Outputs::one(&OUTPUT, passthrough(ctx, inputs)))
         })
     }
 }

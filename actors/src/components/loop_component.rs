@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Data, Inputs, Outputs, Value};
+use crate::catalog::flow_controls::loop_component::{DATA, DONE};
 
 pub struct LoopComponent;
 
@@ -35,7 +36,7 @@ impl Component for LoopComponent {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         Box::pin(async move {
-            let all: Vec<Value> = inputs.all("data").flat_map(items).collect();
+            let all: Vec<Value> = ctx.args(inputs).values(&DATA).flat_map(items).collect();
             let mut done = Vec::with_capacity(all.len());
             for item in all {
                 if ctx.cancel_token().is_cancelled() {
@@ -45,7 +46,7 @@ impl Component for LoopComponent {
                     done.extend(result_rows(&result));
                 }
             }
-            Ok(Outputs::one("done", Value::DataFrame(Arc::new(done))))
+            Ok(Outputs::one(&DONE, Value::DataFrame(Arc::new(done))))
         })
     }
 }

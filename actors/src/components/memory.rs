@@ -9,6 +9,9 @@ use serde_json::{json, Map, Value as Json};
 
 use super::prompt::substitute_within;
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::processing::memory::{
+    DATAFRAME, MESSAGES, MESSAGES_TEXT, N_MESSAGES, ORDER, SENDER, SENDER_NAME, SESSION_ID, TEMPLATE,
+};
 use crate::clock::message_timestamp;
 use crate::store::messages::MessageRecord;
 
@@ -40,17 +43,17 @@ impl Component for Memory {
         Box::pin(async move {
             let a = ctx.args(inputs);
             let store = ctx.messages().ok_or_else(|| ComponentError::failed("No message store is available"))?;
-            let n = match a.int("n_messages", 100) {
+            let n = match a.int(&N_MESSAGES) {
                 n if n < 0 => MAX_MESSAGES,
                 n => usize::try_from(n).unwrap_or(MAX_MESSAGES).min(MAX_MESSAGES),
             };
-            let sender = a.text("sender");
+            let sender = a.text(&SENDER);
             let sender = match sender.as_ref() {
                 "Machine" | "User" => Some(sender.into_owned()),
                 _ => None,
             };
-            let sender_name = a.text("sender_name").into_owned();
-            let own_session = a.text("session_id");
+            let sender_name = a.text(&SENDER_NAME).into_owned();
+            let own_session = a.text(&SESSION_ID);
             let session = ctx.session_for(&own_session);
             // The history kept in memory is bounded too: once the texts read pass the output
             // bound, no further row is kept and the component fails below.
@@ -72,14 +75,13 @@ impl Component for Memory {
                      read fewer messages (n_messages)"
                 )));
             }
-            if a.param_text("order") == "Descending" {
+            if a.param_text(&ORDER) == "Descending" {
                 recs.reverse();
             }
-            let template = a.text("template");
-            let template = if template.is_empty() { Cow::Borrowed("{sender_name}: {text}") } else { template };
+            let template = a.text_or_default(&TEMPLATE);
             let rows: Vec<Map<String, Json>> = recs.iter().map(row).collect();
             let mut out = Outputs::new();
-            if ctx.wants("messages_text") {
+            if ctx.wants(&MESSAGES_TEXT) {
                 // Rendered row by row against the output bound, so a history that a template
                 // repeats many times fails before it is built rather than after.
                 let mut text = String::new();
@@ -89,21 +91,21 @@ impl Component for Memory {
                         super::parser::json_cell(r.get(k)).map(|c| Cow::Owned(c.into_owned()))
                     });
                     let Some(line) = line else {
-                        return Err(super::output_too_large("messages_text", limit));
+                        return Err(super::output_too_large(MESSAGES_TEXT.name, limit));
                     };
                     if i > 0 {
                         text.push('\n');
                     }
                     text.push_str(&line);
                 }
-                out.set("messages_text", Value::message(ctx.new_message(text)));
+                out.set(&MESSAGES_TEXT, Value::message(ctx.new_message(text)));
             }
             let table = Value::DataFrame(Arc::new(rows));
-            if ctx.wants("dataframe") {
-                out.set("dataframe", table.clone());
+            if ctx.wants(&DATAFRAME) {
+                out.set(&DATAFRAME, table.clone());
             }
-            if ctx.wants("messages") {
-                out.set("messages", table);
+            if ctx.wants(&MESSAGES) {
+                out.set(&MESSAGES, table);
             }
             Ok(out)
         })

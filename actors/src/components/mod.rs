@@ -6,20 +6,24 @@
 //! the values that arrived on its input edges, and it returns the values of its outputs. Being
 //! async is what lets the LLM components await their provider and push `token` events through
 //! the same context without the engine knowing about streaming.
+//!
+//! Components read their parameters and name their outputs through their declarations in
+//! [`crate::catalog`]; they never import the engine: what one build shares lives here
+//! ([`BuildEvent`], [`Mode`], [`CancelToken`], [`OutputLimits`]), and the one thing a component
+//! asks of the engine, running a Loop's body, goes through [`BodyRunner`].
 
-mod anthropic_model;
+mod build;
 mod burn;
+mod cancel;
 mod chat_input;
 mod chat_output;
 mod combine_text;
 mod conditional_router;
 mod context;
 mod delay;
-mod language_model;
 mod loop_component;
 mod memory;
 mod model_call;
-mod openai_model;
 mod parser;
 mod pass;
 mod prompt;
@@ -32,8 +36,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::catalog::Output;
+
+pub use crate::catalog::ComponentKind;
+pub(crate) use build::BuildShared;
+pub use build::{BodyRunner, BuildEvent, Mode, OutputLimits};
+pub use cancel::CancelToken;
 pub use context::{Args, ComponentContext};
-pub(crate) use model_call::implied_variables;
 pub use value::{Data, Message, Properties, Source, Value};
 
 /// A boxed component future.
@@ -137,18 +146,18 @@ impl Outputs {
 
     /// One output with one value.
     #[must_use]
-    pub fn one(name: &'static str, value: Value) -> Self {
-        Self { values: vec![(name, value)], stopped: Vec::new() }
+    pub fn one(output: &Output, value: Value) -> Self {
+        Self { values: vec![(output.name, value)], stopped: Vec::new() }
     }
 
-    pub fn set(&mut self, name: &'static str, value: Value) -> &mut Self {
-        self.values.push((name, value));
+    pub fn set(&mut self, output: &Output, value: Value) -> &mut Self {
+        self.values.push((output.name, value));
         self
     }
 
     /// Marks an output as stopped: its successors are excluded from the build.
-    pub fn stop(&mut self, name: &'static str) -> &mut Self {
-        self.stopped.push(name);
+    pub fn stop(&mut self, output: &Output) -> &mut Self {
+        self.stopped.push(output.name);
         self
     }
 
@@ -179,129 +188,28 @@ pub fn output_too_large(output: &str, limit: usize) -> ComponentError {
     ))
 }
 
-/// The component types flowactor implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ComponentKind {
-    ChatInput,
-    ChatOutput,
-    TextInput,
-    TextOutput,
-    Prompt,
-    CombineText,
-    ConditionalRouter,
-    Loop,
-    Memory,
-    Parser,
-    SplitText,
-    Pass,
-    /// flowactor extension: waits, then passes its input through.
-    Delay,
-    /// flowactor extension: spins the CPU, then passes its input through.
-    Burn,
-    /// The input vertex of `/api/v1/webhook`.
-    Webhook,
-    /// OpenAI (≤1.x starters); any OpenAI-compatible server through `openai_api_base`.
-    OpenAIModel,
-    /// Language Model (1.13): OpenAI, Anthropic or Ollama, chosen by the `model` option.
-    LanguageModel,
-    /// Anthropic's Claude models.
-    AnthropicModel,
-}
-
-impl ComponentKind {
-    /// Resolves a Langflow type name (`data.type`, a class name or an id prefix).
-    #[must_use]
-    pub fn from_type_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "ChatInput" => Self::ChatInput,
-            "ChatOutput" => Self::ChatOutput,
-            "TextInput" | "TextInputComponent" => Self::TextInput,
-            "TextOutput" | "TextOutputComponent" => Self::TextOutput,
-            "Prompt" | "Prompt Template" | "PromptComponent" | "PromptTemplate" => Self::Prompt,
-            "CombineText" | "CombineTextComponent" => Self::CombineText,
-            "ConditionalRouter" | "ConditionalRouterComponent" | "If-Else" => Self::ConditionalRouter,
-            "LoopComponent" | "Loop" => Self::Loop,
-            "Memory" | "MemoryComponent" => Self::Memory,
-            "ParserComponent" | "parser" | "Parser" | "ParseData" | "ParseDataComponent" => Self::Parser,
-            "SplitText" | "SplitTextComponent" => Self::SplitText,
-            "Pass" | "PassMessageComponent" => Self::Pass,
-            "Delay" => Self::Delay,
-            "Burn" => Self::Burn,
-            "Webhook" | "WebhookComponent" => Self::Webhook,
-            "OpenAIModel" | "OpenAIModelComponent" => Self::OpenAIModel,
-            "LanguageModelComponent" | "Language Model" => Self::LanguageModel,
-            "AnthropicModel" | "AnthropicModelComponent" => Self::AnthropicModel,
-            _ => return None,
-        })
-    }
-
-    /// The flowactor test components (`Delay`, `Burn`), which run only when the engine allows
-    /// them.
-    #[must_use]
-    pub fn is_test_component(self) -> bool {
-        matches!(self, Self::Delay | Self::Burn)
-    }
-
-    /// Input vertices receive the run input (Langflow's `is_input`).
-    #[must_use]
-    pub fn is_input(self) -> bool {
-        matches!(self, Self::ChatInput | Self::TextInput | Self::Webhook)
-    }
-
-    /// Output vertices are what `/run` reports (Langflow's `is_output`).
-    #[must_use]
-    pub fn is_output(self) -> bool {
-        matches!(self, Self::ChatOutput | Self::TextOutput)
-    }
-
-    /// Interface vertices build a chat artifact (`artifacts`, `messages`) in their results.
-    #[must_use]
-    pub fn is_interface(self) -> bool {
-        self.is_input() || self.is_output()
-    }
-
-    /// Output names used when a node carries no `outputs` list (hand-written flows).
-    #[must_use]
-    pub fn default_outputs(self) -> &'static [&'static str] {
-        match self {
-            Self::ChatInput | Self::ChatOutput => &["message"],
-            Self::TextInput | Self::TextOutput => &["text"],
-            Self::Prompt => &["prompt"],
-            Self::CombineText => &["combined_text"],
-            Self::ConditionalRouter => &["true_result", "false_result"],
-            Self::Loop => &["item", "done"],
-            Self::Memory => &["messages_text", "dataframe"],
-            Self::Parser => &["parsed_text"],
-            Self::SplitText => &["dataframe"],
-            Self::Pass => &["output_message"],
-            Self::Delay | Self::Burn => &["output"],
-            Self::Webhook => &["output_data"],
-            Self::OpenAIModel | Self::LanguageModel | Self::AnthropicModel => &["text_output", "model_output"],
-        }
-    }
-
-    /// The implementation.
-    #[must_use]
-    pub fn component(self) -> &'static dyn Component {
-        match self {
-            Self::ChatInput => &chat_input::ChatInput,
-            Self::ChatOutput => &chat_output::ChatOutput,
-            Self::TextInput => &text_io::TextInput,
-            Self::TextOutput => &text_io::TextOutput,
-            Self::Prompt => &prompt::Prompt,
-            Self::CombineText => &combine_text::CombineText,
-            Self::ConditionalRouter => &conditional_router::ConditionalRouter,
-            Self::Loop => &loop_component::LoopComponent,
-            Self::Memory => &memory::Memory,
-            Self::Parser => &parser::Parser,
-            Self::SplitText => &split_text::SplitText,
-            Self::Pass => &pass::Pass,
-            Self::Delay => &delay::Delay,
-            Self::Burn => &burn::Burn,
-            Self::Webhook => &webhook::Webhook,
-            Self::OpenAIModel => &openai_model::OpenAIModel,
-            Self::LanguageModel => &language_model::LanguageModel,
-            Self::AnthropicModel => &anthropic_model::AnthropicModel,
+/// The implementation of a component kind (the logic half of its registration; the
+/// declaration half is the kind's [`crate::catalog::ComponentSpec`]).
+#[must_use]
+pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
+    match kind {
+        ComponentKind::ChatInput => &chat_input::ChatInput,
+        ComponentKind::ChatOutput => &chat_output::ChatOutput,
+        ComponentKind::TextInput => &text_io::TextInput,
+        ComponentKind::TextOutput => &text_io::TextOutput,
+        ComponentKind::Prompt => &prompt::Prompt,
+        ComponentKind::CombineText => &combine_text::CombineText,
+        ComponentKind::ConditionalRouter => &conditional_router::ConditionalRouter,
+        ComponentKind::Loop => &loop_component::LoopComponent,
+        ComponentKind::Memory => &memory::Memory,
+        ComponentKind::Parser => &parser::Parser,
+        ComponentKind::SplitText => &split_text::SplitText,
+        ComponentKind::Pass => &pass::Pass,
+        ComponentKind::Delay => &delay::Delay,
+        ComponentKind::Burn => &burn::Burn,
+        ComponentKind::Webhook => &webhook::Webhook,
+        ComponentKind::OpenAIModel | ComponentKind::LanguageModel | ComponentKind::AnthropicModel => {
+            &model_call::LanguageModel
         }
     }
 }

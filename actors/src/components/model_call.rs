@@ -3,8 +3,8 @@
 //! token by token when the vertex feeds a Chat Output directly, whole otherwise — and produce
 //! `text_output` and `model_output`.
 //!
-//! The component files (`openai_model`, `language_model`, `anthropic_model`) only say how their
-//! fields name the provider, model and base URL. Nothing here knows HTTP: that is `crate::llm`.
+//! The declarations (`crate::catalog::models`) say how each LLM component's fields name the
+//! provider, model and base URL. Nothing here knows HTTP: that is `crate::llm`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,130 +12,34 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::{ComponentContext, ComponentError, ComponentKind, Data, Inputs, Message, Outputs, Source, Value};
-use crate::graph::{Params, Vertex};
+use super::{BoxFuture, Component, ComponentContext, ComponentError, Data, Inputs, Message, Outputs, Source, Value};
+use crate::catalog::models::{
+    choice_for, ModelChoice, Provider, API_KEY, INPUT_VALUE, JSON_MODE, MAX_RETRIES, MAX_TOKENS, MODEL_KWARGS,
+    MODEL_OUTPUT, SEED, STREAM, SYSTEM_MESSAGE, TEMPERATURE, TEXT_OUTPUT, TIMEOUT,
+};
+use crate::graph::Params;
 use crate::llm::{ApiKey, ChatRequest, LlmError, Protocol};
 
-/// The providers flowactor can call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Provider {
-    OpenAi,
-    Anthropic,
-    Ollama,
-}
+/// OpenAI, Language Model and Anthropic: one implementation, told apart by their declarations
+/// (`crate::catalog::models`), which say how their fields name the provider, model and base URL.
+pub struct LanguageModel;
 
-impl Provider {
-    pub(crate) const ALL: [Self; 3] = [Self::OpenAi, Self::Anthropic, Self::Ollama];
-
-    /// Langflow's provider names, case-insensitively.
-    pub(crate) fn parse(name: &str) -> Option<Self> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "openai" => Some(Self::OpenAi),
-            "anthropic" => Some(Self::Anthropic),
-            "ollama" => Some(Self::Ollama),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::OpenAi => "OpenAI",
-            Self::Anthropic => "Anthropic",
-            Self::Ollama => "Ollama",
-        }
-    }
-
-    fn protocol(self) -> Protocol {
-        match self {
-            Self::OpenAi | Self::Ollama => Protocol::OpenAi,
-            Self::Anthropic => Protocol::Anthropic,
-        }
-    }
-
-    fn default_base(self) -> &'static str {
-        match self {
-            Self::OpenAi => "https://api.openai.com/v1",
-            Self::Anthropic => "https://api.anthropic.com",
-            Self::Ollama => "http://127.0.0.1:11434/v1",
-        }
-    }
-
-    /// The global variable Langflow reads the key from when the field is empty.
-    fn key_variable(self) -> Option<&'static str> {
-        match self {
-            Self::OpenAi => Some("OPENAI_API_KEY"),
-            Self::Anthropic => Some("ANTHROPIC_API_KEY"),
-            Self::Ollama => None,
-        }
-    }
-
-    /// The global variable (or environment variable) naming a base URL when no field does.
-    fn base_variable(self) -> &'static str {
-        match self {
-            Self::OpenAi => "OPENAI_BASE_URL",
-            Self::Anthropic => "ANTHROPIC_BASE_URL",
-            Self::Ollama => "OLLAMA_BASE_URL",
-        }
-    }
-
-    /// Ollama's native URL (`http://host:11434`, what Langflow's field holds) serves the
-    /// OpenAI-compatible API under `/v1`.
-    fn normalise_base(self, base: &str) -> String {
-        let base = base.trim().trim_end_matches('/');
-        if self == Self::Ollama && !base.ends_with("/v1") {
-            format!("{base}/v1")
-        } else {
-            base.to_owned()
-        }
+impl Component for LanguageModel {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ComponentContext,
+        inputs: &'a Inputs,
+    ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
+        Box::pin(run(ctx, inputs))
     }
 }
 
-/// Provider, model and (when a field sets it) base URL of one LLM vertex.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ModelChoice {
-    pub provider: Provider,
-    pub model: String,
-    pub base_url: Option<String>,
-}
-
-/// The first non-empty text among `fields`.
-pub(crate) fn first_text(params: &Params, fields: &[&str]) -> Option<String> {
-    fields.iter().map(|f| params.text(f).trim().to_owned()).find(|t| !t.is_empty())
-}
-
-/// How a vertex of an LLM kind names its model; `None` for other kinds.
-fn choice_for(kind: ComponentKind, params: &Params) -> Option<Result<ModelChoice, String>> {
-    Some(match kind {
-        ComponentKind::OpenAIModel => Ok(super::openai_model::choice(params)),
-        ComponentKind::LanguageModel => super::language_model::choice(params),
-        ComponentKind::AnthropicModel => Ok(super::anthropic_model::choice(params)),
-        _ => return None,
-    })
-}
-
-/// Global variables an LLM vertex may read besides its `load_from_db` fields: the provider's
-/// key variable when the `api_key` field is empty, and its base-URL variable when no field sets
-/// one. The caller resolves them (the owner's variables, then the environment) like the others.
-///
-/// A Language Model with no model selected yet will get one from tweaks at run time, so it
-/// names the variables of every supported provider.
-pub(crate) fn implied_variables(v: &Vertex) -> Vec<&'static str> {
-    let choices: Vec<(Provider, bool)> = match choice_for(v.kind, &v.params) {
-        None => return Vec::new(),
-        Some(Ok(choice)) => vec![(choice.provider, choice.base_url.is_some())],
-        Some(Err(_)) => Provider::ALL.iter().map(|&p| (p, false)).collect(),
-    };
-    let key_in_field = v.field("api_key").is_some_and(|f| f.load_from_db) || !v.params.text("api_key").is_empty();
-    let mut names = Vec::new();
-    for (provider, base_in_field) in choices {
-        if let (false, Some(var)) = (key_in_field, provider.key_variable()) {
-            names.push(var);
-        }
-        if !base_in_field {
-            names.push(provider.base_variable());
-        }
+/// Which wire format a provider speaks.
+fn protocol(provider: Provider) -> Protocol {
+    match provider {
+        Provider::OpenAi | Provider::Ollama => Protocol::OpenAi,
+        Provider::Anthropic => Protocol::Anthropic,
     }
-    names
 }
 
 /// The API key and whether it is the operator's (read from the server's environment) rather
@@ -154,8 +58,8 @@ impl ResolvedKey {
 /// The API key: the field's value, or — for a `load_from_db` field — the global variable it
 /// names (already substituted when the caller resolved it), or the provider's key variable.
 fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ResolvedKey, ComponentError> {
-    let value = ctx.params().text("api_key").trim().to_owned();
-    let field = ctx.vertex().field("api_key");
+    let value = API_KEY.text_in(ctx.params()).trim().to_owned();
+    let field = ctx.vertex().field(API_KEY.name);
     let missing = |detail: String| {
         let name = provider.name();
         ComponentError::Failed(format!("{name} API key is required when using {name} provider. {detail}"))
@@ -191,22 +95,13 @@ fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ResolvedKey, Co
     }
 }
 
-fn number(params: &Params, name: &str) -> Option<f64> {
-    match params.get(name)? {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|f: &f64| f.is_finite())
-}
-
-fn positive(params: &Params, name: &str) -> Option<u64> {
-    number(params, name).filter(|f| *f >= 1.0).map(|f| f as u64)
+fn positive(params: &Params, input: &crate::catalog::Input) -> Option<u64> {
+    input.number_in(params).filter(|f| *f >= 1.0).map(|f| f as u64)
 }
 
 /// `model_kwargs`: a JSON object, given as a dict field or as JSON text.
 fn model_kwargs(params: &Params) -> Map<String, Json> {
-    match params.get("model_kwargs") {
+    match MODEL_KWARGS.param(params) {
         Some(Json::Object(m)) => m.clone(),
         Some(Json::String(s)) => {
             serde_json::from_str(s).ok().and_then(|j: Json| j.as_object().cloned()).unwrap_or_default()
@@ -299,19 +194,19 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
             None => (provider.default_base().to_owned(), true),
         },
     };
-    let temperature = number(params, "temperature");
-    let max_tokens = positive(params, "max_tokens");
+    let temperature = TEMPERATURE.number_in(params);
+    let max_tokens = positive(params, &MAX_TOKENS);
     let mut out = Outputs::new();
-    if ctx.wants("model_output") {
-        out.set("model_output", model_value(&choice, &base_url, temperature, max_tokens));
+    if ctx.wants(&MODEL_OUTPUT) {
+        out.set(&MODEL_OUTPUT, model_value(&choice, &base_url, temperature, max_tokens));
     }
-    if !ctx.wants("text_output") {
+    if !ctx.wants(&TEXT_OUTPUT) {
         return Ok(out);
     }
 
     let a = ctx.args(inputs);
-    let user = a.text("input_value").into_owned();
-    let system = a.text("system_message").into_owned();
+    let user = a.text(&INPUT_VALUE).into_owned();
+    let system = a.text(&SYSTEM_MESSAGE).into_owned();
     if user.trim().is_empty() && (system.trim().is_empty() || provider == Provider::Anthropic) {
         return Err(ComponentError::failed("The message you want to send to the model is empty."));
     }
@@ -326,7 +221,7 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
     }
     let req = ChatRequest {
         provider: provider.name().to_owned(),
-        protocol: provider.protocol(),
+        protocol: protocol(provider),
         base_url,
         api_key: key.key,
         model: choice.model.clone(),
@@ -334,16 +229,16 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
         user,
         temperature,
         max_tokens,
-        seed: number(params, "seed").map(|s| s as i64),
-        json_mode: a.bool("json_mode", false),
+        seed: SEED.number_in(params).map(|s| s as i64),
+        json_mode: a.bool(&JSON_MODE),
         extra: model_kwargs(params),
-        timeout: positive(params, "timeout").map(Duration::from_secs),
-        max_retries: number(params, "max_retries").filter(|r| *r >= 0.0).map(|r| r as u32),
+        timeout: positive(params, &TIMEOUT).map(Duration::from_secs),
+        max_retries: MAX_RETRIES.number_in(params).filter(|r| *r >= 0.0).map(|r| r as u32),
     };
     let msg = answer(ctx, &choice.model);
     // Langflow streams only into a directly connected Chat Output; elsewhere the whole answer
     // is what the next component needs anyway.
-    let msg = if a.bool("stream", false) && ctx.feeds_chat_output() {
+    let msg = if a.bool(&STREAM) && ctx.feeds_chat_output() {
         streamed(ctx, &req, msg).await?
     } else {
         let resp = cancellable(ctx, ctx.llm().complete(&req)).await?;
@@ -352,39 +247,6 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
         msg.properties.usage = resp.usage.to_json();
         msg
     };
-    out.set("text_output", Value::message(msg));
+    out.set(&TEXT_OUTPUT, Value::message(msg));
     Ok(out)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::graph::FlowBuilder;
-    use serde_json::json;
-
-    #[test]
-    fn providers_parse_case_insensitively_and_normalise_ollama() {
-        assert_eq!(Provider::parse(" openai "), Some(Provider::OpenAi));
-        assert_eq!(Provider::parse("Anthropic"), Some(Provider::Anthropic));
-        assert_eq!(Provider::parse("Google Generative AI"), None);
-        assert_eq!(Provider::Ollama.normalise_base("http://127.0.0.1:11434/"), "http://127.0.0.1:11434/v1");
-        assert_eq!(Provider::Ollama.normalise_base("http://h/v1"), "http://h/v1");
-        assert_eq!(Provider::OpenAi.normalise_base("http://h/api/"), "http://h/api");
-    }
-
-    #[test]
-    fn implied_variables_follow_empty_fields() {
-        let mut b = FlowBuilder::new();
-        b.node(
-            "LanguageModelComponent-a",
-            "LanguageModelComponent",
-            json!({"api_key": "", "provider": "Anthropic", "model_name": "c"}),
-        )
-        .node("OpenAIModel-b", "OpenAIModel", json!({"api_key": "sk-x", "openai_api_base": "http://h/v1"}));
-        let g = crate::graph::CompiledGraph::parse(&b.build()).unwrap();
-        assert_eq!(implied_variables(&g.vertices[0]), ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
-        assert!(implied_variables(&g.vertices[1]).is_empty());
-        assert_eq!(g.required_variables(), ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
-    }
 }

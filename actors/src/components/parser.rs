@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::prompt::substitute;
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::processing::parser::{DATA, INPUT_DATA, MODE, PARSED_TEXT, PATTERN, SEP, TEMPLATE, TEXT};
 
 pub struct Parser;
 
@@ -29,14 +30,16 @@ impl Component for Parser {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         let a = ctx.args(inputs);
-        let input = a.value("input_data").or_else(|| a.value("data"));
-        let sep = unescape(&a.param_text("sep"));
-        let sep = if a.param("sep").is_none() { "\n".to_owned() } else { sep };
-        let pattern = match a.param("pattern") {
-            Some(_) => a.text("pattern"),
-            None => a.text("template"),
+        let input = a.value(&INPUT_DATA).or_else(|| a.value(&DATA));
+        let sep = match a.param(&SEP) {
+            None => SEP.default_text().to_owned(),
+            Some(_) => unescape(&a.param_text(&SEP)),
         };
-        let stringify = a.param_text("mode") == "Stringify";
+        let pattern = match a.param(&PATTERN) {
+            Some(_) => a.text(&PATTERN),
+            None => a.text(&TEMPLATE),
+        };
+        let stringify = a.param_text(&MODE) == "Stringify";
         let text = match input {
             None => String::new(),
             Some(v) if stringify => match v {
@@ -53,9 +56,9 @@ impl Component for Parser {
             }
         };
         let msg = Value::message(ctx.new_message(text));
-        let mut out = Outputs::one("parsed_text", msg.clone());
-        if ctx.wants("text") {
-            out.set("text", msg);
+        let mut out = Outputs::one(&PARSED_TEXT, msg.clone());
+        if ctx.wants(&TEXT) {
+            out.set(&TEXT, msg);
         }
         ready(Ok(out))
     }

@@ -1,6 +1,7 @@
 //! Pass: forwards `input_message`; `ignored_message` only adds an ordering dependency.
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::flow_controls::pass::{INPUT_MESSAGE, OUTPUT_MESSAGE};
 
 pub struct Pass;
 
@@ -10,11 +11,12 @@ impl Component for Pass {
         ctx: &'a ComponentContext,
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
-        let value = match inputs.get("input_message") {
+        let a = ctx.args(inputs);
+        let value = match a.value(&INPUT_MESSAGE) {
             Some(v) => v.clone(),
-            None => Value::message(ctx.new_message(ctx.args(inputs).text("input_message").into_owned())),
+            None => Value::message(ctx.new_message(a.text(&INPUT_MESSAGE).into_owned())),
         };
-        ready(Ok(Outputs::one("output_message", value)))
+        ready(Ok(Outputs::one(&OUTPUT_MESSAGE, value)))
     }
 }
 

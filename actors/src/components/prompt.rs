@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::processing::prompt::{PROMPT, TEMPLATE, USE_DOUBLE_BRACKETS};
 
 pub struct Prompt;
 
@@ -86,23 +87,23 @@ impl Component for Prompt {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         let a = ctx.args(inputs);
-        let template = a.param_text("template");
+        let template = a.param_text(&TEMPLATE);
         let lookup = |name: &str| -> Option<Cow<'a, str>> {
-            if name == "template" || name.is_empty() {
+            if name == TEMPLATE.name || name.is_empty() {
                 return None;
             }
-            Some(a.text(name))
+            Some(a.field_text(name))
         };
         let limit = ctx.limits().max_output_bytes;
-        let text = if a.bool("use_double_brackets", false) {
+        let text = if a.bool(&USE_DOUBLE_BRACKETS) {
             substitute_mustache(&template, lookup)
         } else {
             match substitute_within(&template, limit, lookup) {
                 Some(text) => text,
-                None => return ready(Err(super::output_too_large("prompt", limit))),
+                None => return ready(Err(super::output_too_large(PROMPT.name, limit))),
             }
         };
-        ready(Ok(Outputs::one("prompt", Value::message(ctx.new_message(text)))))
+        ready(Ok(Outputs::one(&PROMPT, Value::message(ctx.new_message(text)))))
     }
 }
 

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::processing::split_text::{
+    CHUNKS, CHUNK_OVERLAP, CHUNK_SIZE, DATAFRAME, DATA_INPUTS, SEPARATOR, TEXT_KEY,
+};
 
 pub struct SplitText;
 
@@ -52,14 +55,18 @@ impl Component for SplitText {
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
         let a = ctx.args(inputs);
-        let chunk_size = usize::try_from(a.int("chunk_size", 1000)).unwrap_or(1000).max(1);
-        let overlap = usize::try_from(a.int("chunk_overlap", 200)).unwrap_or(0);
-        let sep = a.param_text("separator").replace("\\n", "\n").replace("\\t", "\t");
-        let sep = if a.param("separator").is_none() { "\n".to_owned() } else { sep };
-        let text_key = a.param_text("text_key");
-        let text_key = if text_key.is_empty() { "text".to_owned() } else { text_key.into_owned() };
+        let chunk_size = usize::try_from(a.int(&CHUNK_SIZE))
+            .unwrap_or(usize::try_from(CHUNK_SIZE.default_int()).unwrap_or(1))
+            .max(1);
+        let overlap = usize::try_from(a.int(&CHUNK_OVERLAP)).unwrap_or(0);
+        let sep = match a.param(&SEPARATOR) {
+            None => SEPARATOR.default_text().to_owned(),
+            Some(_) => a.param_text(&SEPARATOR).replace("\\n", "\n").replace("\\t", "\t"),
+        };
+        let text_key = a.param_text(&TEXT_KEY);
+        let text_key = if text_key.is_empty() { TEXT_KEY.default_text().to_owned() } else { text_key.into_owned() };
         let mut rows = Vec::new();
-        for v in inputs.all("data_inputs") {
+        for v in a.values(&DATA_INPUTS) {
             for source in v.rows() {
                 let text = match source.get(&text_key) {
                     Some(Json::String(s)) => s.clone(),
@@ -78,9 +85,9 @@ impl Component for SplitText {
             }
         }
         let table = Value::DataFrame(Arc::new(rows));
-        let mut out = Outputs::one("dataframe", table.clone());
-        if ctx.wants("chunks") {
-            out.set("chunks", table);
+        let mut out = Outputs::one(&DATAFRAME, table.clone());
+        if ctx.wants(&CHUNKS) {
+            out.set(&CHUNKS, table);
         }
         ready(Ok(out))
     }

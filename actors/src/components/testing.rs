@@ -7,12 +7,28 @@ use serde_json::{json, Value as Json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::engine::{BuildEvent, BuildShared, CancelToken, Mode};
 use crate::graph::{CompiledGraph, FlowBuilder, OverrideRequest};
 use crate::store::messages::MessageStore;
 use crate::store::Store;
 
-use super::{ComponentContext, ComponentError, InputSlot, Inputs, Outputs, Value};
+use super::{
+    implementation, BodyRunner, BoxFuture, BuildEvent, BuildShared, CancelToken, ComponentContext, ComponentError,
+    InputSlot, Inputs, Mode, OutputLimits, Outputs, Value,
+};
+
+/// Loop bodies need the engine; the harness runs single components only.
+struct NoBodies;
+
+impl BodyRunner for NoBodies {
+    fn run_body<'a>(
+        &'a self,
+        _ctx: &'a ComponentContext,
+        _inputs: &'a Inputs,
+        _item: Value,
+    ) -> BoxFuture<'a, Result<Option<Value>, ComponentError>> {
+        Box::pin(std::future::ready(Err(ComponentError::failed("the test harness runs no Loop bodies"))))
+    }
+}
 
 pub(crate) struct Harness {
     shared: Arc<BuildShared>,
@@ -60,7 +76,8 @@ impl Harness {
             quiet: false,
             cancel: CancelToken::new(),
             llm: Arc::new(crate::llm::LlmRuntime::new(crate::llm::LlmSettings::default())),
-            limits: crate::engine::OutputLimits::default(),
+            limits: OutputLimits::default(),
+            bodies: &NoBodies,
         });
         Self { shared, rx, store }
     }
@@ -75,7 +92,7 @@ impl Harness {
             .collect();
         let ctx = ComponentContext::new(self.shared.clone(), v);
         let inputs = Inputs::new(v, slots);
-        self.shared.graph.vertices[v].kind.component().run(&ctx, &inputs).await
+        implementation(self.shared.graph.vertices[v].kind).run(&ctx, &inputs).await
     }
 
     pub fn next_event(&mut self) -> Option<BuildEvent> {

@@ -2,13 +2,15 @@
 //! history.
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Inputs, Outputs, Value};
+use crate::catalog::io::{text_input, text_output};
+use crate::catalog::{Input, Output};
 
 pub struct TextInput;
 pub struct TextOutput;
 
-fn wrap(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outputs, ComponentError> {
-    let text = ctx.args(inputs).text("input_value").into_owned();
-    Ok(Outputs::one("text", Value::message(ctx.new_message(text))))
+fn wrap(ctx: &ComponentContext, inputs: &Inputs, input: &Input, output: &Output) -> Result<Outputs, ComponentError> {
+    let text = ctx.args(inputs).text(input).into_owned();
+    Ok(Outputs::one(output, Value::message(ctx.new_message(text))))
 }
 
 impl Component for TextInput {
@@ -17,7 +19,7 @@ impl Component for TextInput {
         ctx: &'a ComponentContext,
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
-        ready(wrap(ctx, inputs))
+        ready(wrap(ctx, inputs, &text_input::INPUT_VALUE, &text_input::TEXT))
     }
 }
 
@@ -27,7 +29,7 @@ impl Component for TextOutput {
         ctx: &'a ComponentContext,
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
-        ready(wrap(ctx, inputs))
+        ready(wrap(ctx, inputs, &text_output::INPUT_VALUE, &text_output::TEXT))
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::{ready, BoxFuture, Component, ComponentContext, ComponentError, Data, Inputs, Outputs, Value};
+use crate::catalog::io::webhook::{DATA, OUTPUT_DATA};
 
 pub struct Webhook;
 
@@ -31,8 +32,8 @@ impl Component for Webhook {
         ctx: &'a ComponentContext,
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
-        let body = ctx.args(inputs).text("data").into_owned();
-        ready(Ok(Outputs::one("output_data", Value::Data(Arc::new(payload_data(&body))))))
+        let body = ctx.args(inputs).text(&DATA).into_owned();
+        ready(Ok(Outputs::one(&OUTPUT_DATA, Value::Data(Arc::new(payload_data(&body))))))
     }
 }
 

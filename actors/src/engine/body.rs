@@ -4,15 +4,27 @@
 
 use std::collections::HashMap;
 
-use crate::components::{ComponentContext, ComponentError, InputSlot, Inputs, Value};
+use crate::components::{
+    implementation, BodyRunner, BoxFuture, ComponentContext, ComponentError, InputSlot, Inputs, Value,
+};
+
+/// The engine's [`BodyRunner`]: what every build hands its Loop components.
+pub(crate) struct LoopBodies;
+
+impl BodyRunner for LoopBodies {
+    fn run_body<'a>(
+        &'a self,
+        ctx: &'a ComponentContext,
+        inputs: &'a Inputs,
+        item: Value,
+    ) -> BoxFuture<'a, Result<Option<Value>, ComponentError>> {
+        Box::pin(run_loop_body(ctx, inputs, item))
+    }
+}
 
 /// Runs the body of the Loop `ctx` belongs to with `item` on its looping outputs; returns the
 /// value that came back on the feedback edge.
-pub(crate) async fn run_loop_body(
-    ctx: &ComponentContext,
-    inputs: &Inputs,
-    item: Value,
-) -> Result<Option<Value>, ComponentError> {
+async fn run_loop_body(ctx: &ComponentContext, inputs: &Inputs, item: Value) -> Result<Option<Value>, ComponentError> {
     let g = &ctx.shared.graph;
     let l = ctx.vertex;
     let lv = &g.vertices[l];
@@ -62,7 +74,7 @@ pub(crate) async fn run_loop_body(
         if !inactive {
             let cctx = ComponentContext::new(ctx.shared.clone(), v);
             let limit = ctx.shared.limits.max_output_bytes;
-            let run = vert.kind.component().run(&cctx, &Inputs::new(v, slots)).await;
+            let run = implementation(vert.kind).run(&cctx, &Inputs::new(v, slots)).await;
             let out = run.and_then(|out| out.check_size(limit).map(|()| out)).map_err(|e| match e {
                 ComponentError::Failed(reason) => {
                     ComponentError::Failed(format!("Error building Component {}: {reason}", vert.display_name))

@@ -11,11 +11,9 @@
 //! [`VertexActor`]: vertex::VertexActor
 
 mod body;
-mod cancel;
 mod events;
 mod outcome;
 mod pool;
-mod shared;
 mod supervisor;
 mod vertex;
 
@@ -32,48 +30,12 @@ use crate::graph::{CompiledGraph, GraphError, InputType, OverrideRequest, DEFAUL
 use crate::llm::LlmRuntime;
 use crate::store::messages::MessageStore;
 
+pub(crate) use crate::components::BuildShared;
+pub use crate::components::{BuildEvent, CancelToken, Mode, OutputLimits};
 pub use crate::llm::LlmSettings;
-pub(crate) use body::run_loop_body;
-pub use cancel::CancelToken;
 pub use outcome::{RunOutcome, VertexOutcome, VertexState};
 pub use pool::ArbiterPool;
-pub(crate) use shared::BuildShared;
 use supervisor::{BuildSupervisor, CancelBuild};
-
-/// Which of Langflow's two execution paths a build follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// `/api/v1/run`: session forced on every vertex, only message events, any failure fails
-    /// the run.
-    #[default]
-    Run,
-    /// `/api/v1/build` (the Playground): full vertex events, a failing branch does not stop the
-    /// others.
-    Build,
-}
-
-/// One event of a build, already in Langflow's payload shape.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BuildEvent {
-    pub name: &'static str,
-    pub data: Json,
-}
-
-impl BuildEvent {
-    /// `{"event": name, "data": data}`.
-    #[must_use]
-    pub fn to_json(&self) -> Json {
-        serde_json::json!({ "event": self.name, "data": self.data })
-    }
-
-    /// Langflow's wire framing: the JSON object followed by a blank line.
-    #[must_use]
-    pub fn to_frame(&self) -> String {
-        let mut s = self.to_json().to_string();
-        s.push_str("\n\n");
-        s
-    }
-}
 
 /// Engine limits.
 #[derive(Debug, Clone)]
@@ -95,27 +57,11 @@ pub struct EngineSettings {
     pub limits: OutputLimits,
 }
 
-/// Size bounds that keep one run from growing messages and outputs without limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutputLimits {
-    /// Largest text of a chat message, in bytes; a larger message fails its component.
-    pub max_message_bytes: usize,
-    /// Largest value of one component output (its text, or its JSON), in bytes; a larger
-    /// output fails its component.
-    pub max_output_bytes: usize,
-}
-
-impl Default for OutputLimits {
-    fn default() -> Self {
-        Self { max_message_bytes: 1024 * 1024, max_output_bytes: 4 * 1024 * 1024 }
-    }
-}
-
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             max_vertices: DEFAULT_MAX_VERTICES,
-            build_deadline: Duration::from_secs(300),
+            build_deadline: Duration::from_secs(crate::runtime_default!(build_deadline_seconds)),
             event_capacity: 256,
             cache_capacity: 1024,
             llm: LlmSettings::default(),
@@ -391,6 +337,7 @@ impl Engine {
             cancel: cancel.clone(),
             llm: self.inner.llm.clone(),
             limits: self.inner.settings.limits,
+            bodies: &body::LoopBodies,
         });
         let (otx, orx) = oneshot::channel();
         let pool = self.inner.pool.clone();
@@ -423,6 +370,22 @@ mod tests {
         send_sync::<BuildCanceller>();
         send::<BuildHandle>();
         send::<RunOutcome>();
+    }
+
+    /// The engine and the LLM client default to the values the server's settings table
+    /// documents (both read `runtime_default!`).
+    #[test]
+    fn defaults_are_the_shared_ones() {
+        let e = EngineSettings::default();
+        assert_eq!(e.max_vertices, crate::runtime_default!(max_graph_vertices));
+        assert_eq!(e.build_deadline, Duration::from_secs(crate::runtime_default!(build_deadline_seconds)));
+        assert_eq!(e.limits.max_message_bytes, crate::runtime_default!(max_message_bytes));
+        assert_eq!(e.limits.max_output_bytes, crate::runtime_default!(max_output_bytes));
+        let l = LlmSettings::default();
+        assert_eq!(l.timeout, Duration::from_secs(crate::runtime_default!(llm_timeout_seconds)));
+        assert_eq!(l.max_retries, crate::runtime_default!(llm_max_retries));
+        assert_eq!(l.retry_base_delay, Duration::from_millis(crate::runtime_default!(llm_retry_base_delay_ms)));
+        assert_eq!(l.concurrency_per_provider, crate::runtime_default!(llm_concurrency_per_provider));
     }
 
     #[test]

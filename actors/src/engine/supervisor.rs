@@ -13,7 +13,7 @@ use actix::{
 };
 use tokio::sync::oneshot;
 
-use crate::components::ComponentKind;
+use crate::catalog::ComponentKind;
 
 use super::events;
 use super::outcome::{RunOutcome, VertexOutcome, VertexState};

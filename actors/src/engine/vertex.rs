@@ -139,7 +139,7 @@ impl VertexActor {
             .collect();
         let inputs = Inputs::new(self.idx, slots);
         let cctx = ComponentContext::new(shared.clone(), self.idx);
-        let component = v.kind.component();
+        let component = crate::components::implementation(v.kind);
         let mut fut = guarded(async move { component.run(&cctx, &inputs).await });
         // Most components finish without awaiting anything; running them inline saves a task.
         match fut.as_mut().now_or_never() {

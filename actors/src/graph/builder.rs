@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::components::ComponentKind;
+use crate::catalog::ComponentKind;
 
 /// Accumulates nodes and edges; [`FlowBuilder::build`] returns `{"data": {nodes, edges}}`.
 #[derive(Debug, Default, Clone)]
@@ -34,7 +34,7 @@ impl FlowBuilder {
     /// Outputs are the component's defaults (unknown types get a `message` output).
     pub fn node(&mut self, id: &str, type_name: &str, fields: Json) -> &mut Self {
         let outputs: Vec<&str> =
-            ComponentKind::from_type_name(type_name).map_or_else(|| vec!["message"], |k| k.default_outputs().to_vec());
+            ComponentKind::from_type_name(type_name).map_or_else(|| vec!["message"], |k| k.default_outputs().collect());
         self.node_with_outputs(id, type_name, fields, &outputs)
     }
 

@@ -5,7 +5,7 @@
 //! canvas see what they expect. Layers follow Langflow: Kahn by layers, with a ChatInput that has
 //! no predecessors moved alone to the front.
 
-use crate::components::ComponentKind;
+use crate::catalog::ComponentKind;
 
 use super::{CompiledGraph, GraphError};
 

@@ -18,14 +18,15 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::components::ComponentKind;
+use crate::catalog::{self, ComponentKind};
 
+pub use crate::catalog::{json_text, Params};
 pub use builder::FlowBuilder;
 pub use layers::Subset;
 pub use tweaks::{InputType, OverrideRequest, VertexOverrides};
 
 /// Default upper bound on the number of vertices in one flow.
-pub const DEFAULT_MAX_VERTICES: usize = 10_000;
+pub const DEFAULT_MAX_VERTICES: usize = crate::runtime_default!(max_graph_vertices);
 
 /// Why a flow cannot run. Every message names the node it is about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,48 +75,6 @@ pub struct OutputSpec {
     pub name: Arc<str>,
     pub types: Vec<String>,
     pub allows_loop: bool,
-}
-
-/// Parameter values of one vertex: template values, later overridden by tweaks, variables and
-/// the run input. Edge values are not in here; they arrive as component inputs.
-#[derive(Debug, Clone, Default)]
-pub struct Params {
-    map: HashMap<Arc<str>, Json>,
-}
-
-impl Params {
-    #[must_use]
-    pub fn get(&self, name: &str) -> Option<&Json> {
-        self.map.get(name)
-    }
-
-    /// The parameter as text: strings as they are, numbers and booleans printed, null as "".
-    #[must_use]
-    pub fn text(&self, name: &str) -> std::borrow::Cow<'_, str> {
-        json_text(self.map.get(name))
-    }
-
-    pub fn set(&mut self, name: Arc<str>, value: Json) {
-        self.map.insert(name, value);
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Json)> {
-        self.map.iter()
-    }
-}
-
-/// Text view of a template value.
-#[must_use]
-pub fn json_text(v: Option<&Json>) -> std::borrow::Cow<'_, str> {
-    use std::borrow::Cow;
-    match v {
-        None | Some(Json::Null) => Cow::Borrowed(""),
-        Some(Json::String(s)) => Cow::Borrowed(s.as_str()),
-        Some(Json::Array(items)) if items.iter().all(Json::is_string) => {
-            Cow::Owned(items.iter().filter_map(Json::as_str).collect::<Vec<_>>().join("\n"))
-        }
-        Some(other) => Cow::Owned(other.to_string()),
-    }
 }
 
 /// A runnable node.
@@ -348,8 +307,7 @@ impl CompiledGraph {
             if outputs.is_empty() {
                 outputs = kind
                     .default_outputs()
-                    .iter()
-                    .map(|n| OutputSpec { name: Arc::from(*n), types: vec!["Message".into()], allows_loop: false })
+                    .map(|n| OutputSpec { name: Arc::from(n), types: vec!["Message".into()], allows_loop: false })
                     .collect();
             }
             vertices.push(Vertex {
@@ -558,7 +516,8 @@ impl CompiledGraph {
         // LLM components also read their provider's key and base-URL variables when no field
         // supplies them (Langflow 1.13's Language Model looks up OPENAI_API_KEY and the like).
         for v in &self.vertices {
-            for name in crate::components::implied_variables(v) {
+            let key_from_db = v.field(catalog::models::API_KEY.name).is_some_and(|f| f.load_from_db);
+            for name in catalog::models::implied_variables(v.kind, &v.params, key_from_db) {
                 if !names.iter().any(|n| n == name) {
                     names.push(name.to_owned());
                 }

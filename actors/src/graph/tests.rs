@@ -257,3 +257,22 @@ fn start_and_stop_subsets() {
     assert_eq!(layers[0], ["ChatInput-a"]);
     assert_eq!(layers[1], ["TextInput-t"]);
 }
+
+#[test]
+fn implied_variables_follow_empty_fields() {
+    let mut b = FlowBuilder::new();
+    b.node(
+        "LanguageModelComponent-a",
+        "LanguageModelComponent",
+        json!({"api_key": "", "provider": "Anthropic", "model_name": "c"}),
+    )
+    .node("OpenAIModel-b", "OpenAIModel", json!({"api_key": "sk-x", "openai_api_base": "http://h/v1"}));
+    let g = CompiledGraph::parse(&b.build()).unwrap();
+    let implied = |v: &Vertex| {
+        let key_from_db = v.field("api_key").is_some_and(|f| f.load_from_db);
+        crate::catalog::models::implied_variables(v.kind, &v.params, key_from_db)
+    };
+    assert_eq!(implied(&g.vertices[0]), ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
+    assert!(implied(&g.vertices[1]).is_empty());
+    assert_eq!(g.required_variables(), ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
+}

@@ -143,8 +143,8 @@ impl CompiledGraph {
         if let Some((text, kind)) = req.input {
             for (i, v) in self.vertices.iter().enumerate() {
                 let wanted = match kind {
-                    InputType::Chat => v.kind == crate::components::ComponentKind::ChatInput,
-                    InputType::Text => v.kind == crate::components::ComponentKind::TextInput,
+                    InputType::Chat => v.kind == crate::catalog::ComponentKind::ChatInput,
+                    InputType::Text => v.kind == crate::catalog::ComponentKind::TextInput,
                     InputType::Any => v.is_input(),
                 };
                 if wanted {
