@@ -64,10 +64,10 @@ pub struct LlmSettings {
 impl Default for LlmSettings {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(120),
-            max_retries: 3,
-            retry_base_delay: Duration::from_millis(500),
-            concurrency_per_provider: 16,
+            timeout: Duration::from_secs(crate::runtime_default!(llm_timeout_seconds)),
+            max_retries: crate::runtime_default!(llm_max_retries),
+            retry_base_delay: Duration::from_millis(crate::runtime_default!(llm_retry_base_delay_ms)),
+            concurrency_per_provider: crate::runtime_default!(llm_concurrency_per_provider),
             outbound: address::OutboundPolicy::default(),
             credential_allowed_hosts: Vec::new(),
         }
