@@ -1,41 +1,30 @@
 //! `/api/v1/flows`: create with Langflow's renaming rules, list modes, read,
-//! PATCH/PUT/DELETE with `ETag` / `If-Match`, batch, upload, download, the reference flows'
-//! round trip, durability across SIGKILL and the two-user isolation matrix.
+//! PATCH/PUT/DELETE with `ETag` / `If-Match`, batch, and the two-user isolation matrix; upload and
+//! download in `files`, the reference flows' numbers and durability across SIGKILL in `fidelity`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
+mod fidelity;
+mod files;
+
+use std::io::Read;
 
 use crate::common::{fixture, Auth, Resp, TestServer, FIXTURES};
 use serde_json::{json, Value};
 
-fn graph() -> Value {
+pub(super) fn graph() -> Value {
     json!({"nodes": [], "edges": []})
 }
 
-fn flow(name: &str) -> Value {
+pub(super) fn flow(name: &str) -> Value {
     json!({"name": name, "data": graph()})
 }
 
-fn id_of(r: &Resp) -> String {
+pub(super) fn id_of(r: &Resp) -> String {
     r.json["id"].as_str().expect("id").to_owned()
 }
 
-fn etag_of(r: &Resp) -> String {
+pub(super) fn etag_of(r: &Resp) -> String {
     r.header("etag").expect("etag").to_owned()
-}
-
-fn zip_names(bytes: &[u8]) -> Vec<String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
-    (0..archive.len()).map(|i| archive.by_index(i).expect("entry").name().to_owned()).collect()
-}
-
-fn zip_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, contents) in files {
-        w.start_file(*name, zip::write::SimpleFileOptions::default()).expect("start");
-        w.write_all(contents).expect("write");
-    }
-    w.finish().expect("finish").into_inner()
 }
 
 #[test]
@@ -458,108 +447,6 @@ fn batch_creates_all_or_nothing() {
 }
 
 #[test]
-fn upload_accepts_flows_lists_and_zips_and_explains_errors() {
-    let s = TestServer::start();
-    let (_, a) = s.user("alice");
-    let url = "/api/v1/flows/upload/";
-    s.upload(url, Auth::Bearer(&a), "other", "f.json", b"{}").expect_detail(400, "No file provided");
-    s.request("POST", url, Auth::Bearer(&a), Some("application/json"), Some(b"{}"))
-        .expect_detail(400, "No file provided");
-    s.upload(url, Auth::Bearer(&a), "file", "f.json", b"").expect_detail(400, "The uploaded file is empty");
-    let r = s.upload(url, Auth::Bearer(&a), "file", "f.json", b"{nope");
-    r.expect(400);
-    assert!(r.detail().starts_with("Invalid JSON file: "), "{}", r.text);
-    s.upload(url, Auth::Bearer(&a), "file", "f.json", br#"{"data": {}}"#).expect(422);
-
-    let project = id_of(&s.post("/api/v1/projects/", Auth::Bearer(&a), &json!({"name": "Imports"})));
-    let two = json!({"flows": [{"name": "u", "data": graph(), "endpoint_name": "u"}, {"name": "u", "data": graph(), "endpoint_name": "u"}]});
-    let r = s.upload(
-        &format!("{url}?folder_id={project}"),
-        Auth::Bearer(&a),
-        "file",
-        "two.json",
-        two.to_string().as_bytes(),
-    );
-    r.expect(201);
-    let got: Vec<(&str, &str, &str)> = r
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["name"].as_str().unwrap(), f["endpoint_name"].as_str().unwrap(), f["folder_id"].as_str().unwrap()))
-        .collect();
-    assert_eq!(got, [("u", "u", project.as_str()), ("u (1)", "u-1", project.as_str())]);
-
-    let zipped = zip_bytes(&[
-        ("a.json", flow("za").to_string().as_bytes()),
-        ("b.json", json!({"flows": [flow("zb")]}).to_string().as_bytes()),
-        ("notes.txt", b"ignored"),
-        ("broken.json", b"{"),
-    ]);
-    let r = s.upload(url, Auth::Bearer(&a), "file", "flows.zip", &zipped);
-    r.expect(201);
-    assert_eq!(r.json.as_array().unwrap().len(), 2);
-    let empty = zip_bytes(&[("notes.txt", b"nothing")]);
-    s.upload(url, Auth::Bearer(&a), "file", "e.zip", &empty)
-        .expect_detail(400, "No valid flow JSON files found in the ZIP");
-}
-
-#[test]
-fn upload_and_json_bodies_are_bounded() {
-    let s = TestServer::start_with(&[("FLOWACTOR_MAX_BODY_MB", "1")]);
-    let (_, a) = s.user("alice");
-    let big = json!({"name": "big", "data": {"nodes": [], "edges": [], "blob": "x".repeat(2 * 1024 * 1024)}});
-    s.post("/api/v1/flows/", Auth::Bearer(&a), &big).expect(413);
-    s.upload("/api/v1/flows/upload/", Auth::Bearer(&a), "file", "big.json", big.to_string().as_bytes()).expect(413);
-    let bomb = zip_bytes(&[("big.json", big.to_string().as_bytes())]);
-    assert!(bomb.len() < 1024 * 1024);
-    s.upload("/api/v1/flows/upload/", Auth::Bearer(&a), "file", "bomb.zip", &bomb).expect(413);
-}
-
-#[test]
-fn download_answers_one_flow_as_json_and_several_as_a_zip() {
-    let s = TestServer::start();
-    let (_, a) = s.user("alice");
-    let secret_node = json!({"nodes": [{"id": "m", "data": {"type": "OpenAIModel", "node": {"template": {
-        "api_key": {"name": "api_key", "password": true, "value": "sk-very-secret"},
-        "model": {"name": "model", "value": "gpt"}
-    }}}}], "edges": []});
-    let one = id_of(&s.post("/api/v1/flows/", Auth::Bearer(&a), &json!({"name": "one/../x", "data": secret_node})));
-    let two = id_of(&s.post("/api/v1/flows/", Auth::Bearer(&a), &flow("two")));
-    let r = s.post("/api/v1/flows/download/", Auth::Bearer(&a), &json!([one]));
-    r.expect(200);
-    assert_eq!(r.json["id"], one.as_str());
-    let template = &r.json["data"]["nodes"][0]["data"]["node"]["template"];
-    assert_eq!(template["api_key"]["value"], Value::Null);
-    assert_eq!(template["model"]["value"], "gpt");
-    assert!(!r.text.contains("sk-very-secret"));
-    // The stored flow keeps its value; only the export is scrubbed.
-    let stored = s.get(&format!("/api/v1/flows/{one}"), Auth::Bearer(&a));
-    assert_eq!(stored.json["data"]["nodes"][0]["data"]["node"]["template"]["api_key"]["value"], "sk-very-secret");
-
-    let r = s.post("/api/v1/flows/download/", Auth::Bearer(&a), &json!([one, two, uuid::Uuid::new_v4()]));
-    r.expect(200);
-    assert_eq!(r.header("content-type"), Some("application/x-zip-compressed"));
-    let disposition = r.header("content-disposition").unwrap();
-    let name = disposition.strip_prefix("attachment; filename=").expect("attachment");
-    let stamp = name.strip_suffix("_langflow_flows.zip").expect("suffix");
-    assert!(
-        stamp.len() == 15 && stamp.as_bytes()[8] == b'_' && stamp.replace('_', "").bytes().all(|b| b.is_ascii_digit())
-    );
-    let mut names = zip_names(&r.bytes);
-    names.sort();
-    assert_eq!(names, ["one_.._x.json", "two.json"]);
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).unwrap();
-    let mut text = String::new();
-    archive.by_name("one_.._x.json").unwrap().read_to_string(&mut text).unwrap();
-    assert!(!text.contains("sk-very-secret"));
-
-    s.post("/api/v1/flows/download/", Auth::Bearer(&a), &json!([uuid::Uuid::new_v4()]))
-        .expect_detail(404, "No flows found.");
-    s.post("/api/v1/flows/download/", Auth::Bearer(&a), &json!("nope")).expect(422);
-}
-
-#[test]
 fn collection_paths_redirect_to_their_slashed_form() {
     let s = TestServer::start();
     let (_, a) = s.user("alice");
@@ -630,150 +517,4 @@ fn another_users_flows_are_not_found_on_every_route() {
     // The same UUID via B's API key: still nothing.
     let (_, key) = s.api_key(&b, "k");
     s.get(&url, Auth::Key(&key)).expect_detail(404, "Flow not found");
-}
-
-#[test]
-fn acknowledged_flow_writes_survive_sigkill() {
-    use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let spawn = || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flowactor"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .env("LANGFLOW_CONFIG_DIR", dir.path())
-            .env("LANGFLOW_SUPERUSER", "root")
-            .env("LANGFLOW_SUPERUSER_PASSWORD", "root-password-1")
-            .env("LANGFLOW_RATE_LIMIT_ENABLED", "false")
-            .env("NO_COLOR", "1")
-            .args(["run", "--port", "0"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let stdout = child.stdout.take().unwrap();
-        let mut url = String::new();
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(pos) = line.find("listening on http://") {
-                url = line[pos + "listening on ".len()..].chars().take_while(|c| !c.is_whitespace()).collect();
-                break;
-            }
-        }
-        assert!(!url.is_empty(), "server did not start");
-        (child, url)
-    };
-    let call = |url: &str, method: &str, path: &str, token: &str, body: Option<Value>| -> (u16, Value) {
-        let req = ureq::request(method, &format!("{url}{path}")).set("Authorization", &format!("Bearer {token}"));
-        let res = match body {
-            Some(b) => req.send_json(b),
-            None => req.call(),
-        };
-        let r = match res {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{e}"),
-        };
-        (r.status(), r.into_json().unwrap_or(Value::Null))
-    };
-    let login = |url: &str| -> String {
-        let r = ureq::post(&format!("{url}/api/v1/login"))
-            .send_form(&[("username", "root"), ("password", "root-password-1")])
-            .expect("login");
-        r.into_json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()
-    };
-
-    let (mut child, url) = spawn();
-    let token = login(&url);
-    let doc = fixture("chat_echo__lf1.13.0.json");
-    let (st, created) = call(&url, "POST", "/api/v1/flows/", &token, Some(doc.clone()));
-    assert_eq!(st, 201);
-    let id = created["id"].as_str().unwrap().to_owned();
-    let (st, _) = call(&url, "PATCH", &format!("/api/v1/flows/{id}"), &token, Some(json!({"name": "renamed"})));
-    assert_eq!(st, 200);
-    let (st, project) = call(&url, "POST", "/api/v1/projects/", &token, Some(json!({"name": "kept"})));
-    assert_eq!(st, 201);
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
-
-    let (mut child, url) = spawn();
-    let token = login(&url);
-    let (st, read) = call(&url, "GET", &format!("/api/v1/flows/{id}"), &token, None);
-    assert_eq!(st, 200);
-    assert_eq!(read["name"], "renamed");
-    assert_eq!(read["data"], doc["data"]);
-    let (st, _) = call(&url, "GET", &format!("/api/v1/projects/{}", project["id"].as_str().unwrap()), &token, None);
-    assert_eq!(st, 200);
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// The number literals of a JSON text (outside strings), sorted.
-fn number_literals(text: &str) -> Vec<String> {
-    let (mut out, mut cur) = (Vec::new(), String::new());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in text.chars() {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        if c.is_ascii_digit() || (cur.is_empty() && c == '-') || (!cur.is_empty() && "+-.eE".contains(c)) {
-            cur.push(c);
-            continue;
-        }
-        if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        in_string = c == '"';
-    }
-    out.sort();
-    out
-}
-
-/// The text of the `data` member of a flow object, as written.
-fn data_text(flow_text: &str) -> String {
-    let map: std::collections::HashMap<String, Box<serde_json::value::RawValue>> =
-        serde_json::from_str(flow_text).unwrap();
-    map["data"].get().to_owned()
-}
-
-#[test]
-fn flow_numbers_read_back_exactly() {
-    let s = TestServer::start();
-    let (_, t) = s.user("floats");
-    // Numbers that a fast, inexact float parser rounds to a neighbour (441.59999999999997 read
-    // back as 441.6), plus the extremes.
-    let targeted = r#"{"name": "floats", "data": {"nodes": [], "edges": [], "viewport": {"x": 441.59999999999997,
-        "y": -215.63964109627526, "zoom": 0.30000000000000004, "values": [1011.9999999999999, 436.79999999999995,
-        2.220446049250313e-16, 0.0020353564437605998, 1.7976931348623157e+308, 5e-324, 1.0, 0, -0.0, 12345678901234567890]}}}"#;
-    let mut docs = vec![("targeted".to_owned(), targeted.to_owned())];
-    for name in
-        ["knowledge_retrieval__lf1.13.0.json", "memory_chatbot__lf1.13.0.json", "seo_keyword_generator__lf1.13.0.json"]
-    {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows").join(name);
-        docs.push((name.to_owned(), std::fs::read_to_string(path).unwrap()));
-    }
-    for (name, text) in docs {
-        let sent = number_literals(&data_text(&text));
-        let r = s.request("POST", "/api/v1/flows/", Auth::Bearer(&t), Some("application/json"), Some(text.as_bytes()));
-        r.expect(201);
-        let created = number_literals(&data_text(&r.text));
-        let read = s.get(&format!("/api/v1/flows/{}", id_of(&r)), Auth::Bearer(&t));
-        read.expect(200);
-        let up = s.upload("/api/v1/flows/upload/", Auth::Bearer(&t), "file", "f.json", text.as_bytes());
-        up.expect(201);
-        let uploaded = s.get(&format!("/api/v1/flows/{}", up.json[0]["id"].as_str().unwrap()), Auth::Bearer(&t));
-        for (how, got) in [
-            ("POST", created),
-            ("GET", number_literals(&data_text(&read.text))),
-            ("upload", number_literals(&data_text(&uploaded.text))),
-        ] {
-            let missing: Vec<&String> = sent.iter().filter(|n| !got.contains(n)).take(5).collect();
-            assert!(missing.is_empty(), "{name} after {how}: numbers changed, e.g. {missing:?}");
-            assert_eq!(got.len(), sent.len(), "{name} after {how}");
-        }
-    }
 }
