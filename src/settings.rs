@@ -134,6 +134,12 @@ settings! {
     build_deadline_seconds: u64 = BUILD_DEADLINE_SECONDS "FLOWACTOR_BUILD_DEADLINE_SECONDS", Some(concat!(flowactor_actors::runtime_default!(build_deadline_seconds))), parse::num;
     /// How long finished build jobs stay readable (`FLOWACTOR_JOB_EXPIRE_SECONDS`, default 300).
     job_expire_seconds: u64 = JOB_EXPIRE_SECONDS "FLOWACTOR_JOB_EXPIRE_SECONDS", Some("300"), parse::num;
+    /// Bytes of a build job's events kept for readers that resume with `since` / `Last-Event-ID`
+    /// (`FLOWACTOR_JOB_EVENT_RETENTION_BYTES`, default 8 MiB).
+    job_event_retention_bytes: usize = JOB_EVENT_RETENTION_BYTES "FLOWACTOR_JOB_EVENT_RETENTION_BYTES", Some("8388608"), parse::num;
+    /// How long a build whose resuming reader disconnected keeps running without a reader
+    /// (`FLOWACTOR_JOB_RESUME_GRACE_SECONDS`, default 30).
+    job_resume_grace_seconds: u64 = JOB_RESUME_GRACE_SECONDS "FLOWACTOR_JOB_RESUME_GRACE_SECONDS", Some("30"), parse::num;
     /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
     message_flush_ms: u64 = MESSAGE_FLUSH_MS "FLOWACTOR_MESSAGE_FLUSH_MS", Some("50"), parse::num;
     /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,

@@ -22,9 +22,13 @@ pub type Finisher = Box<dyn FnOnce(Result<RunOutcome, BuildError>) -> Vec<BuildE
 /// Decides which engine events reach the client.
 pub type EventFilter = fn(&BuildEvent) -> bool;
 
+/// Writes one event as the client's framing asks (Langflow's by default).
+pub type Framer = Box<dyn FnMut(&BuildEvent) -> String + Send>;
+
 pub struct EventStream {
     events: mpsc::Receiver<BuildEvent>,
     filter: EventFilter,
+    framer: Option<Framer>,
     heartbeat: tokio::time::Interval,
     outcome: Option<(oneshot::Receiver<Result<RunOutcome, BuildError>>, Finisher)>,
     on_end: Option<Box<dyn FnOnce() + Send>>,
@@ -42,6 +46,7 @@ impl EventStream {
         Self {
             events,
             filter,
+            framer: None,
             heartbeat: interval,
             outcome: None,
             on_end: None,
@@ -60,6 +65,13 @@ impl EventStream {
         finisher: Finisher,
     ) -> Self {
         self.outcome = Some((outcome, finisher));
+        self
+    }
+
+    /// Frames each event with `framer` instead of Langflow's `{"event", "data"}` lines.
+    #[must_use]
+    pub fn framed(mut self, framer: Framer) -> Self {
+        self.framer = Some(framer);
         self
     }
 
@@ -125,7 +137,11 @@ impl Stream for EventStream {
                 Poll::Ready(Some(event)) => {
                     if (this.filter)(&event) {
                         this.heartbeat.reset();
-                        return Poll::Ready(Some(Ok(Bytes::from(event.to_frame()))));
+                        let frame = match this.framer.as_mut() {
+                            Some(framer) => framer(&event),
+                            None => event.to_frame(),
+                        };
+                        return Poll::Ready(Some(Ok(Bytes::from(frame))));
                     }
                 }
                 Poll::Ready(None) => this.events_done = true,

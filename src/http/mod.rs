@@ -52,6 +52,8 @@ pub struct AppState {
     pub jobs: JobRegistry,
     /// Silence after which event streams write a heartbeat.
     pub heartbeat: Duration,
+    /// How long a build keeps running after its resuming reader went away.
+    pub resume_grace: Duration,
     pub tokens: TokenService,
     /// Recent authentication answers (see [`auth_cache`]).
     pub auth_cache: auth_cache::AuthCache,
@@ -80,7 +82,9 @@ impl AppState {
             jobs: JobRegistry::new(
                 Duration::from_secs(settings.job_expire_seconds),
                 Duration::from_secs(settings.build_deadline_seconds),
+                settings.job_event_retention_bytes,
             ),
+            resume_grace: Duration::from_secs(settings.job_resume_grace_seconds),
             heartbeat: Duration::from_millis(settings.heartbeat_ms),
             engine,
             tokens: TokenService::new(

@@ -18,6 +18,7 @@ mod inventory;
 mod llm;
 mod monitor;
 mod projects;
+mod resume;
 mod run;
 mod schemas;
 mod security;

@@ -1,19 +1,28 @@
 //! Build jobs: the state behind `POST /api/v1/build/{flow}/flow` → `job_id` →
 //! `GET /api/v1/build/{job_id}/events` / `POST .../cancel`.
 //!
-//! A job owns the build's bounded event receiver until a reader takes it, so a reader that
-//! connects late still gets every event (the build waits when nobody reads: backpressure, not
-//! memory growth). Job ids are random UUIDs and are only visible to their owner. Finished jobs
-//! stay readable for a while, then are swept; a drained or cancelled job answers at once.
+//! A job keeps the build's events in its [`EventLog`], so a reader that connects late still gets
+//! every event (the build waits when nobody reads: backpressure, not memory growth), and a
+//! resuming reader continues after the last event it saw. Job ids are random UUIDs and are only
+//! visible to their owner. Finished jobs stay readable for a while, then are swept; a drained or
+//! cancelled job answers at once.
+//!
+//! A plain streaming reader that disconnects cancels the build, as in Langflow. A resuming
+//! reader that disconnects does not: the build goes on, and is cancelled only when no reader has
+//! been attached for the resume grace period.
+
+mod log;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flowactor_actors::engine::{BuildCanceller, BuildEvent};
 use tokio::sync::mpsc;
 use uuid::Uuid;
+
+pub use log::{EventLog, Gone, Read};
 
 /// Most unfinished jobs one user may hold.
 pub const MAX_LIVE_JOBS_PER_USER: usize = 64;
@@ -23,9 +32,12 @@ pub struct Job {
     pub owner: Uuid,
     pub flow_id: Uuid,
     created: Instant,
-    /// The event receiver, until a reader has drained it.
-    events: tokio::sync::Mutex<Option<mpsc::Receiver<BuildEvent>>>,
+    /// The build's events.
+    pub log: Arc<EventLog>,
     cancel: BuildCanceller,
+    /// Resuming readers attached now, and how many ever attached (a grace timer compares it).
+    readers: AtomicUsize,
+    attaches: AtomicU64,
     finished: AtomicBool,
     finished_at: Mutex<Option<Instant>>,
 }
@@ -49,14 +61,31 @@ impl Job {
         self.finish();
     }
 
-    /// Exclusive access to the event receiver (`None` once drained); polling readers queue here.
-    pub async fn lock_events(&self) -> tokio::sync::MutexGuard<'_, Option<mpsc::Receiver<BuildEvent>>> {
-        self.events.lock().await
+    /// A resuming reader attached.
+    pub fn attach(&self) {
+        self.readers.fetch_add(1, Ordering::SeqCst);
+        self.attaches.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Takes the receiver out of the job (a streaming reader owns it from then on).
-    pub async fn take_events(&self) -> Option<mpsc::Receiver<BuildEvent>> {
-        self.events.lock().await.take()
+    /// A resuming reader went away before the end: when no reader attaches within `grace`, the
+    /// build is cancelled (a vanished client does not keep its build running).
+    pub fn detach(self: &Arc<Self>, grace: Duration) {
+        if self.readers.fetch_sub(1, Ordering::SeqCst) > 1 || self.log.is_closed() {
+            return;
+        }
+        let seen = self.attaches.load(Ordering::SeqCst);
+        let job = self.clone();
+        actix_web::rt::spawn(async move {
+            tokio::time::sleep(grace).await;
+            if job.readers.load(Ordering::SeqCst) == 0 && job.attaches.load(Ordering::SeqCst) == seen {
+                job.cancel();
+            }
+        });
+    }
+
+    /// A resuming reader saw the end.
+    pub fn reader_done(&self) {
+        self.readers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -68,14 +97,16 @@ pub struct JobRegistry {
     jobs: Mutex<HashMap<Uuid, Arc<Job>>>,
     /// How long a finished job stays readable.
     expire: Duration,
+    /// Bytes of events a job retains for resuming readers.
+    retention_bytes: usize,
     /// Upper bound on a job's life (build deadline + expiry), for jobs nobody ever reads.
     max_age: Duration,
 }
 
 impl JobRegistry {
     #[must_use]
-    pub fn new(expire: Duration, build_deadline: Duration) -> Self {
-        Self { jobs: Mutex::new(HashMap::new()), expire, max_age: build_deadline + expire }
+    pub fn new(expire: Duration, build_deadline: Duration, retention_bytes: usize) -> Self {
+        Self { jobs: Mutex::new(HashMap::new()), expire, retention_bytes, max_age: build_deadline + expire }
     }
 
     fn sweep(&self, jobs: &mut HashMap<Uuid, Arc<Job>>) {
@@ -113,12 +144,16 @@ impl JobRegistry {
             owner,
             flow_id,
             created: Instant::now(),
-            events: tokio::sync::Mutex::new(Some(events)),
+            log: Arc::new(EventLog::new(self.retention_bytes)),
             cancel,
+            readers: AtomicUsize::new(0),
+            attaches: AtomicU64::new(0),
             finished: AtomicBool::new(false),
             finished_at: Mutex::new(None),
         });
         jobs.insert(job.id, job.clone());
+        let log = job.log.clone();
+        actix_web::rt::spawn(async move { log.pump(events).await });
         Ok(job)
     }
 
