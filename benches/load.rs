@@ -7,7 +7,12 @@
 //! ```sh
 //! cargo bench --bench load                      # every scenario, 5 s each
 //! cargo bench --bench load -- --seconds 2 --only run_echo
+//! LOAD_PEER_URL=http://127.0.0.1:7860 LOAD_PEER_API_KEY=sk-… cargo bench --bench load -- --only peer
 //! ```
+//!
+//! With `LOAD_PEER_URL` and `LOAD_PEER_API_KEY` (a Langflow server, or anything speaking its API,
+//! on this machine's loopback), the `peer` scenario uploads the same fixture flows to it and
+//! drives both servers with the same client in the same run, printing the ratio.
 //!
 //! The client is deliberately minimal (blocking sockets, one thread per connection, prebuilt
 //! requests) because it shares the machine's cores with the server.
@@ -129,9 +134,9 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str
 }
 
 struct Server {
-    child: Child,
+    child: Option<Child>,
     addr: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -168,7 +173,18 @@ impl Server {
                 }
             }
         });
-        Self { child, addr, _dir: dir }
+        Self { child: Some(child), addr, _dir: Some(dir) }
+    }
+
+    /// A server someone else started (`LOAD_PEER_URL`); loopback only, as every benchmark here.
+    fn peer(url: &str) -> Self {
+        let addr = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+        assert!(
+            matches!(host, "127.0.0.1" | "localhost" | "[::1]"),
+            "LOAD_PEER_URL must be a plain http:// loopback address, got {url}"
+        );
+        Self { child: None, addr, _dir: None }
     }
 
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> (u16, Value) {
@@ -197,15 +213,17 @@ impl Server {
         let mut body = flow.clone();
         body["name"] = json!(name);
         let (status, created) = self.call("POST", "/api/v1/flows/", &[("x-api-key", key)], Some(&body));
-        assert_eq!(status, 201, "{created}");
+        assert!(status == 201 || status == 200, "{status} {created}");
         created["id"].as_str().unwrap().to_owned()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -423,6 +441,48 @@ fn main() {
             100.0 * s.rps() / baseline(1),
             s.errors
         );
+    }
+    if want("peer") {
+        if let (Ok(url), Ok(peer_key)) = (std::env::var("LOAD_PEER_URL"), std::env::var("LOAD_PEER_API_KEY")) {
+            let peer = Server::peer(&url);
+            let ph = [("x-api-key", peer_key.as_str())];
+            println!();
+            println!("| peer scenario ({url}) | connections | flowactor requests/s | peer requests/s | flowactor p50 | peer p50 | flowactor ÷ peer |");
+            println!("|---|---|---|---|---|---|---|");
+            for (name, ours) in &flows {
+                let theirs = peer.upload(
+                    &peer_key,
+                    &format!("flowactor-load-{name}"),
+                    &match *name {
+                        "run_echo" => load("chat_echo__lf1.13.0.json"),
+                        "run_prompt" => load("prompt__lf1.13.0.json"),
+                        _ => fan_flow(64),
+                    },
+                );
+                let mine = request("POST", &format!("/api/v1/run/{ours}"), &kh, Some(&body));
+                let their = request("POST", &format!("/api/v1/run/{theirs}"), &ph, Some(&body));
+                for conns in [1, 8] {
+                    let a = drive(&server.addr, &mine, conns, args.seconds, 200);
+                    let b = drive(&peer.addr, &their, conns, args.seconds, 200);
+                    println!(
+                        "| {name} | {conns} | {:.0} | {:.1} | {} | {} | {:.1}× |",
+                        a.rps(),
+                        b.rps(),
+                        us(a.pct(0.5)),
+                        ms(b.pct(0.5)),
+                        a.rps() / b.rps().max(f64::MIN_POSITIVE)
+                    );
+                    if b.errors > 0 {
+                        println!("|   ({} peer responses were not 200) |||||||", b.errors);
+                    }
+                }
+            }
+        } else {
+            println!();
+            println!(
+                "(peer scenario skipped: set LOAD_PEER_URL and LOAD_PEER_API_KEY to compare with a Langflow server)"
+            );
+        }
     }
     println!();
     if want("build") {
