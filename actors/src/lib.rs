@@ -15,6 +15,7 @@ pub mod graph;
 pub mod ids;
 pub mod llm;
 pub mod records;
+pub mod pg;
 pub mod registry;
 pub mod store;
 
