@@ -119,6 +119,8 @@ impl Pg {
             r2d2::Pool::builder()
                 .max_size(options.pool_size.max(1))
                 .min_idle(Some(1))
+                // A broken connection is noticed by the client itself; no extra round trip per checkout.
+                .test_on_check_out(false)
                 .connection_timeout(options.connect_timeout)
                 .build(manager)
         })?;
