@@ -9,7 +9,8 @@ use std::pin::Pin;
 
 use uuid::Uuid;
 
-use super::{Pg, PgError};
+use super::{param_refs, Param, Pg, PgError};
+use crate::pg_params;
 use crate::clock::{now_micros, Micros};
 use crate::codec;
 use crate::crypto::{self, Secrets};
@@ -58,27 +59,28 @@ impl PgIdentity {
 
     fn one<T: serde::de::DeserializeOwned + Send>(
         &self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
+        sql: &'static str,
+        params: Vec<Param>,
     ) -> Result<Option<T>, RegistryError> {
-        let rows = self.pg.with(|c| Ok(c.query(sql, params)?))?;
+        let rows = self.pg.with(move |c| Ok(c.query(sql, &param_refs(&params))?))?;
         Ok(decode_rows(&rows)?.into_iter().next())
     }
 
     fn put_user(&self, user: &UserRecord, insert: bool) -> Result<(), RegistryError> {
         let bytes = codec::encode(user)?;
         let key = user.username.to_lowercase();
-        let result = self.pg.with(|c| {
+        let (id, username, superuser, create_at) = (user.id, user.username.clone(), user.is_superuser, user.create_at);
+        let result = self.pg.with(move |c| {
             if insert {
                 c.execute(
                     "INSERT INTO users (id, username, username_key, is_superuser, create_at, record) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&user.id, &user.username, &key, &user.is_superuser, &user.create_at, &bytes],
+                    &[&id, &username, &key, &superuser, &create_at, &bytes],
                 )?;
             } else {
                 c.execute(
                     "UPDATE users SET username = $2, username_key = $3, is_superuser = $4, record = $5 WHERE id = $1",
-                    &[&user.id, &user.username, &key, &user.is_superuser, &bytes],
+                    &[&id, &username, &key, &superuser, &bytes],
                 )?;
             }
             Ok(())
@@ -89,8 +91,20 @@ impl PgIdentity {
         }
     }
 
+    /// Flows and projects still live in the embedded database, whose transactions refuse rows
+    /// of a user it does not know: every user this instance resolves or writes is recorded
+    /// there too (re-created on the next request if a crash lost it).
+    fn mirror(&self, user: &UserRecord) -> Result<(), RegistryError> {
+        if let Some(store) = &self.flows {
+            if !store.users.contains_key(user.id.as_bytes())? {
+                store.users.insert(user.id.as_bytes(), codec::encode(user)?)?;
+            }
+        }
+        Ok(())
+    }
+
     fn get_key(&self, id: Uuid) -> Result<Option<ApiKeyRecord>, RegistryError> {
-        self.one("SELECT record FROM api_keys WHERE id = $1", &[&id])
+        self.one("SELECT record FROM api_keys WHERE id = $1", pg_params![id])
     }
 
     fn owned_key(&self, user_id: Uuid, key_id: Uuid) -> Result<ApiKeyRecord, RegistryError> {
@@ -98,7 +112,7 @@ impl PgIdentity {
     }
 
     fn get_variable(&self, id: Uuid) -> Result<Option<VariableRecord>, RegistryError> {
-        self.one("SELECT record FROM variables WHERE id = $1", &[&id])
+        self.one("SELECT record FROM variables WHERE id = $1", pg_params![id])
     }
 
     fn owned_variable(&self, user_id: Uuid, id: Uuid) -> Result<VariableRecord, RegistryError> {
@@ -125,14 +139,15 @@ impl PgIdentity {
 
     fn put_variable(&self, var: &VariableRecord, insert: bool) -> Result<(), RegistryError> {
         let bytes = codec::encode(var)?;
-        let result = self.pg.with(|c| {
+        let (id, user_id, name, created_at) = (var.id, var.user_id, var.name.clone(), var.created_at);
+        let result = self.pg.with(move |c| {
             if insert {
                 c.execute(
                     "INSERT INTO variables (id, user_id, name, created_at, record) VALUES ($1, $2, $3, $4, $5)",
-                    &[&var.id, &var.user_id, &var.name, &var.created_at, &bytes],
+                    &[&id, &user_id, &name, &created_at, &bytes],
                 )?;
             } else {
-                c.execute("UPDATE variables SET name = $2, record = $3 WHERE id = $1", &[&var.id, &var.name, &bytes])?;
+                c.execute("UPDATE variables SET name = $2, record = $3 WHERE id = $1", &[&id, &name, &bytes])?;
             }
             Ok(())
         });
@@ -150,16 +165,18 @@ impl PgIdentity {
             Some((rec, false)) => Some(codec::encode(rec)?),
             _ => None,
         };
-        let result = self.pg.transaction(|tx| {
+        let (id, user_id, hash, created_at) = (new.id, new.user_id, new.hash, new.created_at);
+        let old = old.map(|(rec, remove)| (rec.id, remove));
+        let result = self.pg.transaction(move |tx| {
             tx.execute(
                 "INSERT INTO api_keys (id, user_id, hash, created_at, record) VALUES ($1, $2, $3, $4, $5)",
-                &[&new.id, &new.user_id, &&new.hash[..], &new.created_at, &new_bytes],
+                &[&id, &user_id, &&hash[..], &created_at, &new_bytes],
             )?;
-            if let Some((rec, remove)) = old {
+            if let Some((old_id, remove)) = old {
                 if remove {
-                    tx.execute("DELETE FROM api_keys WHERE id = $1", &[&rec.id])?;
+                    tx.execute("DELETE FROM api_keys WHERE id = $1", &[&old_id])?;
                 } else if let Some(bytes) = &old_bytes {
-                    tx.execute("UPDATE api_keys SET record = $2 WHERE id = $1", &[&rec.id, bytes])?;
+                    tx.execute("UPDATE api_keys SET record = $2 WHERE id = $1", &[&old_id, bytes])?;
                 }
             }
             Ok(())
@@ -173,16 +190,20 @@ impl PgIdentity {
 
 impl UserRepo for PgIdentity {
     fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>, RegistryError> {
-        self.one("SELECT record FROM users WHERE id = $1", &[&id])
+        let user: Option<UserRecord> = self.one("SELECT record FROM users WHERE id = $1", pg_params![id])?;
+        if let Some(u) = &user {
+            self.mirror(u)?;
+        }
+        Ok(user)
     }
 
     fn find_user(&self, username: &str) -> Result<Option<UserRecord>, RegistryError> {
-        let user: Option<UserRecord> = self.one("SELECT record FROM users WHERE username = $1", &[&username])?;
+        let user: Option<UserRecord> = self.one("SELECT record FROM users WHERE username = $1", pg_params![username.to_owned()])?;
         Ok(user.filter(|u| u.username == username))
     }
 
     fn first_superuser(&self) -> Result<Option<UserRecord>, RegistryError> {
-        self.one("SELECT record FROM users WHERE is_superuser ORDER BY create_at, id LIMIT 1", &[])
+        self.one("SELECT record FROM users WHERE is_superuser ORDER BY create_at, id LIMIT 1", vec![])
     }
 
     fn insert_user(
@@ -210,6 +231,7 @@ impl UserRepo for PgIdentity {
             optins,
         };
         self.put_user(&user, true)?;
+        self.mirror(&user)?;
         Ok(user)
     }
 
@@ -248,7 +270,7 @@ impl UserRepo for PgIdentity {
     ) -> Result<(usize, Vec<UserRecord>), RegistryError> {
         let needle = search.map(str::to_lowercase).filter(|s| !s.is_empty());
         // Sorted by the exact username (bytewise, as on sled), whatever the database collation.
-        let rows = self.pg.with(|c| Ok(c.query("SELECT record FROM users", &[])?))?;
+        let rows = self.pg.with(move |c| Ok(c.query("SELECT record FROM users", &[])?))?;
         let mut all: Vec<UserRecord> = decode_rows(&rows)?;
         all.retain(|u| needle.as_ref().is_none_or(|n| u.username.to_lowercase().contains(n.as_str())));
         all.sort_by(|a, b| a.username.cmp(&b.username).then(a.id.cmp(&b.id)));
@@ -293,7 +315,7 @@ impl UserRepo for PgIdentity {
 
     fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError> {
         // Keys and variables go with the row (ON DELETE CASCADE), in the same statement.
-        let deleted = self.pg.with(|c| Ok(c.execute("DELETE FROM users WHERE id = $1", &[&id])?))?;
+        let deleted = self.pg.with(move |c| Ok(c.execute("DELETE FROM users WHERE id = $1", &[&id])?))?;
         if deleted == 0 {
             return Err(RegistryError::NotFound("User not found"));
         }
@@ -318,6 +340,7 @@ fn delete_sled_flows(store: &Store, id: Uuid) -> Result<(), RegistryError> {
             Ok::<(), ConflictableTransactionError<RegistryError>>(())
         })
     })?;
+    store.users.remove(id.as_bytes())?;
     Ok(())
 }
 
@@ -340,7 +363,7 @@ impl KeyRepo for PgIdentity {
         }
         let count: i64 = self
             .pg
-            .with(|c| Ok(c.query_one("SELECT count(*) FROM api_keys WHERE user_id = $1", &[&user_id])?.get(0)))?;
+            .with(move |c| Ok(c.query_one("SELECT count(*) FROM api_keys WHERE user_id = $1", &[&user_id])?.get(0)))?;
         if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_KEYS_PER_USER {
             return Err(RegistryError::Invalid(format!("A user may hold at most {MAX_KEYS_PER_USER} API keys")));
         }
@@ -352,7 +375,7 @@ impl KeyRepo for PgIdentity {
     }
 
     fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyRecord>, RegistryError> {
-        let rows = self.pg.with(|c| {
+        let rows = self.pg.with(move |c| {
             Ok(c.query("SELECT record FROM api_keys WHERE user_id = $1 ORDER BY created_at, id", &[&user_id])?)
         })?;
         let mut out: Vec<ApiKeyRecord> = decode_rows(&rows)?;
@@ -367,7 +390,7 @@ impl KeyRepo for PgIdentity {
     }
 
     fn delete_api_key(&mut self, user_id: Uuid, key_id: Uuid) -> Result<(), RegistryError> {
-        let deleted = self.pg.with(|c| {
+        let deleted = self.pg.with(move |c| {
             Ok(c.execute("DELETE FROM api_keys WHERE id = $1 AND user_id = $2", &[&key_id, &user_id])?)
         })?;
         if deleted == 0 {
@@ -412,12 +435,13 @@ impl KeyRepo for PgIdentity {
             return Err(RegistryError::Key(KeyRefusal::Unknown));
         }
         let hash = self.secrets.hash_api_key(presented);
+        let digest = hash.0;
         // The key and its owner in one round trip.
-        let row = self.pg.with(|c| {
+        let row = self.pg.with(move |c| {
             Ok(c.query_opt(
                 "SELECT k.record AS key, u.record AS owner FROM api_keys k JOIN users u ON u.id = k.user_id \
                  WHERE k.hash = $1",
-                &[&&hash.0[..]],
+                &[&&digest[..]],
             )?)
         })?;
         let Some(row) = row else {
@@ -434,6 +458,7 @@ impl KeyRepo for PgIdentity {
         if !owner.is_active {
             return Err(RegistryError::Key(KeyRefusal::Unusable));
         }
+        self.mirror(&owner)?;
         self.record_key_use(key.id);
         Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at })
     }
@@ -452,7 +477,7 @@ impl KeyRepo for PgIdentity {
         if pending.is_empty() {
             return Ok(());
         }
-        self.pg.transaction(|tx| {
+        self.pg.transaction(move |tx| {
             for (key_id, (uses, last)) in &pending {
                 let Some(row) = tx.query_opt("SELECT record FROM api_keys WHERE id = $1 FOR UPDATE", &[key_id])? else {
                     continue;
@@ -503,7 +528,7 @@ impl VariableRepo for PgIdentity {
     }
 
     fn list_variables(&self, user_id: Uuid) -> Result<Vec<VariableRecord>, RegistryError> {
-        let rows = self.pg.with(|c| {
+        let rows = self.pg.with(move |c| {
             Ok(c.query("SELECT record FROM variables WHERE user_id = $1 ORDER BY created_at, id", &[&user_id])?)
         })?;
         let mut out: Vec<VariableRecord> = decode_rows(&rows)?;
@@ -554,7 +579,7 @@ impl VariableRepo for PgIdentity {
     fn delete_variable(&mut self, user_id: Uuid, id: Uuid) -> Result<(), RegistryError> {
         let deleted = self
             .pg
-            .with(|c| Ok(c.execute("DELETE FROM variables WHERE id = $1 AND user_id = $2", &[&id, &user_id])?))?;
+            .with(move |c| Ok(c.execute("DELETE FROM variables WHERE id = $1 AND user_id = $2", &[&id, &user_id])?))?;
         if deleted == 0 {
             return Err(RegistryError::NotFound("Variable not found"));
         }
@@ -563,7 +588,7 @@ impl VariableRepo for PgIdentity {
 
     fn resolve_variable(&self, user_id: Uuid, name: &str) -> Result<Option<String>, RegistryError> {
         let var: Option<VariableRecord> =
-            self.one("SELECT record FROM variables WHERE user_id = $1 AND name = $2", &[&user_id, &name])?;
+            self.one("SELECT record FROM variables WHERE user_id = $1 AND name = $2", pg_params![user_id, name.to_owned()])?;
         var.map(|v| self.plaintext(&v)).transpose()
     }
 
@@ -574,7 +599,7 @@ impl VariableRepo for PgIdentity {
                 continue;
             }
             let existing: Option<VariableRecord> =
-                self.one("SELECT record FROM variables WHERE user_id = $1 AND name = $2", &[&user_id, &name])?;
+                self.one("SELECT record FROM variables WHERE user_id = $1 AND name = $2", pg_params![user_id, name.to_owned()])?;
             match existing {
                 Some(var) => {
                     let patch =
@@ -593,7 +618,7 @@ impl VariableRepo for PgIdentity {
 
 impl IdentityRepo for PgIdentity {
     fn ping(&self) -> Result<(), RegistryError> {
-        self.pg.with(|c| Ok(c.simple_query("SELECT 1").map(|_| ())?))?;
+        self.pg.with(move |c| Ok(c.simple_query("SELECT 1").map(|_| ())?))?;
         Ok(())
     }
 
@@ -652,7 +677,7 @@ mod tests {
         // Neither the key nor the credential is anywhere in the database in plaintext.
         let dump: Vec<Vec<u8>> = r
             .pg
-            .with(|c| {
+            .with(move |c| {
                 let mut out = Vec::new();
                 for table in ["users", "api_keys", "variables"] {
                     for row in c.query(&format!("SELECT t::text FROM {table} t"), &[])? {

@@ -99,6 +99,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
 #[derive(Clone)]
 pub struct Pg {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    workers: Workers,
 }
 
 impl Pg {
@@ -124,7 +125,7 @@ impl Pg {
                 .connection_timeout(options.connect_timeout)
                 .build(manager)
         })?;
-        Ok(Self { pool })
+        Ok(Self { pool, workers: Workers::start(options.pool_size) })
     }
 
     /// Connects and applies every pending migration.
@@ -154,23 +155,32 @@ impl Pg {
     ///
     /// # Errors
     /// No free connection within the timeout, or whatever `f` answers.
-    pub fn with<T: Send>(
+    pub fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut postgres::Client) -> Result<T, PgError> + Send,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, PgError> + Send + 'static,
     ) -> Result<T, PgError> {
-        off_runtime(|| {
-            let mut conn = self.pool.get()?;
+        let pool = self.pool.clone();
+        let job = move || {
+            let mut conn = pool.get()?;
             f(&mut conn)
-        })
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return job();
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.workers.send(Box::new(move || {
+            let _ = tx.send(job());
+        }));
+        rx.recv().unwrap_or_else(|_| Err(PgError::Url("the database worker stopped".into())))
     }
 
     /// Runs `f` in one transaction, committed before this returns.
     ///
     /// # Errors
     /// As [`Pg::with`]; the transaction is rolled back on any error.
-    pub fn transaction<T: Send>(
+    pub fn transaction<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, PgError> + Send,
+        f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, PgError> + Send + 'static,
     ) -> Result<T, PgError> {
         self.with(|c| {
             let mut tx = c.transaction()?;
@@ -181,7 +191,63 @@ impl Pg {
     }
 }
 
-/// Runs `f` here, or on a scoped thread when this thread is inside a tokio runtime.
+/// An owned query parameter (round trips may run on a worker thread).
+pub type Param = Box<dyn postgres::types::ToSql + Send + Sync>;
+
+/// Borrows owned parameters the way the client takes them.
+#[must_use]
+pub fn param_refs(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| &**p as &(dyn postgres::types::ToSql + Sync)).collect()
+}
+
+/// `params![a, b]`: owned [`Param`]s.
+#[macro_export]
+macro_rules! pg_params {
+    ($($p:expr),* $(,)?) => {
+        vec![$(Box::new($p) as $crate::pg::Param),*]
+    };
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Plain threads (no runtime) that run round trips for callers on runtime threads: as many as
+/// the pool has connections, started once, so a call costs a channel hand-off, not a thread.
+#[derive(Clone)]
+struct Workers {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Workers {
+    fn start(count: u32) -> Self {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..count.max(1) {
+            let rx = std::sync::Arc::clone(&rx);
+            let spawned = std::thread::Builder::new().name(format!("pg-{i}")).spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a database worker thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    fn send(&self, job: Job) {
+        // A send fails only when every worker is gone; the caller then sees its reply dropped.
+        let _ = self.jobs.send(job);
+    }
+}
+
+/// Runs `f` here, or on a scoped thread when this thread is inside a tokio runtime (only while
+/// connecting, before the workers exist).
 fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     if tokio::runtime::Handle::try_current().is_err() {
         return f();
@@ -203,7 +269,8 @@ pub fn create_database(url: &str, name: &str) -> Result<String, PgError> {
     }
     let options = PgOptions { pool_size: 1, ..PgOptions::default() };
     let admin = Pg::connect(url, &options)?;
-    admin.with(|c| Ok(c.batch_execute(&format!("CREATE DATABASE {name}"))?))?;
+    let sql = format!("CREATE DATABASE {name}");
+    admin.with(move |c| Ok(c.batch_execute(&sql)?))?;
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let root = match base[authority_end..].find('/') {
