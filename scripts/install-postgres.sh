@@ -7,7 +7,8 @@
 #   LANGFLOW_DATABASE_URL=$FLOWACTOR_PG_URL cargo run -- run
 #
 # Idempotent: a second run reuses the running cluster (or restarts the stopped one) and prints
-# the same URL. `bash scripts/install-postgres.sh stop` stops it. The cluster is for development
+# the same URL. `bash scripts/install-postgres.sh stop` stops it; `… exec CMD ARGS` runs CMD with
+# the URLs exported. The cluster is for development
 # and tests: trust authentication on loopback only, and fsync off (FLOWACTOR_PG_FSYNC=on keeps it).
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
 set -euo pipefail
@@ -105,5 +106,11 @@ if ! as_owner "$bindir/psql" -h 127.0.0.1 -p "$port" -U flowactor -d postgres -t
 fi
 
 url="postgresql://flowactor@127.0.0.1:$port/flowactor"
+if [ "${1:-}" = "exec" ]; then
+    # `install-postgres.sh exec CMD…`: runs CMD with the URLs exported (its status is ours).
+    shift
+    export FLOWACTOR_PG_URL="$url" FLOWACTOR_TEST_DATABASE_URL="$url"
+    exec "$@"
+fi
 echo "export FLOWACTOR_PG_URL=$url"
 echo "export FLOWACTOR_TEST_DATABASE_URL=$url"

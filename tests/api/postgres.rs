@@ -185,3 +185,17 @@ fn pg_migrate_applies_the_schema_once() {
     let (ok, text) = run_binary(&["migrate"], &[("LANGFLOW_DATABASE_URL", &url)]);
     assert!(ok && text.contains("up to date"), "{text}");
 }
+
+#[test]
+fn an_unreachable_database_refuses_start_within_the_connect_timeout() {
+    // A loopback port nothing listens on: bound and dropped, so the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgresql://flowactor@127.0.0.1:{port}/flowactor");
+    let started = Instant::now();
+    let (ok, text) =
+        run_binary(&["run", "--port", "0"], &[("LANGFLOW_DATABASE_URL", &url), ("LANGFLOW_DB_CONNECT_TIMEOUT", "2")]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("LANGFLOW_DATABASE_URL"), "{text}");
+    assert!(!text.contains("listening on"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}
