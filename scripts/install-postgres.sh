@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs PostgreSQL from the distribution's packages if it is missing, starts a throwaway
-# cluster on 127.0.0.1 (a free port, data under target/postgres unless FLOWACTOR_PG_DIR says
-# otherwise), creates the database `flowactor`, and prints the URLs as shell assignments:
+# cluster on 127.0.0.1 (a free port, data under target/postgres, or /tmp as root, unless
+# FLOWACTOR_PG_DIR says otherwise), creates the database `flowactor`, and prints the URLs as shell assignments:
 #
 #   eval "$(bash scripts/install-postgres.sh)"
 #   LANGFLOW_DATABASE_URL=$FLOWACTOR_PG_URL cargo run -- run
@@ -14,7 +14,15 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${FLOWACTOR_PG_DIR:-$root/target/postgres}"
+if [ -n "${FLOWACTOR_PG_DIR:-}" ]; then
+    dir="$FLOWACTOR_PG_DIR"
+elif [ "$(id -u)" -eq 0 ]; then
+    # The `postgres` user may not reach into root's checkout: a directory of its own in /tmp,
+    # one per checkout.
+    dir="/tmp/flowactor-postgres-$(printf '%s' "$root" | cksum | cut -d' ' -f1)"
+else
+    dir="$root/target/postgres"
+fi
 data="$dir/data"
 log() { echo "install-postgres: $*" >&2; }
 
@@ -54,9 +62,6 @@ fi
 mkdir -p "$dir"
 if [ "$(id -u)" -eq 0 ]; then
     chown postgres "$dir"
-    # The owner must reach the directory through every parent.
-    p="$dir"
-    while [ "$p" != "/" ]; do chmod o+x "$p" 2>/dev/null || true; p="$(dirname "$p")"; done
 fi
 
 if [ "${1:-}" = "stop" ]; then
