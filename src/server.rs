@@ -15,11 +15,11 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
 use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
+use flowactor_actors::pg::identity::PgIdentity;
+use flowactor_actors::pg::{Pg, PgError, PgOptions};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::messages::MessageStore;
-use flowactor_actors::pg::identity::PgIdentity;
-use flowactor_actors::pg::{Pg, PgError, PgOptions};
 use flowactor_actors::store::{StoreError, StoreOptions};
 use flowactor_actors::{RegistryActor, Store};
 use serde::{Deserialize, Serialize};
@@ -126,7 +126,9 @@ pub fn start_registry(
     let actor_store = store.clone();
     let arbiter = Arbiter::new();
     let addr = RegistryActor::start_in_arbiter(&arbiter.handle(), move |_| match postgres {
-        Some(pg) => RegistryActor::with_repo(Box::new(PgIdentity::new(pg, secrets, track_key_usage, Some(actor_store)))),
+        Some(pg) => {
+            RegistryActor::with_repo(Box::new(PgIdentity::new(pg, secrets, track_key_usage, Some(actor_store))))
+        }
         None => RegistryActor::new(actor_store, secrets, options),
     });
     Ok((store, addr, arbiter))

@@ -14,8 +14,8 @@ pub mod error;
 pub mod graph;
 pub mod ids;
 pub mod llm;
-pub mod records;
 pub mod pg;
+pub mod records;
 pub mod registry;
 pub mod store;
 

@@ -69,9 +69,8 @@ fn malformed_values_name_the_variable() {
 
 #[test]
 fn unknown_langflow_names_are_collected_and_secrets_redacted() {
-    let s =
-        load(&[("LANGFLOW_NOT_A_SETTING", "x"), (vars::SECRET_KEY, "topsecret-0123456789-0123456789-0123")])
-            .expect("load");
+    let s = load(&[("LANGFLOW_NOT_A_SETTING", "x"), (vars::SECRET_KEY, "topsecret-0123456789-0123456789-0123")])
+        .expect("load");
     assert_eq!(s.unknown_variables, vec!["LANGFLOW_NOT_A_SETTING".to_owned()]);
     assert!(!format!("{s:?}").contains("topsecret"));
     assert!(!s.security_summary().join(" ").contains("topsecret"));

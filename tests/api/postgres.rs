@@ -25,7 +25,8 @@ fn two_instances(test: &str) -> Option<(TestServer, TestServer)> {
 
 #[test]
 fn pg_a_key_revoked_or_user_deactivated_on_one_instance_is_refused_by_the_other_at_once() {
-    let Some((a, b)) = two_instances("pg_a_key_revoked_or_user_deactivated_on_one_instance_is_refused_by_the_other_at_once")
+    let Some((a, b)) =
+        two_instances("pg_a_key_revoked_or_user_deactivated_on_one_instance_is_refused_by_the_other_at_once")
     else {
         return;
     };

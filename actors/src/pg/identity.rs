@@ -10,16 +10,14 @@ use std::pin::Pin;
 use uuid::Uuid;
 
 use super::{param_refs, Param, Pg, PgError};
-use crate::pg_params;
 use crate::clock::{now_micros, Micros};
 use crate::codec;
 use crate::crypto::{self, Secrets};
 use crate::error::{KeyRefusal, LoginRefusal, RegistryError};
+use crate::pg_params;
 use crate::records::{ApiKeyRecord, KeyGrant, StoredValue, UserRecord, VariableKind, VariableRecord};
 use crate::registry::sled::keys::{MAX_GRACE_SECONDS, MAX_KEYS_PER_USER, MAX_KEY_NAME_LEN};
-use crate::registry::sled::users::{
-    validate_optins, validate_username, DEFAULT_OPTINS, MAX_PROFILE_IMAGE_LEN,
-};
+use crate::registry::sled::users::{validate_optins, validate_username, DEFAULT_OPTINS, MAX_PROFILE_IMAGE_LEN};
 use crate::registry::sled::variables::{validate_fields, validate_name, validate_value};
 use crate::registry::{IdentityRepo, KeyRepo, Registry, UserPatch, UserRepo, VariablePatch, VariableRepo};
 use crate::store::flows::UserFlowsDeletion;
@@ -33,7 +31,6 @@ impl From<PgError> for RegistryError {
         }
     }
 }
-
 
 fn decode_rows<T: serde::de::DeserializeOwned>(rows: &[postgres::Row]) -> Result<Vec<T>, RegistryError> {
     rows.iter().map(|r| codec::decode(r.get::<_, &[u8]>("record")).map_err(Into::into)).collect()
@@ -119,7 +116,13 @@ impl PgIdentity {
         self.get_variable(id)?.filter(|v| v.user_id == user_id).ok_or(RegistryError::NotFound("Variable not found"))
     }
 
-    fn stored_value(&self, user_id: Uuid, id: Uuid, kind: VariableKind, value: &str) -> Result<StoredValue, RegistryError> {
+    fn stored_value(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        kind: VariableKind,
+        value: &str,
+    ) -> Result<StoredValue, RegistryError> {
         Ok(match kind {
             VariableKind::Generic => StoredValue::Plain(value.to_owned()),
             VariableKind::Credential => {
@@ -153,7 +156,9 @@ impl PgIdentity {
         });
         match result {
             Err(e) if e.is_unique_violation() => Err(RegistryError::Conflict("Variable name already exists")),
-            Err(e) if e.constraint() == Some("variables_user_id_fkey") => Err(RegistryError::NotFound("User not found")),
+            Err(e) if e.constraint() == Some("variables_user_id_fkey") => {
+                Err(RegistryError::NotFound("User not found"))
+            }
             other => Ok(other?),
         }
     }
@@ -198,7 +203,8 @@ impl UserRepo for PgIdentity {
     }
 
     fn find_user(&self, username: &str) -> Result<Option<UserRecord>, RegistryError> {
-        let user: Option<UserRecord> = self.one("SELECT record FROM users WHERE username = $1", pg_params![username.to_owned()])?;
+        let user: Option<UserRecord> =
+            self.one("SELECT record FROM users WHERE username = $1", pg_params![username.to_owned()])?;
         Ok(user.filter(|u| u.username == username))
     }
 
@@ -587,8 +593,10 @@ impl VariableRepo for PgIdentity {
     }
 
     fn resolve_variable(&self, user_id: Uuid, name: &str) -> Result<Option<String>, RegistryError> {
-        let var: Option<VariableRecord> =
-            self.one("SELECT record FROM variables WHERE user_id = $1 AND name = $2", pg_params![user_id, name.to_owned()])?;
+        let var: Option<VariableRecord> = self.one(
+            "SELECT record FROM variables WHERE user_id = $1 AND name = $2",
+            pg_params![user_id, name.to_owned()],
+        )?;
         var.map(|v| self.plaintext(&v)).transpose()
     }
 
@@ -598,12 +606,17 @@ impl VariableRepo for PgIdentity {
             if name.is_empty() || value.is_empty() {
                 continue;
             }
-            let existing: Option<VariableRecord> =
-                self.one("SELECT record FROM variables WHERE user_id = $1 AND name = $2", pg_params![user_id, name.to_owned()])?;
+            let existing: Option<VariableRecord> = self.one(
+                "SELECT record FROM variables WHERE user_id = $1 AND name = $2",
+                pg_params![user_id, name.to_owned()],
+            )?;
             match existing {
                 Some(var) => {
-                    let patch =
-                        VariablePatch { value: Some(value), kind: Some(VariableKind::Credential), ..Default::default() };
+                    let patch = VariablePatch {
+                        value: Some(value),
+                        kind: Some(VariableKind::Credential),
+                        ..Default::default()
+                    };
                     self.update_variable(user_id, var.id, patch)?;
                 }
                 None => {
@@ -675,9 +688,8 @@ mod tests {
         ));
         assert_eq!(r.resolve_variable(u.id, "OPENAI").expect("resolve").as_deref(), Some("sk-plain-secret"));
         // Neither the key nor the credential is anywhere in the database in plaintext.
-        let dump: Vec<Vec<u8>> = r
-            .pg
-            .with(move |c| {
+        let dump: Vec<Vec<u8>> =
+            r.pg.with(move |c| {
                 let mut out = Vec::new();
                 for table in ["users", "api_keys", "variables"] {
                     for row in c.query(&format!("SELECT t::text FROM {table} t"), &[])? {
