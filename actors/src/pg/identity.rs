@@ -320,12 +320,13 @@ impl UserRepo for PgIdentity {
     }
 
     fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError> {
+        // Buffered counters are written first: the user's keys are about to go.
+        self.write_back_usage()?;
         // Keys and variables go with the row (ON DELETE CASCADE), in the same statement.
         let deleted = self.pg.with(move |c| Ok(c.execute("DELETE FROM users WHERE id = $1", &[&id])?))?;
         if deleted == 0 {
             return Err(RegistryError::NotFound("User not found"));
         }
-        self.pending_usage.clear();
         if let Some(store) = &self.flows {
             delete_sled_flows(store, id)?;
         }

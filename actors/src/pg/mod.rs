@@ -40,6 +40,8 @@ pub enum PgError {
     Migrate(#[from] refinery::Error),
     #[error("stored record is unreadable: {0}")]
     Codec(#[from] crate::codec::CodecError),
+    #[error("the database worker threads have stopped")]
+    Stopped,
 }
 
 impl PgError {
@@ -171,7 +173,7 @@ impl Pg {
         self.workers.send(Box::new(move || {
             let _ = tx.send(job());
         }));
-        rx.recv().unwrap_or_else(|_| Err(PgError::Url("the database worker stopped".into())))
+        rx.recv().unwrap_or(Err(PgError::Stopped))
     }
 
     /// Runs `f` in one transaction, committed before this returns.
