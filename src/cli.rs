@@ -34,6 +34,8 @@ enum Command {
     ApiKey(CommonArgs),
     /// Create a superuser (the first one freely, further ones with --auth-token of a superuser).
     Superuser(SuperuserArgs),
+    /// Apply pending PostgreSQL schema migrations (LANGFLOW_DATABASE_URL) and exit.
+    Migrate(CommonArgs),
 }
 
 #[derive(Args, Clone)]
@@ -108,6 +110,7 @@ pub fn main() -> ExitCode {
             let common = args.common.clone();
             admin_command(&common, AdminCommand::Superuser(args))
         }
+        Command::Migrate(common) => migrate(&common),
     };
     match result {
         Ok(code) => code,
@@ -132,6 +135,26 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let server = server::start(settings, env).await?;
         server.wait().await
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `flowactor migrate`: the start-up migrations, alone.
+fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
+    let (settings, _) = load_settings(common)?;
+    init_tracing(&settings.log_level);
+    let Some(url) = &settings.database_url else {
+        println!("LANGFLOW_DATABASE_URL is not set: the embedded database needs no migrations.");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let pg = server::open_postgres_unmigrated(&settings, url.expose())?;
+    let applied = pg.migrate()?;
+    if applied.is_empty() {
+        println!("The database schema is up to date.");
+    } else {
+        for version in applied {
+            println!("applied {version}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -172,7 +195,7 @@ fn admin_command(common: &CommonArgs, command: AdminCommand) -> anyhow::Result<E
     server::ensure_config_dir(&settings.config_dir)?;
     let secret = server::resolve_secret(&settings)?;
     let outcome = actix_rt::System::new().block_on(async {
-        match server::start_registry(&settings, &secret, flowactor_actors::registry::AuthEpoch::default()) {
+        match server::start_registry(&settings, &secret, server::auth_epoch(&settings)) {
             Ok((store, registry, _arbiter)) => {
                 let tokens = TokenService::new(
                     &secret,

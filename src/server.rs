@@ -15,6 +15,8 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
 use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
+use flowactor_actors::pg::identity::PgIdentity;
+use flowactor_actors::pg::{Pg, PgError, PgOptions};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::messages::MessageStore;
@@ -115,12 +117,60 @@ pub fn start_registry(
         },
     )?;
     let secrets = Secrets::derive(secret);
-    let options = RegistryOptions { track_key_usage: !settings.disable_track_apikey_usage, epoch };
+    let track_key_usage = !settings.disable_track_apikey_usage;
+    let postgres = match &settings.database_url {
+        Some(url) => Some(open_postgres(settings, url.expose()).map_err(|e| StoreError::Database(e.to_string()))?),
+        None => None,
+    };
+    let options = RegistryOptions { track_key_usage, epoch };
     let actor_store = store.clone();
     let arbiter = Arbiter::new();
-    let addr =
-        RegistryActor::start_in_arbiter(&arbiter.handle(), move |_| RegistryActor::new(actor_store, secrets, options));
+    let addr = RegistryActor::start_in_arbiter(&arbiter.handle(), move |_| match postgres {
+        Some(pg) => {
+            RegistryActor::with_repo(Box::new(PgIdentity::new(pg, secrets, track_key_usage, Some(actor_store))))
+        }
+        None => RegistryActor::new(actor_store, secrets, options),
+    });
     Ok((store, addr, arbiter))
+}
+
+/// The pool and timeouts `LANGFLOW_POOL_SIZE`, `LANGFLOW_DB_CONNECT_TIMEOUT` and
+/// `FLOWACTOR_DB_STATEMENT_TIMEOUT_SECONDS` ask for.
+#[must_use]
+pub fn postgres_options(settings: &Settings) -> PgOptions {
+    PgOptions {
+        pool_size: settings.pool_size,
+        connect_timeout: std::time::Duration::from_secs(settings.db_connect_timeout.max(1)),
+        statement_timeout: std::time::Duration::from_secs(settings.db_statement_timeout_seconds),
+    }
+}
+
+/// Connects to PostgreSQL and applies pending migrations.
+///
+/// # Errors
+/// No connection within the timeout, or a migration failure.
+pub fn open_postgres(settings: &Settings, url: &str) -> Result<Pg, PgError> {
+    let pg = Pg::open(url, &postgres_options(settings))?;
+    tracing::info!(pool_size = settings.pool_size, "identity store: PostgreSQL");
+    Ok(pg)
+}
+
+/// Connects to PostgreSQL without migrating (`flowactor migrate` migrates itself).
+///
+/// # Errors
+/// No connection within the timeout.
+pub fn open_postgres_unmigrated(settings: &Settings, url: &str) -> Result<Pg, PgError> {
+    Pg::connect(url, &postgres_options(settings))
+}
+
+/// The auth epoch for the configured database: shared databases bypass the auth cache.
+#[must_use]
+pub fn auth_epoch(settings: &Settings) -> AuthEpoch {
+    if settings.database_url.is_some() {
+        AuthEpoch::shared()
+    } else {
+        AuthEpoch::default()
+    }
 }
 
 /// A started server.
@@ -230,7 +280,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     }
     ensure_config_dir(&settings.config_dir)?;
     let secret = resolve_secret(&settings)?;
-    let epoch = AuthEpoch::default();
+    let epoch = auth_epoch(&settings);
     let (store, registry, registry_arbiter) =
         start_registry(&settings, &secret, epoch.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = Arc::new(settings);

@@ -67,6 +67,15 @@ settings! {
     auto_login: bool = AUTO_LOGIN "LANGFLOW_AUTO_LOGIN", Some("false"), parse::boolean;
     /// With auto-login, lets key-less requests act as the superuser (`LANGFLOW_SKIP_AUTH_AUTO_LOGIN`).
     skip_auth_auto_login: bool = SKIP_AUTH_AUTO_LOGIN "LANGFLOW_SKIP_AUTH_AUTO_LOGIN", Some("false"), parse::boolean;
+    /// Shared database (`LANGFLOW_DATABASE_URL`): `postgresql://` or `postgres://` selects
+    /// PostgreSQL; unset keeps the embedded sled database; any other scheme refuses start-up.
+    database_url: Option<Secret> = DATABASE_URL "LANGFLOW_DATABASE_URL", None, parse::database_url;
+    /// Most PostgreSQL connections one instance opens (`LANGFLOW_POOL_SIZE`, default 10).
+    pool_size: u32 = POOL_SIZE "LANGFLOW_POOL_SIZE", Some("10"), parse::num;
+    /// Seconds to connect, or to wait for a free pooled connection (`LANGFLOW_DB_CONNECT_TIMEOUT`, default 30).
+    db_connect_timeout: u64 = DB_CONNECT_TIMEOUT "LANGFLOW_DB_CONNECT_TIMEOUT", Some("30"), parse::num;
+    /// PostgreSQL `statement_timeout` in seconds (`FLOWACTOR_DB_STATEMENT_TIMEOUT_SECONDS`, default 30; 0 = none).
+    db_statement_timeout_seconds: u64 = DB_STATEMENT_TIMEOUT_SECONDS "FLOWACTOR_DB_STATEMENT_TIMEOUT_SECONDS", Some("30"), parse::num;
     /// Bootstrap superuser name (`LANGFLOW_SUPERUSER`, default `langflow`).
     superuser: String = SUPERUSER "LANGFLOW_SUPERUSER", Some("langflow"), parse::opt_text_or_empty;
     /// Bootstrap superuser password (`LANGFLOW_SUPERUSER_PASSWORD`); `langflow` is refused.

@@ -17,6 +17,7 @@ pub mod error;
 pub mod graph;
 pub mod ids;
 pub mod llm;
+pub mod pg;
 pub mod records;
 pub mod registry;
 pub mod store;

@@ -29,6 +29,17 @@ pub fn secret(_: &str, raw: Option<String>) -> R<Option<Secret>> {
     Ok(raw.map(Secret::new))
 }
 
+/// `LANGFLOW_DATABASE_URL`: a PostgreSQL URL or nothing (a clear refusal for anything else).
+pub fn database_url(name: &str, raw: Option<String>) -> R<Option<Secret>> {
+    match raw.filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(url) => match flowactor_actors::pg::check_url(url.trim()) {
+            Ok(()) => Ok(Some(Secret::new(url.trim()))),
+            Err(why) => Err(anyhow::anyhow!("{name}: {why}")),
+        },
+    }
+}
+
 pub fn boolean(name: &str, raw: Option<String>) -> R<bool> {
     let raw = text(name, raw)?;
     match raw.trim().to_ascii_lowercase().as_str() {

@@ -69,10 +69,9 @@ fn malformed_values_name_the_variable() {
 
 #[test]
 fn unknown_langflow_names_are_collected_and_secrets_redacted() {
-    let s =
-        load(&[("LANGFLOW_DATABASE_URL", "sqlite://x"), (vars::SECRET_KEY, "topsecret-0123456789-0123456789-0123")])
-            .expect("load");
-    assert_eq!(s.unknown_variables, vec!["LANGFLOW_DATABASE_URL".to_owned()]);
+    let s = load(&[("LANGFLOW_NOT_A_SETTING", "x"), (vars::SECRET_KEY, "topsecret-0123456789-0123456789-0123")])
+        .expect("load");
+    assert_eq!(s.unknown_variables, vec!["LANGFLOW_NOT_A_SETTING".to_owned()]);
     assert!(!format!("{s:?}").contains("topsecret"));
     assert!(!s.security_summary().join(" ").contains("topsecret"));
 }
@@ -145,4 +144,21 @@ fn env_file_sits_between_file_and_process_env() {
     assert_eq!(s.port, 9100);
     assert_eq!(s.superuser, "admin");
     assert_eq!(s.environment_value(&HashMap::new(), "OPENAI_API_KEY").as_deref(), Some("sk-x"));
+}
+
+#[test]
+fn the_database_url_accepts_postgresql_only_and_names_the_supported_schemes() {
+    assert!(load(&[]).expect("load").database_url.is_none());
+    for url in ["postgresql://u:pw@127.0.0.1:5432/db", "postgres://127.0.0.1/db"] {
+        let s = load(&[(vars::DATABASE_URL, url)]).expect("load");
+        assert_eq!(s.database_url.as_ref().map(Secret::expose), Some(url));
+        assert!(!format!("{s:?}").contains("pw@"), "the URL (and its password) is never printed");
+    }
+    for url in ["sqlite:///./langflow.db", "sqlite+aiosqlite:///x.db", "mysql://h/db", "just-text"] {
+        let err = load(&[(vars::DATABASE_URL, url)]).expect_err("must refuse").to_string();
+        assert!(err.contains("LANGFLOW_DATABASE_URL"), "{err}");
+        assert!(err.contains("postgresql://") && err.contains("postgres://"), "{err}");
+    }
+    let err = load(&[(vars::DATABASE_URL, "sqlite:///./langflow.db")]).expect_err("refuse").to_string();
+    assert!(err.contains("SQLite is not supported"), "{err}");
 }

@@ -17,6 +17,7 @@ mod flows;
 mod inventory;
 mod llm;
 mod monitor;
+mod postgres;
 mod projects;
 mod resume;
 mod run;

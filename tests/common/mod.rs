@@ -76,6 +76,35 @@ pub fn base_env(dir: &std::path::Path) -> Vec<(String, String)> {
     ]
 }
 
+/// Is the suite running on PostgreSQL (`FLOWACTOR_TEST_DATABASE_URL` set)?
+pub fn on_postgres() -> bool {
+    std::env::var_os("FLOWACTOR_TEST_DATABASE_URL").is_some()
+}
+
+/// For a test that needs a property only the embedded database has: `false` (with a note) on
+/// PostgreSQL, where it is skipped.
+pub fn sled_only(test: &str) -> bool {
+    if on_postgres() {
+        eprintln!("skipping {test}: it needs the embedded database (the suite runs on PostgreSQL)");
+        return false;
+    }
+    true
+}
+
+/// With `FLOWACTOR_TEST_DATABASE_URL` set, every config dir gets its own fresh PostgreSQL
+/// database, remembered in the dir so a restarted server finds its data again.
+fn test_database_for(dir: &std::path::Path) -> Option<String> {
+    let admin = std::env::var("FLOWACTOR_TEST_DATABASE_URL").ok()?;
+    let marker = dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return Some(url);
+    }
+    let name = format!("flowactor_test_{}", uuid::Uuid::new_v4().simple());
+    let url = flowactor_actors::pg::create_database(&admin, &name).expect("create a test database");
+    std::fs::write(&marker, &url).expect("remember the test database");
+    Some(url)
+}
+
 impl TestServer {
     pub fn start() -> Self {
         Self::start_with(&[])
@@ -89,6 +118,10 @@ impl TestServer {
 
     pub fn start_in(dir: tempfile::TempDir, overrides: &[(&str, &str)]) -> Self {
         let mut env: HashMap<String, String> = base_env(dir.path()).into_iter().collect();
+        if let Some(url) = test_database_for(dir.path()) {
+            env.insert("LANGFLOW_DATABASE_URL".into(), url);
+            env.insert("LANGFLOW_POOL_SIZE".into(), "4".into());
+        }
         for (k, v) in overrides {
             if v.is_empty() {
                 env.remove(*k);

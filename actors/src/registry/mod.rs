@@ -40,12 +40,25 @@ const USAGE_WRITEBACK: Duration = Duration::from_secs(1);
 /// cache authentication answers keep the epoch they read *before* asking and trust an entry only
 /// while the epoch is unchanged, so a revoked key or deactivated user fails on the very next
 /// request even through a cache.
+///
+/// With a database that several instances share, another instance's writes bump nothing here:
+/// [`AuthEpoch::shared`] makes every read a new epoch, so no cached answer is ever trusted and
+/// every request asks the database.
 #[derive(Debug, Clone, Default)]
-pub struct AuthEpoch(Arc<AtomicU64>);
+pub struct AuthEpoch(Arc<AtomicU64>, bool);
 
 impl AuthEpoch {
+    /// An epoch for a database other instances also write (caching off).
+    #[must_use]
+    pub fn shared() -> Self {
+        Self(Arc::default(), true)
+    }
+
     #[must_use]
     pub fn current(&self) -> u64 {
+        if self.1 {
+            return self.0.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+        }
         self.0.load(Ordering::Acquire)
     }
 

@@ -50,6 +50,9 @@ pub enum StoreError {
     Locked(String),
     #[error("cannot open the database at {path}: {source}")]
     Open { path: String, source: sled::Error },
+    /// The PostgreSQL database named by `LANGFLOW_DATABASE_URL` (connection or migration).
+    #[error("cannot use the database at LANGFLOW_DATABASE_URL: {0}")]
+    Database(String),
 }
 
 /// Handles on every tree. Cheap to clone (sled handles are reference counted).

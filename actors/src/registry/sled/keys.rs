@@ -37,7 +37,7 @@ impl Registry {
         self.store.user_api_keys.scan_prefix(user_id.as_bytes()).count()
     }
 
-    fn new_key_record(
+    pub(crate) fn new_key_record(
         user_id: Uuid,
         name: Option<String>,
         expires_at: Option<Micros>,

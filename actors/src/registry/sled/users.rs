@@ -18,10 +18,10 @@ pub const MAX_USERNAME_LEN: usize = 64;
 /// Longest accepted password, in characters (Langflow 1.13 refuses more than 4096).
 pub const MAX_PASSWORD_LEN: usize = 4096;
 /// Longest accepted profile image reference.
-const MAX_PROFILE_IMAGE_LEN: usize = 1024;
+pub(crate) const MAX_PROFILE_IMAGE_LEN: usize = 1024;
 /// Largest accepted `optins` JSON text.
 const MAX_OPTINS_LEN: usize = 4096;
-const DEFAULT_OPTINS: &str = r#"{"github_starred":false,"dialog_dismissed":false,"discord_clicked":false}"#;
+pub(crate) const DEFAULT_OPTINS: &str = r#"{"github_starred":false,"dialog_dismissed":false,"discord_clicked":false}"#;
 
 /// Fields a PATCH may change. The caller decides who may send which.
 #[derive(Debug, Default, Clone)]
@@ -34,7 +34,7 @@ pub struct UserPatch {
     pub optins: Option<String>,
 }
 
-pub(super) fn validate_username(username: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_username(username: &str) -> Result<(), RegistryError> {
     let len = username.chars().count();
     if username.trim().is_empty() {
         return Err(RegistryError::Invalid("Username cannot be empty".into()));
@@ -66,7 +66,7 @@ pub(crate) fn validate_new_user(username: &str, password: &str) -> Result<(), Re
     validate_password(password)
 }
 
-fn validate_optins(optins: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_optins(optins: &str) -> Result<(), RegistryError> {
     if optins.len() > MAX_OPTINS_LEN {
         return Err(RegistryError::Invalid("optins is too large".into()));
     }

@@ -30,7 +30,7 @@ pub struct VariablePatch {
     pub default_fields: Option<Vec<String>>,
 }
 
-fn validate_name(name: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_name(name: &str) -> Result<(), RegistryError> {
     if name.chars().count() > MAX_VARIABLE_NAME_LEN {
         return Err(RegistryError::Invalid(format!(
             "Variable name must be at most {MAX_VARIABLE_NAME_LEN} characters"
@@ -42,14 +42,14 @@ fn validate_name(name: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-fn validate_value(value: &str) -> Result<(), RegistryError> {
+pub(crate) fn validate_value(value: &str) -> Result<(), RegistryError> {
     if value.len() > MAX_VARIABLE_VALUE_LEN {
         return Err(RegistryError::Invalid(format!("Variable value must be at most {MAX_VARIABLE_VALUE_LEN} bytes")));
     }
     Ok(())
 }
 
-fn validate_fields(fields: &[String]) -> Result<(), RegistryError> {
+pub(crate) fn validate_fields(fields: &[String]) -> Result<(), RegistryError> {
     if fields.len() > MAX_DEFAULT_FIELDS || fields.iter().any(|f| f.len() > MAX_VARIABLE_NAME_LEN) {
         return Err(RegistryError::Invalid("default_fields is too large".into()));
     }
