@@ -284,7 +284,9 @@ pub enum AgentError {
     Cancelled,
 }
 
-fn add_usage(a: Usage, b: Usage) -> Usage {
+/// The sum of two usages (a count reported by neither stays `None`).
+#[must_use]
+pub fn add_usage(a: Usage, b: Usage) -> Usage {
     let sum = |x: Option<u64>, y: Option<u64>| match (x, y) {
         (None, None) => None,
         (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),

@@ -12,6 +12,7 @@
 //! ([`BuildEvent`], [`Mode`], [`CancelToken`], [`OutputLimits`]), and the one thing a component
 //! asks of the engine, running a Loop's body, goes through [`BodyRunner`].
 
+mod agent;
 mod build;
 mod burn;
 mod cancel;
@@ -42,6 +43,7 @@ pub use crate::catalog::ComponentKind;
 pub(crate) use build::BuildShared;
 pub use build::{BodyRunner, BuildEvent, Mode, OutputLimits};
 pub use cancel::CancelToken;
+pub(crate) use chat_output::with_output_leaf;
 pub use context::{Args, ComponentContext};
 pub use value::{Data, Message, Properties, Source, Value};
 
@@ -211,6 +213,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::OpenAIModel | ComponentKind::LanguageModel | ComponentKind::AnthropicModel => {
             &model_call::LanguageModel
         }
+        ComponentKind::Agent => &agent::Agent,
     }
 }
 

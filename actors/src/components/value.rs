@@ -210,6 +210,9 @@ pub struct Message {
     pub content_blocks: Json,
     pub duration: Option<f64>,
     pub session_metadata: Option<Json>,
+    /// Usage of every model call that led to this message, its own included (never
+    /// serialised): what a Chat Output reports for a chain of agents.
+    pub usage_total: Option<crate::llm::Usage>,
 }
 
 impl Message {
@@ -234,6 +237,7 @@ impl Message {
             content_blocks: Json::Array(Vec::new()),
             duration: None,
             session_metadata: None,
+            usage_total: None,
         }
     }
 
