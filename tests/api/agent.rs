@@ -392,3 +392,69 @@ fn an_unsupported_flow_names_every_unsupported_component() {
     s.post(&format!("/api/v1/build/{id}/flow"), Auth::Bearer(&t), &json!({"inputs": {"input_value": "x"}}))
         .expect_detail(400, expected);
 }
+
+/// Simple Agent with its URL node replaced by a Combine Text node (same id and edge) in tool
+/// mode and its Web Search node removed: any component is a tool.
+fn simple_agent_with_combine_text_tool() -> Value {
+    let mut flow = fixture("simple_agent__lf1.13.0.json");
+    let data = &mut flow["data"];
+    data["nodes"].as_array_mut().unwrap().retain(|n| !n["id"].as_str().unwrap().starts_with("UnifiedWebSearch"));
+    data["edges"].as_array_mut().unwrap().retain(|e| !e["source"].as_str().unwrap().starts_with("UnifiedWebSearch"));
+    for n in data["nodes"].as_array_mut().unwrap() {
+        if n["id"] == "URLComponent-Tjh8k" {
+            n["data"]["type"] = json!("CombineText");
+            n["data"]["node"]["metadata"] = json!({});
+            n["data"]["node"]["display_name"] = json!("Combine Text");
+            n["data"]["node"]["template"] = json!({
+                "text1": {"type": "str", "value": "", "show": true, "tool_mode": true},
+                "text2": {"type": "str", "value": "", "show": true, "tool_mode": true},
+                "delimiter": {"type": "str", "value": " + ", "show": true}});
+            n["data"]["node"]["outputs"] = json!([
+                {"name": "combined_text", "types": ["Message"], "method": "combine_texts"},
+                {"name": "component_as_tool", "types": ["Tool"], "method": "to_toolkit"}]);
+        }
+    }
+    flow
+}
+
+#[test]
+fn any_component_is_a_tool_in_tool_mode() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "combine_texts", "args": {"text1": "left", "text2": "right"}}));
+    let s = TestServer::start();
+    let (key, id) = setup(&s, &mock, &simple_agent_with_combine_text_tool());
+    let r = s.post(
+        &format!("/api/v1/run/{id}?stream=true"),
+        Auth::Key(&key),
+        &json!({"input_value": "combine", "session_id": "tm", "tweaks": tweaks(&[SIMPLE_AGENT], &json!({}))}),
+    );
+    r.expect(200);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    let tools = sent[0].body["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["combine_texts", "get_current_date", "evaluate_expression"], "connected tools first");
+    // The schema comes from the declaration: every field, current values as defaults.
+    let params = &tools[0]["function"]["parameters"];
+    assert_eq!(params["type"], "object");
+    assert_eq!(params["properties"]["delimiter"]["default"], " + ");
+    // The call ran the component with the model's arguments and the template's delimiter.
+    assert_eq!(sent[1].body["messages"].as_array().unwrap().last().unwrap()["content"], "left + right");
+    let evs = events(&r.text);
+    let names: Vec<String> = evs
+        .iter()
+        .map(|e| match e["event"].as_str().unwrap() {
+            n @ ("build_start" | "build_end") => format!("{n}:{}", e["data"]["id"].as_str().unwrap_or_default()),
+            n => n.to_owned(),
+        })
+        .collect();
+    let start = names.iter().position(|n| n == "build_start:URLComponent-Tjh8k").expect("build_start of the tool");
+    assert_eq!(names[start + 1], "build_end:URLComponent-Tjh8k", "{names:?}");
+    let end = evs.last().unwrap();
+    let m = &end["data"]["result"]["outputs"][0]["outputs"][0]["results"]["message"];
+    assert_eq!(m["text"], format!("{FINAL_PREFIX}1. Last tool result starts: left + right"));
+    let leaf = &m["content_blocks"][0]["contents"][0];
+    assert_eq!(leaf["name"], "combine_texts");
+    assert_eq!(leaf["tool_input"], json!({"text1": "left", "text2": "right"}));
+    assert_eq!(leaf["output"]["content"], "left + right");
+}

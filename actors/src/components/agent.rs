@@ -18,7 +18,7 @@ use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Mess
 use crate::agent::{self, prompt, AgentConfig, AgentError, AgentObserver, AgentSteps, Tool};
 use crate::catalog::agent::{
     choice, ADD_CALCULATOR_TOOL, ADD_CURRENT_DATE_TOOL, CONTEXT_ID, INPUT_VALUE, MAX_ITERATIONS, MAX_TOKENS,
-    N_MESSAGES, RESPONSE, SYSTEM_PROMPT,
+    N_MESSAGES, RESPONSE, SYSTEM_PROMPT, TOOLS,
 };
 use crate::llm::{ChatMessage, ConversationRequest, Usage};
 
@@ -30,7 +30,10 @@ impl Component for Agent {
         ctx: &'a ComponentContext,
         inputs: &'a Inputs,
     ) -> BoxFuture<'a, Result<Outputs, ComponentError>> {
-        Box::pin(run(ctx, inputs, Vec::new()))
+        Box::pin(async move {
+            let connected = super::tool_mode::VertexTool::from_sets(ctx, ctx.args(inputs).values(&TOOLS));
+            run(ctx, inputs, connected).await
+        })
     }
 }
 

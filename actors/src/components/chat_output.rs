@@ -19,6 +19,7 @@ pub(crate) fn chat_text(v: &Value) -> String {
             format!("```json\n{pretty}\n```")
         }
         Value::DataFrame(rows) => markdown_table(rows),
+        Value::Tools(_) => v.text().into_owned(),
     }
 }
 

@@ -30,6 +30,7 @@ mod pass;
 mod prompt;
 mod split_text;
 mod text_io;
+mod tool_mode;
 pub mod value;
 pub mod webhook;
 
@@ -45,7 +46,8 @@ pub use build::{BodyRunner, BuildEvent, Mode, OutputLimits};
 pub use cancel::CancelToken;
 pub(crate) use chat_output::with_output_leaf;
 pub use context::{Args, ComponentContext};
-pub use value::{Data, Message, Properties, Source, Value};
+pub(crate) use tool_mode::tool_outputs;
+pub use value::{Data, Message, Properties, Source, ToolSet, Value};
 
 /// A boxed component future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
