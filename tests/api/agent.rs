@@ -458,3 +458,84 @@ fn any_component_is_a_tool_in_tool_mode() {
     assert_eq!(leaf["tool_input"], json!({"text1": "left", "text2": "right"}));
     assert_eq!(leaf["output"]["content"], "left + right");
 }
+
+/// Simple Agent whose URL node is replaced by a Delay node in tool mode: a tool that hangs.
+fn simple_agent_with_hanging_tool() -> Value {
+    let mut flow = simple_agent_with_combine_text_tool();
+    for n in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if n["id"] == "URLComponent-Tjh8k" {
+            n["data"]["type"] = json!("Delay");
+            n["data"]["node"]["template"] = json!({"milliseconds": {"type": "int", "value": 60_000, "show": true}});
+            n["data"]["node"]["outputs"] = json!([
+                {"name": "output", "types": ["Message"], "method": "output"},
+                {"name": "component_as_tool", "types": ["Tool"], "method": "to_toolkit"}]);
+        }
+    }
+    flow
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn the_deadline_aborts_a_hanging_tool() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "hang_tools", "tool": "delay", "args": {"milliseconds": 60_000}}));
+    let s = TestServer::start_with(&[("FLOWACTOR_BUILD_DEADLINE_SECONDS", "1")]);
+    let (key, id) = setup(&s, &mock, &simple_agent_with_hanging_tool());
+    let t = std::time::Instant::now();
+    let r = run(&s, &key, &id, "wait", "hang", &tweaks(&[SIMPLE_AGENT], &json!({})));
+    assert!(t.elapsed() < std::time::Duration::from_secs(20), "the run outlived its deadline");
+    assert!(r.status >= 400, "{}", r.text);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 1, "the tool never returned, so the model was not asked again");
+    assert_eq!(sent[0].body["tools"][0]["function"]["name"], "delay");
+}
+
+#[test]
+fn a_disconnecting_client_aborts_the_model_call() {
+    let mock = MockLlm::start();
+    let s = TestServer::start();
+    let (key, id) = setup(&s, &mock, &simple_agent_builtins());
+    let tweak = json!({SIMPLE_AGENT: {"model": [{"name": "hang", "provider": "OpenAI", "metadata": {}}], "api_key": "sk-mock"}});
+    {
+        let stream = std::net::TcpStream::connect(s.url.trim_start_matches("http://")).unwrap();
+        let body = json!({"input_value": "bye", "tweaks": tweak}).to_string();
+        let req = format!(
+            "POST /api/v1/run/{id} HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        std::io::Write::write_all(&mut &stream, req.as_bytes()).unwrap();
+        wait_for("the model call", || mock.requests().len() == 1);
+    }
+    wait_for("the model call to be aborted", || mock.aborted() >= 1);
+}
+
+#[test]
+fn cancelling_a_build_aborts_the_model_call() {
+    let mock = MockLlm::start();
+    let s = TestServer::start();
+    let mut flow = simple_agent_builtins();
+    for n in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if n["id"] == SIMPLE_AGENT {
+            let t = &mut n["data"]["node"]["template"];
+            t["model"]["value"] = json!([{"name": "hang", "provider": "OpenAI", "metadata": {}}]);
+            t["api_key"]["value"] = json!("sk-mock");
+            t["api_key"]["load_from_db"] = json!(false);
+        }
+    }
+    let (key, id) = setup(&s, &mock, &flow);
+    let job = s.post(&format!("/api/v1/build/{id}/flow"), Auth::Key(&key), &json!({"inputs": {"input_value": "x"}}));
+    job.expect(200);
+    wait_for("the model call", || mock.requests().len() == 1);
+    let job_id = job.json["job_id"].as_str().unwrap();
+    s.post(&format!("/api/v1/build/{job_id}/cancel"), Auth::Key(&key), &json!({})).expect(200);
+    wait_for("the model call to be aborted", || mock.aborted() >= 1);
+}
