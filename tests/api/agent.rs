@@ -539,3 +539,40 @@ fn cancelling_a_build_aborts_the_model_call() {
     s.post(&format!("/api/v1/build/{job_id}/cancel"), Auth::Key(&key), &json!({})).expect(200);
     wait_for("the model call to be aborted", || mock.aborted() >= 1);
 }
+
+#[test]
+fn a_failing_model_call_retracts_the_partial_answer_on_build() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "http_error", "status": 401, "message": "Incorrect API key provided"}));
+    let s = TestServer::start();
+    let mut flow = simple_agent_builtins();
+    for n in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if n["id"] == SIMPLE_AGENT {
+            let t = &mut n["data"]["node"]["template"];
+            t["model"]["value"] = agent_tweak()["model"].clone();
+            t["api_key"]["value"] = json!("sk-mock");
+            t["api_key"]["load_from_db"] = json!(false);
+        }
+    }
+    let (key, id) = setup(&s, &mock, &flow);
+    let r = s.post(
+        &format!("/api/v1/build/{id}/flow?event_delivery=direct"),
+        Auth::Key(&key),
+        &json!({"inputs": {"input_value": "x", "session": "e"}}),
+    );
+    r.expect(200);
+    let evs = events(&r.text);
+    let names: Vec<&str> = evs.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let placeholder = evs
+        .iter()
+        .find(|e| e["event"] == "add_message" && e["data"]["properties"]["state"] == "partial")
+        .expect("the agent's placeholder");
+    let removed = names.iter().position(|n| *n == "remove_message").expect("remove_message");
+    assert_eq!(evs[removed]["data"]["id"], placeholder["data"]["id"]);
+    let error = names.iter().position(|n| *n == "error").expect("an error event");
+    assert!(removed < error, "{names:?}");
+    assert_eq!(names.last(), Some(&"end"));
+    // Only the user's message and the error message remain stored.
+    let stored = s.get(&format!("/api/v1/monitor/messages?flow_id={id}"), Auth::Key(&key));
+    assert!(stored.json.as_array().unwrap().iter().all(|m| m["id"] != placeholder["data"]["id"]), "{}", stored.text);
+}
