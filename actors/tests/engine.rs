@@ -321,7 +321,11 @@ async fn test_components_run_only_when_enabled() {
     let Err(err) = engine.start(graph, BuildRequest::run(flow_id).with_input("x")) else {
         panic!("a flow with Delay must be refused")
     };
-    assert_eq!(err, GraphError::UnsupportedComponent { node_id: "Delay-a".into(), type_name: "Delay".into() });
+    // Both test components are named in the one refusal.
+    assert_eq!(
+        err,
+        GraphError::UnsupportedComponents(vec![("Delay-a".into(), "Delay".into()), ("Burn-b".into(), "Burn".into())])
+    );
 }
 
 #[actix_rt::test]

@@ -188,8 +188,13 @@ pub fn all_events(_: &BuildEvent) -> bool {
     true
 }
 
-/// The events `/run?stream=true` forwards (Langflow's smaller registry in practice).
+/// The events `/run?stream=true` forwards (Langflow's smaller registry in practice), plus the
+/// `build_start`/`build_end` `{"id": node}` pair around a tool an Agent runs.
 #[must_use]
 pub fn run_events(e: &BuildEvent) -> bool {
-    matches!(e.name, "add_message" | "token" | "error" | "remove_message")
+    match e.name {
+        "add_message" | "token" | "error" | "remove_message" => true,
+        "build_start" | "build_end" => e.data.get("id").is_some(),
+        _ => false,
+    }
 }

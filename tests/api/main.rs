@@ -7,6 +7,7 @@ mod common;
 #[path = "../support/mock_llm.rs"]
 mod mock_llm;
 
+mod agent;
 mod api_keys;
 mod auth;
 mod binary;

@@ -19,6 +19,23 @@
 //! | `redirect`     | 307 back to the same path on this server                               |
 //! | `internal-page`| 400 with an HTML body holding [`INTERNAL_CANARY`]                      |
 //!
+//! A *script* ([`MockLlm::set_script`]) overrides the model name for OpenAI requests, the way
+//! the mock behind `shared/spec/agent-traces` was driven (each trace's `script` field):
+//!
+//! | `mode`         | answer                                                                 |
+//! |----------------|------------------------------------------------------------------------|
+//! | `text`         | "mock reply to: <last user turn>", streamed word by word               |
+//! | `tool`         | a call of `tool` with `args` (after optional `narration` text) until a |
+//! |                | tool result follows the last user turn, then [`FINAL_PREFIX`]…         |
+//! | `loop`         | a call of `tool` with `args` every round                               |
+//! | `parallel`     | calls of `tool` with `args` and `args2` in one turn, then the final    |
+//! | `unknown_tool` | a call of `no_such_tool`, then the final text                          |
+//! | `bad_args`     | a call of `tool` whose arguments are `args_raw` verbatim               |
+//! | `http_error`   | HTTP `status` with `message`                                           |
+//! | `hang_tools`   | like `tool`, for a tool that never returns (the mock answers normally) |
+//!
+//! Each scripted streamed answer reports usage 11/7/18, as in the traces.
+//!
 //! Every request is recorded (path, headers, JSON body), every accepted connection is counted
 //! (so a test can see that a refused destination was never contacted), and every connection the
 //! client closes before the answer is complete is counted, which is how tests see a cancelled
@@ -42,6 +59,10 @@ pub const SLOW_DELAY: Duration = Duration::from_millis(150);
 pub const REPLY_PREFIX: &str = "You said: ";
 /// Text in the `internal-page` model's error body; it must never reach a run error.
 pub const INTERNAL_CANARY: &str = "internal-canary-7d1e";
+/// A scripted text answer's prefix; the last user turn follows.
+pub const MOCK_REPLY_PREFIX: &str = "mock reply to: ";
+/// A scripted final answer after tool results.
+pub const FINAL_PREFIX: &str = "FINAL ANSWER. Tool results seen: ";
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]
@@ -76,6 +97,8 @@ struct State {
     aborted: AtomicUsize,
     aborted_notify: Notify,
     connections: AtomicUsize,
+    script: Mutex<Option<Json>>,
+    calls: AtomicUsize,
 }
 
 /// A running mock provider. Dropping it stops the server.
@@ -131,6 +154,11 @@ impl MockLlm {
     /// How many requests of the `rate-limited` model get a 429 before one succeeds.
     pub fn set_rate_limits(&self, n: usize) {
         self.state.rate_limits.store(n, Ordering::SeqCst);
+    }
+
+    /// Scripts every following OpenAI request (see the table above); `Json::Null` clears it.
+    pub fn set_script(&self, script: Json) {
+        *self.state.script.lock().unwrap() = (!script.is_null()).then_some(script);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -312,6 +340,10 @@ async fn serve(mut socket: TcpStream, state: Arc<State>) -> std::io::Result<()> 
         return respond_json(&mut socket, "404 Not Found", "", &error_body("no such route", anthropic, "not_found"))
             .await;
     }
+    let script = state.script.lock().unwrap().clone();
+    if let (Some(script), false) = (script, anthropic) {
+        return scripted(&mut socket, &state, &req, &script).await;
+    }
     let model = req.body["model"].as_str().unwrap_or_default().to_owned();
     let stream = req.body["stream"] == true;
     match model.as_str() {
@@ -402,6 +434,99 @@ async fn serve(mut socket: TcpStream, state: Arc<State>) -> std::io::Result<()> 
             return Ok(());
         }
     }
+    let _ = socket.write_all(b"0\r\n\r\n").await;
+    socket.flush().await
+}
+
+/// The messages after the last user turn.
+fn since_last_user(req: &Recorded) -> Vec<Json> {
+    let msgs = req.body["messages"].as_array().cloned().unwrap_or_default();
+    let last_user = msgs.iter().rposition(|m| m["role"] == "user").map_or(0, |i| i + 1);
+    msgs[last_user..].to_vec()
+}
+
+fn last_user_text(req: &Recorded) -> String {
+    let msgs = req.body["messages"].as_array().cloned().unwrap_or_default();
+    msgs.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or_default().to_owned()
+}
+
+/// What a scripted turn answers: text pieces, then tool calls `(name, raw arguments)`.
+fn scripted_turn(req: &Recorded, script: &Json) -> (Vec<String>, Vec<(String, String)>) {
+    let mode = script["mode"].as_str().unwrap_or("text");
+    let tool = script["tool"].as_str().unwrap_or_default().to_owned();
+    let args = script["args"].to_string();
+    let results: Vec<String> = since_last_user(req)
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let words = |text: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, w) in text.split(' ').enumerate() {
+            out.push(if i == 0 { w.to_owned() } else { format!(" {w}") });
+        }
+        out
+    };
+    let final_text = || {
+        let last = results.last().map(|r| r.chars().take(60).collect::<String>()).unwrap_or_default();
+        words(&format!("{FINAL_PREFIX}{}. Last tool result starts: {last}", results.len()))
+    };
+    let narration = script["narration"].as_str().map(words).unwrap_or_default();
+    match mode {
+        "loop" => (Vec::new(), vec![(tool, args)]),
+        "tool" | "hang_tools" if results.is_empty() => (narration, vec![(tool, args)]),
+        "parallel" if results.is_empty() => {
+            (Vec::new(), vec![(tool.clone(), args), (tool, script["args2"].to_string())])
+        }
+        "unknown_tool" if results.is_empty() => (Vec::new(), vec![("no_such_tool".into(), args)]),
+        "bad_args" if results.is_empty() => {
+            (Vec::new(), vec![(tool, script["args_raw"].as_str().unwrap_or_default().to_owned())])
+        }
+        "tool" | "hang_tools" | "parallel" | "unknown_tool" | "bad_args" => (final_text(), Vec::new()),
+        _ => (words(&format!("{MOCK_REPLY_PREFIX}{}", last_user_text(req))), Vec::new()),
+    }
+}
+
+async fn scripted(socket: &mut TcpStream, state: &State, req: &Recorded, script: &Json) -> std::io::Result<()> {
+    if script["mode"] == "http_error" {
+        let status = script["status"].as_u64().unwrap_or(500);
+        let reason = if status == 401 { "Unauthorized" } else { "Internal Server Error" };
+        let kind = if status == 401 { "invalid_request_error" } else { "server_error" };
+        let body = error_body(script["message"].as_str().unwrap_or("mock failure"), false, kind);
+        return respond_json(socket, &format!("{status} {reason}"), "", &body).await;
+    }
+    let (texts, calls) = scripted_turn(req, script);
+    let n = state.calls.fetch_add(1, Ordering::SeqCst);
+    let chunk = |delta: Json, finish: Json| {
+        json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "model": req.body["model"],
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Json::Null)];
+    for t in &texts {
+        events.push(chunk(json!({"content": t}), Json::Null));
+    }
+    for (k, (name, args)) in calls.iter().enumerate() {
+        events.push(chunk(
+            json!({"tool_calls": [{"index": k, "id": format!("call_mock_{n}_{k}"), "type": "function",
+                                   "function": {"name": name, "arguments": ""}}]}),
+            Json::Null,
+        ));
+        events.push(chunk(json!({"tool_calls": [{"index": k, "function": {"arguments": args}}]}), Json::Null));
+    }
+    let finish = if calls.is_empty() { "stop" } else { "tool_calls" };
+    events.push(chunk(json!({}), json!(finish)));
+    events.push(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "choices": [],
+                       "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}));
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+                transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+    socket.write_all(head.as_bytes()).await?;
+    for e in events {
+        if !write_chunk(socket, format!("data: {e}\n\n").as_bytes()).await {
+            aborted(state);
+            return Ok(());
+        }
+    }
+    let _ = write_chunk(socket, b"data: [DONE]\n\n").await;
     let _ = socket.write_all(b"0\r\n\r\n").await;
     socket.flush().await
 }

@@ -315,11 +315,11 @@ mod tests {
         assert_eq!(Json::Object(ok), json!({"query": "q", "n": 7, "search_mode": "Web"}));
         let errors = validate(&schema, json!({"query": 5, "search_mode": "Mail"}).as_object().unwrap()).unwrap_err();
         assert_eq!(errors.len(), 2);
-        // Properties are visited in name order.
+        // Properties are visited in the schema's order (pydantic's field order).
+        assert_eq!(errors[0].msg, "Input should be 'Web', 'News' or 'RSS'");
         assert_eq!(
-            (errors[0].loc.as_str(), errors[0].msg.as_str(), errors[0].input_type),
+            (errors[1].loc.as_str(), errors[1].msg.as_str(), errors[1].input_type),
             ("query", "Input should be a valid string", "int")
         );
-        assert_eq!(errors[1].msg, "Input should be 'Web', 'News' or 'RSS'");
     }
 }

@@ -525,8 +525,9 @@ mod tests {
     #[test]
     fn dumps_and_repr_follow_python() {
         let v = json!({"result": "248.25", "n": 5, "f": 1.0, "ok": true, "none": null, "l": ["é", 2]});
-        assert_eq!(dumps(&v), r#"{"f": 1.0, "l": ["é", 2], "n": 5, "none": null, "ok": true, "result": "248.25"}"#);
-        assert_eq!(py_repr(&v), "{'f': 1.0, 'l': ['é', 2], 'n': 5, 'none': None, 'ok': True, 'result': '248.25'}");
+        // Keys keep their order, as in a Python dict.
+        assert_eq!(dumps(&v), r#"{"result": "248.25", "n": 5, "f": 1.0, "ok": true, "none": null, "l": ["é", 2]}"#);
+        assert_eq!(py_repr(&v), "{'result': '248.25', 'n': 5, 'f': 1.0, 'ok': True, 'none': None, 'l': ['é', 2]}");
         assert_eq!(py_str_repr("it's"), "\"it's\"");
         assert_eq!(py_str_repr("a\n'\""), "'a\\n\\'\"'");
     }

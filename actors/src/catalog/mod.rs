@@ -12,6 +12,7 @@
 //! `kinds!` table below, and write its logic in `components/` (one file plus its line in
 //! `components::implementation`).
 
+pub mod agent;
 mod decl;
 pub mod flow_controls;
 pub mod flowactor;
@@ -74,6 +75,8 @@ kinds! {
     LanguageModel => models::language_model::SPEC,
     /// Anthropic's Claude models.
     AnthropicModel => models::anthropic::SPEC,
+    /// Agent (1.13): a model with instructions, chat history and tools, as one tool loop.
+    Agent => agent::SPEC,
 }
 
 impl ComponentKind {

@@ -56,11 +56,12 @@ fn type_names_and_aliases_resolve_as_before() {
         ("Language Model", K::LanguageModel),
         ("AnthropicModel", K::AnthropicModel),
         ("AnthropicModelComponent", K::AnthropicModel),
+        ("Agent", K::Agent),
+        ("AgentComponent", K::Agent),
     ];
     for (name, kind) in table {
         assert_eq!(ComponentKind::from_type_name(name), Some(*kind), "{name}");
     }
-    assert_eq!(ComponentKind::from_type_name("Agent"), None);
     assert_eq!(ComponentKind::from_type_name("chatinput"), None);
     // Every name is claimed by exactly the kinds in the table.
     let declared: usize = ComponentKind::ALL.iter().map(|k| 1 + k.spec().aliases.len()).sum();
@@ -95,6 +96,7 @@ fn roles_flags_and_default_outputs_are_as_before() {
         (K::OpenAIModel, &["text_output", "model_output"]),
         (K::LanguageModel, &["text_output", "model_output"]),
         (K::AnthropicModel, &["text_output", "model_output"]),
+        (K::Agent, &["response", "structured_response"]),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, names) in table {

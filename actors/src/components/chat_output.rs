@@ -19,6 +19,7 @@ pub(crate) fn chat_text(v: &Value) -> String {
             format!("```json\n{pretty}\n```")
         }
         Value::DataFrame(rows) => markdown_table(rows),
+        Value::Tools(_) => v.text().into_owned(),
     }
 }
 
@@ -47,6 +48,17 @@ fn markdown_table(rows: &[serde_json::Map<String, Json>]) -> String {
     out
 }
 
+/// An Agent's "Agent Steps" group with one more Output leaf repeating the answer text (how the
+/// Chat Output re-emits an Agent's message); anything else unchanged.
+pub(crate) fn with_output_leaf(blocks: &Json, text: &str) -> Json {
+    let mut blocks = blocks.clone();
+    if let Some(Json::Array(contents)) = blocks.get_mut(0).and_then(|g| g.get_mut("contents")) {
+        contents.push(serde_json::json!({"type": "text", "duration": null,
+                                         "header": {"title": "Output", "icon": "MessageSquare"}, "text": text}));
+    }
+    blocks
+}
+
 impl Component for ChatOutput {
     fn run<'a>(
         &'a self,
@@ -72,7 +84,9 @@ impl Component for ChatOutput {
                     if incoming.properties.source.id.as_deref() == Some(&*src.id) {
                         m.id = incoming.id;
                     }
-                    m.properties.usage = incoming.properties.usage.clone();
+                    m.properties.usage = super::agent::total_usage(incoming);
+                    m.usage_total = incoming.usage_total;
+                    m.content_blocks = with_output_leaf(&incoming.content_blocks, &m.text);
                     m.files = incoming.files.clone();
                 }
             }
@@ -88,6 +102,11 @@ impl Component for ChatOutput {
                     source: Some(src.display_name.clone()),
                 };
                 m.properties.icon.clone_from(&src.icon);
+                // An Agent's answer keeps its model as the source and its icon.
+                if let (ComponentKind::Agent, Some(Value::Message(incoming))) = (src.kind, values.first()) {
+                    m.properties.source.source.clone_from(&incoming.properties.source.source);
+                    m.properties.icon.clone_from(&incoming.properties.icon);
+                }
             }
             let store = a.bool(&SHOULD_STORE_MESSAGE);
             let has_session = m.session_id.as_deref().is_some_and(|s| !s.is_empty());

@@ -20,11 +20,30 @@ use super::{BuildEvent, BuildShared, CancelToken, ComponentError, Inputs, Messag
 pub struct ComponentContext {
     pub(crate) shared: Arc<BuildShared>,
     pub(crate) vertex: usize,
+    /// Set when the vertex runs as an agent's tool.
+    pub(crate) tool: Option<Arc<ToolScope>>,
+}
+
+/// A vertex run as a tool: its parameters with the model's arguments on its tool-mode fields,
+/// and the one output the tool returns.
+pub(crate) struct ToolScope {
+    pub(crate) params: Params,
+    pub(crate) output: &'static str,
 }
 
 impl ComponentContext {
     pub(crate) fn new(shared: Arc<BuildShared>, vertex: usize) -> Self {
-        Self { shared, vertex }
+        Self { shared, vertex, tool: None }
+    }
+
+    /// The context of `vertex` of this build run as a tool.
+    pub(crate) fn for_tool(&self, vertex: usize, scope: ToolScope) -> Self {
+        Self { shared: self.shared.clone(), vertex, tool: Some(Arc::new(scope)) }
+    }
+
+    /// The template parameters of another vertex of this build.
+    pub(crate) fn params_of(&self, vertex: usize) -> &Params {
+        &self.shared.params[vertex]
     }
 
     #[must_use]
@@ -50,7 +69,10 @@ impl ComponentContext {
     /// This vertex's parameters for this build (template values plus overrides).
     #[must_use]
     pub fn params(&self) -> &Params {
-        &self.shared.params[self.vertex]
+        match &self.tool {
+            Some(t) => &t.params,
+            None => &self.shared.params[self.vertex],
+        }
     }
 
     /// Typed access to inputs with parameter fallback.
@@ -62,6 +84,9 @@ impl ComponentContext {
     /// Whether an output is needed (it has a consumer, or the vertex has none).
     #[must_use]
     pub fn wants(&self, output: &Output) -> bool {
+        if let Some(t) = &self.tool {
+            return t.output == output.name;
+        }
         let v = self.vertex();
         v.output_index(output.name).is_some_and(|i| v.computed.get(i).copied().unwrap_or(true))
     }

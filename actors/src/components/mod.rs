@@ -12,6 +12,7 @@
 //! ([`BuildEvent`], [`Mode`], [`CancelToken`], [`OutputLimits`]), and the one thing a component
 //! asks of the engine, running a Loop's body, goes through [`BodyRunner`].
 
+mod agent;
 mod build;
 mod burn;
 mod cancel;
@@ -29,6 +30,7 @@ mod pass;
 mod prompt;
 mod split_text;
 mod text_io;
+mod tool_mode;
 pub mod value;
 pub mod webhook;
 
@@ -42,8 +44,10 @@ pub use crate::catalog::ComponentKind;
 pub(crate) use build::BuildShared;
 pub use build::{BodyRunner, BuildEvent, Mode, OutputLimits};
 pub use cancel::CancelToken;
+pub(crate) use chat_output::with_output_leaf;
 pub use context::{Args, ComponentContext};
-pub use value::{Data, Message, Properties, Source, Value};
+pub(crate) use tool_mode::tool_outputs;
+pub use value::{Data, Message, Properties, Source, ToolSet, Value};
 
 /// A boxed component future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -211,6 +215,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::OpenAIModel | ComponentKind::LanguageModel | ComponentKind::AnthropicModel => {
             &model_call::LanguageModel
         }
+        ComponentKind::Agent => &agent::Agent,
     }
 }
 

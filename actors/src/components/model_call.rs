@@ -35,7 +35,7 @@ impl Component for LanguageModel {
 }
 
 /// Which wire format a provider speaks.
-fn protocol(provider: Provider) -> Protocol {
+pub(crate) fn protocol(provider: Provider) -> Protocol {
     match provider {
         Provider::OpenAi | Provider::Ollama => Protocol::OpenAi,
         Provider::Anthropic => Protocol::Anthropic,
@@ -44,9 +44,9 @@ fn protocol(provider: Provider) -> Protocol {
 
 /// The API key and whether it is the operator's (read from the server's environment) rather
 /// than the flow owner's.
-struct ResolvedKey {
-    key: ApiKey,
-    from_environment: bool,
+pub(crate) struct ResolvedKey {
+    pub(crate) key: ApiKey,
+    pub(crate) from_environment: bool,
 }
 
 impl ResolvedKey {
@@ -57,7 +57,7 @@ impl ResolvedKey {
 
 /// The API key: the field's value, or — for a `load_from_db` field — the global variable it
 /// names (already substituted when the caller resolved it), or the provider's key variable.
-fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ResolvedKey, ComponentError> {
+pub(crate) fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ResolvedKey, ComponentError> {
     let value = API_KEY.text_in(ctx.params()).trim().to_owned();
     let field = ctx.vertex().field(API_KEY.name);
     let missing = |detail: String| {
@@ -95,7 +95,7 @@ fn api_key(ctx: &ComponentContext, provider: Provider) -> Result<ResolvedKey, Co
     }
 }
 
-fn positive(params: &Params, input: &crate::catalog::Input) -> Option<u64> {
+pub(crate) fn positive(params: &Params, input: &crate::catalog::Input) -> Option<u64> {
     input.number_in(params).filter(|f| *f >= 1.0).map(|f| f as u64)
 }
 
@@ -112,7 +112,7 @@ fn model_kwargs(params: &Params) -> Map<String, Json> {
 
 /// Runs a provider call, giving up as soon as the build is cancelled. Dropping the call's
 /// future drops its connection, so the provider stops generating too.
-async fn cancellable<T>(
+pub(crate) async fn cancellable<T>(
     ctx: &ComponentContext,
     call: impl Future<Output = Result<T, LlmError>>,
 ) -> Result<T, ComponentError> {
@@ -177,6 +177,38 @@ async fn streamed(ctx: &ComponentContext, req: &ChatRequest, mut msg: Message) -
     Ok(msg)
 }
 
+/// The base URL of a choice and whether it is the operator's (the default, or a base-URL
+/// variable from the server's environment) rather than the flow owner's.
+pub(crate) fn base_url(ctx: &ComponentContext, choice: &ModelChoice) -> (String, bool) {
+    let provider = choice.provider;
+    match &choice.base_url {
+        Some(b) => (provider.normalise_base(b), false),
+        None => match ctx.variable(provider.base_variable()).filter(|b| !b.trim().is_empty()) {
+            Some(b) => (provider.normalise_base(b), ctx.variable_from_environment(provider.base_variable())),
+            None => (provider.default_base().to_owned(), true),
+        },
+    }
+}
+
+/// The API key, refused when it is the operator's and the owner chose where it goes.
+pub(crate) fn checked_key(
+    ctx: &ComponentContext,
+    provider: Provider,
+    base_url: &str,
+    base_from_environment: bool,
+) -> Result<ResolvedKey, ComponentError> {
+    let key = api_key(ctx, provider)?;
+    if key.from_environment && !key.key.is_empty() && !base_from_environment {
+        crate::llm::address::check_credential_destination(
+            base_url,
+            provider.default_base(),
+            &ctx.llm().settings().credential_allowed_hosts,
+        )
+        .map_err(ComponentError::Failed)?;
+    }
+    Ok(key)
+}
+
 /// The shared body of every LLM component.
 pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outputs, ComponentError> {
     let params = ctx.params();
@@ -186,14 +218,7 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
         None => return Err(ComponentError::failed("not a language model component")),
     };
     let provider = choice.provider;
-    // A base URL from the server's environment is the operator's choice, like the default.
-    let (base_url, base_from_environment) = match &choice.base_url {
-        Some(b) => (provider.normalise_base(b), false),
-        None => match ctx.variable(provider.base_variable()).filter(|b| !b.trim().is_empty()) {
-            Some(b) => (provider.normalise_base(b), ctx.variable_from_environment(provider.base_variable())),
-            None => (provider.default_base().to_owned(), true),
-        },
-    };
+    let (base_url, base_from_environment) = base_url(ctx, &choice);
     let temperature = TEMPERATURE.number_in(params);
     let max_tokens = positive(params, &MAX_TOKENS);
     let mut out = Outputs::new();
@@ -210,15 +235,7 @@ pub(crate) async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outpu
     if user.trim().is_empty() && (system.trim().is_empty() || provider == Provider::Anthropic) {
         return Err(ComponentError::failed("The message you want to send to the model is empty."));
     }
-    let key = api_key(ctx, provider)?;
-    if key.from_environment && !key.key.is_empty() && !base_from_environment {
-        crate::llm::address::check_credential_destination(
-            &base_url,
-            provider.default_base(),
-            &ctx.llm().settings().credential_allowed_hosts,
-        )
-        .map_err(ComponentError::Failed)?;
-    }
+    let key = checked_key(ctx, provider, &base_url, base_from_environment)?;
     let req = ChatRequest {
         provider: provider.name().to_owned(),
         protocol: protocol(provider),

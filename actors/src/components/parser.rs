@@ -45,7 +45,7 @@ impl Component for Parser {
             Some(v) if stringify => match v {
                 Value::Message(m) => m.text.clone(),
                 Value::Data(d) => serde_json::to_string_pretty(&Json::Object(d.data.clone())).unwrap_or_default(),
-                Value::DataFrame(_) => super::chat_output::chat_text(v),
+                Value::DataFrame(_) | Value::Tools(_) => super::chat_output::chat_text(v),
             },
             Some(v) => {
                 let rows = v.rows();

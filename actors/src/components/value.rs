@@ -22,6 +22,35 @@ pub enum Value {
     Data(Arc<Data>),
     /// A table: one JSON object per row.
     DataFrame(Arc<Vec<Map<String, Json>>>),
+    /// The tools a component offers in tool mode (its `component_as_tool` output).
+    Tools(Arc<ToolSet>),
+}
+
+/// A vertex's tools: what its declaration derives for this build's parameters.
+#[derive(Debug, Clone)]
+pub struct ToolSet {
+    pub vertex: usize,
+    pub node_id: String,
+    pub display_name: String,
+    pub tools: Vec<crate::catalog::ToolSchema>,
+}
+
+impl ToolSet {
+    /// Langflow's serialised tool descriptors (`end_vertex` outputs, results).
+    #[must_use]
+    pub fn descriptors(&self) -> Json {
+        Json::Array(
+            self.tools
+                .iter()
+                .map(|t| {
+                    json!({"name": t.name, "description": t.description, "tags": [t.name],
+                           "metadata": {"display_name": t.name, "display_description": t.description,
+                                        "source_id": self.node_id, "approval_actions": null},
+                           "handle_tool_error": true, "response_format": "content_and_artifact"})
+                })
+                .collect(),
+        )
+    }
 }
 
 impl Value {
@@ -46,6 +75,7 @@ impl Value {
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
+            Self::Tools(set) => Cow::Owned(set.tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join("\n")),
         }
     }
 
@@ -56,6 +86,9 @@ impl Value {
             Self::Message(m) => vec![m.data_fields()],
             Self::Data(d) => vec![d.data.clone()],
             Self::DataFrame(rows) => rows.as_ref().clone(),
+            Self::Tools(set) => {
+                set.descriptors().as_array().into_iter().flatten().filter_map(|d| d.as_object().cloned()).collect()
+            }
         }
     }
 
@@ -66,6 +99,7 @@ impl Value {
             Self::Message(m) => m.to_json(),
             Self::Data(d) => d.to_json(),
             Self::DataFrame(rows) => Json::Array(rows.iter().cloned().map(Json::Object).collect()),
+            Self::Tools(set) => set.descriptors(),
         }
     }
 
@@ -77,6 +111,7 @@ impl Value {
             Self::Message(m) => m.text.len(),
             Self::Data(d) => json_bytes(&d.data),
             Self::DataFrame(rows) => json_bytes(rows.as_ref()),
+            Self::Tools(set) => json_bytes(&set.descriptors()),
         }
     }
 
@@ -86,7 +121,7 @@ impl Value {
         match self {
             Self::Message(_) => "text",
             Self::Data(_) => "object",
-            Self::DataFrame(_) => "array",
+            Self::DataFrame(_) | Self::Tools(_) => "array",
         }
     }
 
@@ -96,7 +131,7 @@ impl Value {
         match self {
             Self::Message(m) => Json::String(m.text.clone()),
             Self::Data(d) => Json::Object(d.data.clone()),
-            Self::DataFrame(_) => self.to_json(),
+            Self::DataFrame(_) | Self::Tools(_) => self.to_json(),
         }
     }
 }
@@ -210,6 +245,9 @@ pub struct Message {
     pub content_blocks: Json,
     pub duration: Option<f64>,
     pub session_metadata: Option<Json>,
+    /// Usage of every model call that led to this message, its own included (never
+    /// serialised): what a Chat Output reports for a chain of agents.
+    pub usage_total: Option<crate::llm::Usage>,
 }
 
 impl Message {
@@ -234,6 +272,7 @@ impl Message {
             content_blocks: Json::Array(Vec::new()),
             duration: None,
             session_metadata: None,
+            usage_total: None,
         }
     }
 

@@ -301,11 +301,14 @@ impl Engine {
     /// [`GraphError`] for the request problems above.
     pub fn start(&self, graph: Arc<CompiledGraph>, req: BuildRequest) -> Result<BuildHandle, GraphError> {
         if !self.inner.settings.test_components {
-            if let Some(v) = graph.vertices.iter().find(|v| v.kind.is_test_component()) {
-                return Err(GraphError::UnsupportedComponent {
-                    node_id: v.id.to_string(),
-                    type_name: v.type_name.clone(),
-                });
+            let refused: Vec<(String, String)> = graph
+                .vertices
+                .iter()
+                .filter(|v| v.kind.is_test_component())
+                .map(|v| (v.id.to_string(), v.type_name.clone()))
+                .collect();
+            if !refused.is_empty() {
+                return Err(GraphError::unsupported(refused));
             }
         }
         let subset = graph.subset(req.start_component_id.as_deref(), req.stop_component_id.as_deref())?;
@@ -399,6 +402,6 @@ mod tests {
     #[test]
     fn event_frames_end_with_a_blank_line() {
         let e = BuildEvent { name: "end", data: serde_json::json!({}) };
-        assert_eq!(e.to_frame(), "{\"data\":{},\"event\":\"end\"}\n\n");
+        assert_eq!(e.to_frame(), "{\"event\":\"end\",\"data\":{}}\n\n");
     }
 }

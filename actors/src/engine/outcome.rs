@@ -184,7 +184,16 @@ impl RunOutcome {
             .filter_map(|i| {
                 let v = &self.graph.vertices[i];
                 let o = self.vertices[i].as_ref()?;
-                let p = result_parts(v, o, &self.session_id);
+                let mut p = result_parts(v, o, &self.session_id);
+                // Langflow's `/run` repeats an Agent's Output leaf once more at the top level
+                // of the message (spec §4.2); `data.content_blocks` keeps it once.
+                if let (Some(Json::Object(m)), Some(Value::Message(msg))) =
+                    (p.results.get_mut("message"), o.first_value())
+                {
+                    if let Some(blocks) = m.get_mut("content_blocks") {
+                        *blocks = crate::components::with_output_leaf(blocks, &msg.text);
+                    }
+                }
                 Some(json!({
                     "results": p.results,
                     "artifacts": p.artifacts,

@@ -139,6 +139,10 @@ impl VertexActor {
             .collect();
         let inputs = Inputs::new(self.idx, slots);
         let cctx = ComponentContext::new(shared.clone(), self.idx);
+        // A vertex used only as an agent's tool yields its tools; the agent runs it.
+        if let Some(outputs) = crate::components::tool_outputs(&cctx) {
+            return self.finish(ctx, VertexState::Built, outputs, started);
+        }
         let component = crate::components::implementation(v.kind);
         let mut fut = guarded(async move { component.run(&cctx, &inputs).await });
         // Most components finish without awaiting anything; running them inline saves a task.

@@ -35,6 +35,9 @@ pub enum GraphError {
     Invalid(String),
     #[error("Component type '{type_name}' (node {node_id}) is not supported by flowactor")]
     UnsupportedComponent { node_id: String, type_name: String },
+    /// More than one unsupported node: every `(node id, type name)`, in flow order.
+    #[error("Component types {} are not supported by flowactor", unsupported_list(.0))]
+    UnsupportedComponents(Vec<(String, String)>),
     #[error("Duplicate node id '{0}' in the flow")]
     DuplicateNode(String),
     #[error("Edge {edge} refers to node '{node_id}', which is not in the flow")]
@@ -55,6 +58,38 @@ pub enum GraphError {
     UnknownComponent(String),
     #[error("Only one chat input is allowed")]
     MultipleChatInputs,
+}
+
+/// `'A' (node a), 'B' (nodes b, c)`: each type once, in order of first appearance.
+fn unsupported_list(nodes: &[(String, String)]) -> String {
+    let mut types: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (node, ty) in nodes {
+        match types.iter_mut().find(|(t, _)| *t == ty.as_str()) {
+            Some((_, ids)) => ids.push(node),
+            None => types.push((ty, vec![node])),
+        }
+    }
+    types
+        .iter()
+        .map(|(ty, ids)| {
+            let label = if ids.len() == 1 { "node" } else { "nodes" };
+            format!("'{ty}' ({label} {})", ids.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl GraphError {
+    /// The refusal of a flow with these unsupported `(node id, type name)` pairs (at least
+    /// one): the single-node wording when there is one, else one error listing them all.
+    #[must_use]
+    pub fn unsupported(mut nodes: Vec<(String, String)>) -> Self {
+        if nodes.len() == 1 {
+            let (node_id, type_name) = nodes.remove(0);
+            return Self::UnsupportedComponent { node_id, type_name };
+        }
+        Self::UnsupportedComponents(nodes)
+    }
 }
 
 /// One template field of a node.
@@ -273,7 +308,7 @@ impl CompiledGraph {
             return Err(GraphError::TooLarge { vertices: runnable.len(), limit: max_vertices });
         }
 
-        let mut unsupported: Option<GraphError> = None;
+        let mut unsupported: Vec<(String, String)> = Vec::new();
         let mut vertices = Vec::with_capacity(runnable.len());
         let mut index: HashMap<Arc<str>, usize> = HashMap::with_capacity(runnable.len());
         for node in runnable {
@@ -286,10 +321,11 @@ impl CompiledGraph {
             // flow that fails here is known to be otherwise well formed.
             let (kind, type_name) = match resolve_kind(node, id) {
                 Ok(found) => found,
-                Err(e) => {
-                    unsupported.get_or_insert(e);
+                Err(GraphError::UnsupportedComponent { node_id, type_name }) => {
+                    unsupported.push((node_id, type_name));
                     (ComponentKind::Pass, String::new())
                 }
+                Err(e) => return Err(e),
             };
             let id: Arc<str> = Arc::from(id);
             if index.insert(id.clone(), vertices.len()).is_some() {
@@ -375,8 +411,8 @@ impl CompiledGraph {
             edges.push(Edge { source, source_output, target, field, feedback, waiter: None });
         }
 
-        if let Some(e) = unsupported {
-            return Err(e);
+        if !unsupported.is_empty() {
+            return Err(GraphError::unsupported(unsupported));
         }
         for (i, e) in edges.iter().enumerate() {
             vertices[e.source].out_edges.push(i);

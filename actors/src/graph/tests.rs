@@ -276,3 +276,18 @@ fn implied_variables_follow_empty_fields() {
     assert!(implied(&g.vertices[1]).is_empty());
     assert_eq!(g.required_variables(), ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]);
 }
+
+#[test]
+fn every_unsupported_component_is_named_in_one_error() {
+    let mut b = FlowBuilder::new();
+    b.node("ChatInput-a", "ChatInput", json!({})).node("Foo-1", "Foo", json!({})).node("Bar-1", "Bar", json!({})).node(
+        "Foo-2",
+        "Foo",
+        json!({}),
+    );
+    let err = CompiledGraph::parse(&b.build()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Component types 'Foo' (nodes Foo-1, Foo-2), 'Bar' (node Bar-1) are not supported by flowactor"
+    );
+}

@@ -15,8 +15,10 @@
 pub mod address;
 mod anthropic;
 pub mod conversation;
+mod errors;
 mod openai;
 pub mod sse;
+mod stream;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,9 +27,11 @@ use std::time::Duration;
 use serde_json::{json, Map, Value as Json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use errors::*;
 use sse::SseParser;
 
 pub use conversation::{AssistantTurn, ChatMessage, ConversationRequest, ToolCall, ToolChoice, ToolSpec};
+pub use stream::ChatStream;
 
 /// Largest non-streamed response body read.
 const MAX_RESPONSE_BYTES: usize = 16 << 20;
@@ -209,72 +213,6 @@ impl std::fmt::Debug for LlmRuntime {
         f.debug_struct("LlmRuntime").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
-
-/// The machine-readable kind of a provider's JSON error (`error.type` or `error.code`, as both
-/// APIs send it), when it is a short identifier. Nothing else of an upstream body ever reaches a
-/// run error: the body may come from whatever a flow's base URL points at, so its text could be
-/// an internal service's data, markup meant for a browser, or an echo of the key.
-fn error_kind(j: &Json) -> Option<String> {
-    let e = j.get("error")?;
-    ["type", "code"]
-        .iter()
-        .filter_map(|f| e.get(*f).and_then(Json::as_str))
-        .find(|k| {
-            !k.is_empty()
-                && k.len() <= MAX_ERROR_KIND
-                && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        })
-        .map(str::to_owned)
-}
-
-/// A provider's in-band error (an `error` object in a 200 body or a stream event), without
-/// its free text.
-fn provider_error(j: &Json) -> Option<String> {
-    j.get("error")?;
-    Some(match error_kind(j) {
-        Some(kind) => format!("the provider reported an error ({kind})"),
-        None => "the provider reported an error".to_owned(),
-    })
-}
-
-/// ` (kind)` for an error status's body, or nothing.
-fn error_text(body: &[u8]) -> String {
-    serde_json::from_slice::<Json>(body)
-        .ok()
-        .as_ref()
-        .and_then(error_kind)
-        .map(|k| format!("({k})"))
-        .unwrap_or_default()
-}
-
-/// The error chain of a transport failure, each cause once (the policy's refusal sits deep
-/// inside reqwest's "error sending request").
-fn transport_text(e: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        let t = c.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cause = c.source();
-    }
-    parts.join(": ")
-}
-
-fn status_text(status: reqwest::StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
-    }
-}
-
-/// A `Retry-After` in seconds (the HTTP-date form is ignored: backoff is used instead).
-fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<f64>().ok().and_then(|s| Duration::try_from_secs_f64(s).ok())
-}
-
 impl LlmRuntime {
     #[must_use]
     pub fn new(settings: LlmSettings) -> Self {
@@ -570,133 +508,6 @@ struct Target<'a> {
     timeout: Duration,
     retries: u32,
 }
-
-fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
-
-/// Wraps a failure text as `<Provider> API error: <text>`, scrubbed of the key.
-fn failer(req: &ChatRequest) -> impl Fn(String) -> LlmError + '_ {
-    fail_with(&req.provider, &req.api_key)
-}
-
-fn fail_with<'a>(provider: &'a str, key: &'a ApiKey) -> impl Fn(String) -> LlmError + 'a {
-    move |text: String| LlmError(key.scrub(&format!("{provider} API error: {text}")))
-}
-
-/// Reads a body up to `max` bytes, each chunk within `timeout`.
-async fn read_limited(mut resp: reqwest::Response, max: usize, timeout: Duration) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        match tokio::time::timeout(timeout, resp.chunk()).await {
-            Err(_) => return Err(format!("the response stalled for {}", seconds(timeout))),
-            Ok(Err(e)) => return Err(format!("reading the response failed: {}", transport_text(&e))),
-            Ok(Ok(None)) => return Ok(out),
-            Ok(Ok(Some(chunk))) => {
-                if out.len() + chunk.len() > max {
-                    return Err(format!("the response is larger than {max} bytes"));
-                }
-                out.extend_from_slice(&chunk);
-            }
-        }
-    }
-}
-
-/// A streamed answer being received. Holds its provider slot until dropped; dropping it
-/// closes the connection, which is how a cancelled build stops the upstream generation.
-pub struct ChatStream {
-    provider: String,
-    protocol: Protocol,
-    key: ApiKey,
-    resp: reqwest::Response,
-    parser: SseParser,
-    state: StreamState,
-    idle: Duration,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl ChatStream {
-    fn fail(&self, text: impl std::fmt::Display) -> LlmError {
-        LlmError(self.key.scrub(&format!("{} API error: {text}", self.provider)))
-    }
-
-    /// The next text chunk as soon as the provider sends it; `None` once the answer is complete.
-    ///
-    /// # Errors
-    /// [`LlmError`]: a stalled, malformed or truncated stream, or an error event.
-    pub async fn next_chunk(&mut self) -> Result<Option<String>, LlmError> {
-        loop {
-            if let Some(text) = self.state.pending.pop_front() {
-                return Ok(Some(text));
-            }
-            if self.state.done {
-                return Ok(None);
-            }
-            let read = tokio::time::timeout(self.idle, self.resp.chunk()).await;
-            let events = match read {
-                Err(_) => return Err(self.fail(format!("the stream stalled for {}", seconds(self.idle)))),
-                Ok(Err(e)) => return Err(self.fail(format!("the stream broke: {}", transport_text(&e)))),
-                Ok(Ok(Some(bytes))) => {
-                    self.parser.push(&bytes).map_err(|e| self.fail(format!("malformed stream: {e}")))?
-                }
-                Ok(Ok(None)) => {
-                    let last = self.parser.finish().map_err(|e| self.fail(format!("malformed stream: {e}")))?;
-                    if let Some(event) = last {
-                        self.decode(&event)?;
-                    }
-                    if !self.state.finished {
-                        return Err(self.fail("the stream ended before the response was complete"));
-                    }
-                    self.state.done = true;
-                    continue;
-                }
-            };
-            for event in &events {
-                self.decode(event)?;
-            }
-        }
-    }
-
-    fn decode(&mut self, event: &sse::SseEvent) -> Result<(), LlmError> {
-        let decoded = match self.protocol {
-            Protocol::OpenAi => openai::decode_event(event, &mut self.state),
-            Protocol::Anthropic => anthropic::decode_event(event, &mut self.state),
-        };
-        decoded.map_err(|e| self.fail(e))
-    }
-
-    /// Token usage, once the provider has reported it (at the end of the stream).
-    #[must_use]
-    pub fn usage(&self) -> Usage {
-        self.state.usage
-    }
-
-    /// The tool calls the answer carried, assembled from their deltas (by index), once
-    /// [`Self::next_chunk`] has returned `None`.
-    pub fn take_tool_calls(&mut self) -> Vec<ToolCall> {
-        let mut calls = self.state.calls.take();
-        if self.protocol == Protocol::Anthropic {
-            for c in &mut calls {
-                if c.arguments.is_empty() {
-                    "{}".clone_into(&mut c.arguments);
-                }
-            }
-        }
-        calls
-    }
-
-    /// The provider's finish (stop) reason, once reported.
-    #[must_use]
-    pub fn finish_reason(&self) -> Option<&str> {
-        self.state.finish_reason.as_deref()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
