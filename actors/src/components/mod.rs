@@ -29,6 +29,11 @@ mod pass;
 mod prompt;
 mod split_text;
 mod text_io;
+mod calculator;
+mod sql;
+mod url;
+mod web;
+mod web_search;
 pub mod value;
 pub mod webhook;
 
@@ -43,6 +48,7 @@ pub(crate) use build::BuildShared;
 pub use build::{BodyRunner, BuildEvent, Mode, OutputLimits};
 pub use cancel::CancelToken;
 pub use context::{Args, ComponentContext};
+pub use web::ToolSettings;
 pub use value::{Data, Message, Properties, Source, Value};
 
 /// A boxed component future.
@@ -211,6 +217,10 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::OpenAIModel | ComponentKind::LanguageModel | ComponentKind::AnthropicModel => {
             &model_call::LanguageModel
         }
+        ComponentKind::Url => &url::Url,
+        ComponentKind::Calculator => &calculator::Calculator,
+        ComponentKind::WebSearch => &web_search::WebSearch,
+        ComponentKind::SqlDatabase => &sql::SqlDatabase,
     }
 }
 
