@@ -29,10 +29,8 @@ pub mod url {
         "If enabled, follows HTTP redirects such as http→https or www/non-www normalization, which most sites rely \
          on to serve their content. When SSRF protection is enabled, each redirect hop is validated.",
     );
-    pub const FORMAT: Input = Input::dropdown("format", "Output Format", &["Text", "HTML", "Markdown"])
-        .value("Text")
-        .advanced()
-        .info(
+    pub const FORMAT: Input =
+        Input::dropdown("format", "Output Format", &["Text", "HTML", "Markdown"]).value("Text").advanced().info(
             "Output Format. Use 'Text' to extract the text from the HTML, 'Markdown' to parse the HTML into Markdown \
              format, or 'HTML' for the raw HTML content.",
         );
@@ -121,9 +119,8 @@ pub mod web_search {
         .info("Choose search mode: Web (DuckDuckGo), News (Google News), or RSS (Feed Reader)");
     pub const QUERY: Input =
         Input::message("query", "Search Query").required().tool_mode().info("Search keywords for news articles.");
-    pub const HL: Input = Input::message("hl", "Language (hl)")
-        .advanced()
-        .info("Language code, e.g. en-US, fr, de. Default: en-US.");
+    pub const HL: Input =
+        Input::message("hl", "Language (hl)").advanced().info("Language code, e.g. en-US, fr, de. Default: en-US.");
     pub const GL: Input =
         Input::message("gl", "Country (gl)").advanced().info("Country code, e.g. US, FR, DE. Default: US.");
     pub const CEID: Input = Input::message("ceid", "Country:Language (ceid)")
@@ -141,9 +138,9 @@ pub mod web_search {
     pub const MAX_RESULTS: Input = Input::int("max_results", "Max Results", 5)
         .advanced()
         .info("Maximum number of results to return. Set to 0 to return every result.");
-    pub const MAX_CONTENT_LENGTH: Input = Input::int("max_content_length", "Max Content Length", 2000)
-        .advanced()
-        .info("Maximum number of characters kept from each scraped page or feed field. Set to 0 to keep the full text.");
+    pub const MAX_CONTENT_LENGTH: Input = Input::int("max_content_length", "Max Content Length", 2000).advanced().info(
+        "Maximum number of characters kept from each scraped page or feed field. Set to 0 to keep the full text.",
+    );
 
     pub const RESULTS: Output = Output::new("results", "Results", &["Table"], "perform_search");
 

@@ -14,6 +14,7 @@
 
 mod build;
 mod burn;
+mod calculator;
 mod cancel;
 mod chat_input;
 mod chat_output;
@@ -28,13 +29,12 @@ mod parser;
 mod pass;
 mod prompt;
 mod split_text;
-mod text_io;
-mod calculator;
 mod sql;
+mod text_io;
 mod url;
+pub mod value;
 mod web;
 mod web_search;
-pub mod value;
 pub mod webhook;
 
 use std::future::Future;
@@ -48,8 +48,8 @@ pub(crate) use build::BuildShared;
 pub use build::{BodyRunner, BuildEvent, Mode, OutputLimits};
 pub use cancel::CancelToken;
 pub use context::{Args, ComponentContext};
-pub use web::ToolSettings;
 pub use value::{Data, Message, Properties, Source, Value};
+pub use web::ToolSettings;
 
 /// A boxed component future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -61,9 +61,7 @@ fn parse_target(raw: &str) -> Result<Target, String> {
             Ok(Target::Sqlite((!path.is_empty() && path != ":memory:").then(|| path.to_owned())))
         }
         "postgresql" | "postgres" => Ok(Target::Postgres(format!("postgresql://{rest}"))),
-        other => Err(format!(
-            "Can't load plugin: sqlalchemy.dialects:{other} (supported here: sqlite, postgresql)"
-        )),
+        other => Err(format!("Can't load plugin: sqlalchemy.dialects:{other} (supported here: sqlite, postgresql)")),
     }
 }
 
@@ -119,7 +117,9 @@ fn run_sqlite(path: Option<&str>, query: &str, max_rows: usize, timeout: Duratio
     let conn = match path {
         Some(p) => rusqlite::Connection::open_with_flags(
             p,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
         ),
         None => rusqlite::Connection::open_in_memory(),
     }
@@ -192,10 +192,12 @@ async fn run_postgres(
         conn.abort();
         result
     };
-    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
-        Err(format!("the query ran longer than {} seconds (FLOWACTOR_SQL_TIMEOUT_SECONDS)", timeout.as_secs()))
-    })
-    .map_err(SqlError::Query)
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!("the query ran longer than {} seconds (FLOWACTOR_SQL_TIMEOUT_SECONDS)", timeout.as_secs()))
+        })
+        .map_err(SqlError::Query)
 }
 
 fn pg_value(row: &tokio_postgres::Row, i: usize) -> Json {

@@ -27,8 +27,10 @@ pub struct Url;
 pub const COLUMNS: [&str; 6] = ["text", "url", "title", "description", "content_type", "language"];
 
 static URL_SHAPE: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?)(:\d{1,5})?([/?#][^\s]*)?$")
-        .unwrap_or_else(|_| unreachable!("a valid pattern"))
+    regex::Regex::new(
+        r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?)(:\d{1,5})?([/?#][^\s]*)?$",
+    )
+    .unwrap_or_else(|_| unreachable!("a valid pattern"))
 });
 static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
 static DESCRIPTION: LazyLock<Selector> = LazyLock::new(|| selector(r#"meta[name="description"]"#));
@@ -110,14 +112,9 @@ fn page_row(page: &Fetched, format: &str) -> (Map<String, Json>, Vec<reqwest::Ur
     let (text, title, description, language, links) = if is_html(page) {
         let doc = Html::parse_document(&raw);
         let title = doc.select(&TITLE).next().map(|t| t.text().collect::<String>()).unwrap_or_default();
-        let description = doc
-            .select(&DESCRIPTION)
-            .next()
-            .and_then(|m| m.value().attr("content"))
-            .unwrap_or_default()
-            .to_owned();
-        let language =
-            doc.select(&HTML_TAG).next().and_then(|h| h.value().attr("lang")).unwrap_or_default().to_owned();
+        let description =
+            doc.select(&DESCRIPTION).next().and_then(|m| m.value().attr("content")).unwrap_or_default().to_owned();
+        let language = doc.select(&HTML_TAG).next().and_then(|h| h.value().attr("lang")).unwrap_or_default().to_owned();
         let links: Vec<reqwest::Url> = doc
             .select(&LINKS)
             .filter_map(|a| a.value().attr("href"))

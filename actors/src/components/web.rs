@@ -166,10 +166,8 @@ pub async fn check_destination(policy: &OutboundPolicy, url: &reqwest::Url) -> R
 /// # Errors
 /// The resolution failure.
 pub async fn refused_addresses(policy: &OutboundPolicy, host: &str, port: u16) -> Result<Vec<String>, String> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| format!("Failed to resolve {host}: {e}"))?
-        .collect();
+    let addrs: Vec<SocketAddr> =
+        tokio::net::lookup_host((host, port)).await.map_err(|e| format!("Failed to resolve {host}: {e}"))?.collect();
     Ok(addrs
         .iter()
         .filter(|a| policy.check_resolved(host, std::slice::from_ref(a)).is_err())
