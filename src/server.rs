@@ -306,6 +306,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 max_message_bytes: settings.max_message_bytes,
                 max_output_bytes: settings.max_output_bytes,
             },
+            tools: tool_settings(&settings),
             ..EngineSettings::default()
         },
     );
@@ -372,4 +373,18 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     let handle = server.handle();
     actix_rt::spawn(drain_on_signal(drain_state, handle.clone(), Duration::from_secs(settings.shutdown_grace_seconds)));
     Ok(RunningServer { addr, handle, server, store, registry_arbiter, runtime_file })
+}
+
+/// The tool components' settings.
+fn tool_settings(settings: &Settings) -> flowactor_actors::components::ToolSettings {
+    let mut tools = flowactor_actors::components::ToolSettings::default();
+    tools.web_search_url.clone_from(&settings.web_search_url);
+    tools.news_search_url.clone_from(&settings.news_search_url);
+    tools.max_page_bytes = settings.url_max_page_bytes;
+    tools.max_fetch_bytes = settings.url_max_fetch_bytes;
+    tools.max_pages = settings.url_max_pages;
+    tools.restrict_local_file_access = settings.restrict_local_file_access;
+    tools.sql_max_rows = settings.sql_max_rows;
+    tools.sql_timeout = std::time::Duration::from_secs(settings.sql_timeout_seconds);
+    tools
 }

@@ -196,6 +196,24 @@ settings! {
     /// Hosts besides the provider's default endpoint that may receive a credential from the
     /// server's environment (`LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS`).
     provider_credential_allowed_hosts: Vec<String> = PROVIDER_CREDENTIAL_ALLOWED_HOSTS "LANGFLOW_PROVIDER_CREDENTIAL_ALLOWED_HOSTS", None, parse::list;
+    /// Web Search's Web-mode endpoint: a SearXNG-compatible JSON API or a DuckDuckGo-HTML-compatible
+    /// page (`FLOWACTOR_WEB_SEARCH_URL`, default DuckDuckGo's HTML endpoint, as Langflow).
+    web_search_url: String = WEB_SEARCH_URL "FLOWACTOR_WEB_SEARCH_URL", Some("https://html.duckduckgo.com/html/"), parse::text;
+    /// Web Search's News-mode RSS search endpoint (`FLOWACTOR_NEWS_SEARCH_URL`, default Google News').
+    news_search_url: String = NEWS_SEARCH_URL "FLOWACTOR_NEWS_SEARCH_URL", Some("https://news.google.com/rss/search"), parse::text;
+    /// Largest response body a tool request reads (`FLOWACTOR_URL_MAX_PAGE_BYTES`, default 10 MiB).
+    url_max_page_bytes: usize = URL_MAX_PAGE_BYTES "FLOWACTOR_URL_MAX_PAGE_BYTES", Some("10485760"), parse::num;
+    /// Largest total of bodies one URL crawl reads (`FLOWACTOR_URL_MAX_FETCH_BYTES`, default 100 MiB).
+    url_max_fetch_bytes: usize = URL_MAX_FETCH_BYTES "FLOWACTOR_URL_MAX_FETCH_BYTES", Some("104857600"), parse::num;
+    /// Pages one URL crawl fetches at most (`FLOWACTOR_URL_MAX_PAGES`, default 100).
+    url_max_pages: usize = URL_MAX_PAGES "FLOWACTOR_URL_MAX_PAGES", Some("100"), parse::num;
+    /// Refuse components that open local files by path, such as `sqlite:` database URLs
+    /// (`LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS`, default true).
+    restrict_local_file_access: bool = RESTRICT_LOCAL_FILE_ACCESS "LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS", Some("true"), parse::boolean;
+    /// Rows one SQL Database query may return (`FLOWACTOR_SQL_MAX_ROWS`, default 10000).
+    sql_max_rows: usize = SQL_MAX_ROWS "FLOWACTOR_SQL_MAX_ROWS", Some("10000"), parse::num;
+    /// Longest one SQL Database query may run (`FLOWACTOR_SQL_TIMEOUT_SECONDS`, default 30).
+    sql_timeout_seconds: u64 = SQL_TIMEOUT_SECONDS "FLOWACTOR_SQL_TIMEOUT_SECONDS", Some("30"), parse::num;
 }
 
 /// A secret string: usable, never printed.

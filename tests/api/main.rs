@@ -1,11 +1,13 @@
 //! The integration tests: one binary (one link) whose modules drive the real HTTP app on port 0
-//! with a temporary config dir (`common`), the real `flowactor` binary (`binary`), and a mock
-//! model provider (`mock_llm`).
+//! with a temporary config dir (`common`), the real `flowactor` binary (`binary`), a mock
+//! model provider (`mock_llm`), and a local web server for the tool components (`pages`).
 
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../support/mock_llm.rs"]
 mod mock_llm;
+#[path = "../support/pages.rs"]
+mod pages;
 
 mod agent;
 mod api_keys;
@@ -25,5 +27,6 @@ mod run;
 mod schemas;
 mod security;
 mod storage;
+mod tools;
 mod users;
 mod variables;

@@ -419,6 +419,13 @@ impl Output {
         self.info = info;
         self
     }
+
+    /// Not exposed as a tool in tool mode (`tool_mode=False`).
+    #[must_use]
+    pub const fn not_tool(mut self) -> Self {
+        self.tool_mode = false;
+        self
+    }
 }
 
 /// A vertex's role in a run.

@@ -21,6 +21,7 @@ mod langflow;
 pub mod models;
 mod params;
 pub mod processing;
+pub mod tools;
 
 pub use decl::{ComponentSpec, DefaultValue, Input, InputType, Output, Role};
 pub use langflow::{langflow_all, node_template, tool_schema, tool_schema_for, ToolSchema};
@@ -77,6 +78,14 @@ kinds! {
     AnthropicModel => models::anthropic::SPEC,
     /// Agent (1.13): a model with instructions, chat history and tools, as one tool loop.
     Agent => agent::SPEC,
+    /// URL: fetches web pages (tool `fetch_content`).
+    Url => tools::url::SPEC,
+    /// Calculator (tool `evaluate_expression`).
+    Calculator => tools::calculator::SPEC,
+    /// Web Search: web, news or an RSS feed (tool `perform_search`).
+    WebSearch => tools::web_search::SPEC,
+    /// SQL Database: SQLite or PostgreSQL (tool `run_sql_query`).
+    SqlDatabase => tools::sql::SPEC,
 }
 
 impl ComponentKind {

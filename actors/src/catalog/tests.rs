@@ -58,6 +58,11 @@ fn type_names_and_aliases_resolve_as_before() {
         ("AnthropicModelComponent", K::AnthropicModel),
         ("Agent", K::Agent),
         ("AgentComponent", K::Agent),
+        ("URLComponent", K::Url),
+        ("CalculatorComponent", K::Calculator),
+        ("UnifiedWebSearch", K::WebSearch),
+        ("WebSearchComponent", K::WebSearch),
+        ("SQLComponent", K::SqlDatabase),
     ];
     for (name, kind) in table {
         assert_eq!(ComponentKind::from_type_name(name), Some(*kind), "{name}");
@@ -97,6 +102,10 @@ fn roles_flags_and_default_outputs_are_as_before() {
         (K::LanguageModel, &["text_output", "model_output"]),
         (K::AnthropicModel, &["text_output", "model_output"]),
         (K::Agent, &["response", "structured_response"]),
+        (K::Url, &["page_results", "raw_results"]),
+        (K::Calculator, &["result"]),
+        (K::WebSearch, &["results"]),
+        (K::SqlDatabase, &["run_sql_query"]),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, names) in table {
@@ -200,8 +209,8 @@ fn langflow_all_matches_the_recorded_templates() {
 }
 
 /// The tool schemas of Langflow 1.13's tool components, as recorded in the `tools` arrays its
-/// agents sent, derived by the same rules from declarations of those components' tool-mode
-/// inputs (they are not implemented yet; their declarations here are test data).
+/// agents sent, derived by the same rules from the components' declarations (Current Date and
+/// Memory Base are not components here yet: their declarations are test data).
 #[test]
 fn tool_schemas_match_the_recorded_agent_requests() {
     const fn spec(
@@ -224,31 +233,6 @@ fn tool_schemas_match_the_recorded_agent_requests() {
             outputs,
         }
     }
-    const SEARCH: ComponentSpec = spec(
-        "WebSearchComponent",
-        "Search the web, news, or RSS feeds.",
-        &[
-            Input::tab("search_mode", "Search Mode", &["Web", "News", "RSS"])
-                .value("Web")
-                .tool_mode()
-                .info("Choose search mode: Web (DuckDuckGo), News (Google News), or RSS (Feed Reader)"),
-            Input::message("query", "Search Query").required().tool_mode().info("Search keywords for news articles."),
-            Input::int("timeout", "Timeout", 5).advanced(),
-        ],
-        &[Output::new("results", "Results", &["Table"], "perform_search")],
-    );
-    const URL: ComponentSpec = spec(
-        "URLComponent",
-        "Fetch content from one or more web pages, following links recursively.",
-        &[
-            Input::message("urls", "URLs")
-                .list()
-                .tool_mode()
-                .info("Enter one or more URLs to crawl recursively, by clicking the '+' button."),
-            Input::int("max_depth", "Depth", 1),
-        ],
-        &[Output::new("page_results", "Extracted Pages", &["Table"], "fetch_content")],
-    );
     const DATE: ComponentSpec = spec(
         "CurrentDateComponent",
         "Returns the current date and time in the selected timezone.",
@@ -257,14 +241,6 @@ fn tool_schemas_match_the_recorded_agent_requests() {
             .tool_mode()
             .info("Select the timezone for the current date and time.")],
         &[Output::new("current_date", "Current Date", &["Message"], "get_current_date")],
-    );
-    const CALCULATOR: ComponentSpec = spec(
-        "CalculatorComponent",
-        "Perform basic arithmetic operations on a given expression.",
-        &[Input::message("expression", "Expression")
-            .tool_mode()
-            .info("The arithmetic expression to evaluate (e.g., '4*4*(33/22)+12-20').")],
-        &[Output::new("result", "Data", &["Data"], "evaluate_expression")],
     );
     const MEMORY_BASE: ComponentSpec = spec(
         "MemoryBaseComponent",
@@ -281,29 +257,16 @@ fn tool_schemas_match_the_recorded_agent_requests() {
              to retrieve across sessions.",
         )],
     );
-    const SQL: ComponentSpec = spec(
-        "SQLComponent",
-        "Executes SQL queries on SQLAlchemy-compatible databases.",
-        &[
-            Input::text("database_url", "Database URL").required(),
-            Input::message("query", "SQL Query").multiline().required().tool_mode(),
-            Input::bool("include_columns", "Include Columns", true).tool_mode(),
-            Input::bool("add_error", "Add Error", false)
-                .tool_mode()
-                .info("If True, the error will be added to the result"),
-        ],
-        &[Output::new("run_sql_query", "Result Table", &["DataFrame"], "run_sql_query")],
-    );
 
     let recorded: Json = serde_json::from_str(include_str!("testdata/agent_tools.json")).unwrap();
     let node = |pairs: Json| params(pairs);
     let derived: Vec<Json> = [
-        (&SEARCH, node(json!({"search_mode": "Web", "query": ""}))),
-        (&URL, node(json!({"urls": ""}))),
+        (ComponentKind::WebSearch.spec(), node(json!({"search_mode": "Web", "query": ""}))),
+        (ComponentKind::Url.spec(), node(json!({"urls": ""}))),
         (&DATE, node(json!({"timezone": "UTC"}))),
-        (&CALCULATOR, node(json!({"expression": ""}))),
+        (ComponentKind::Calculator.spec(), node(json!({"expression": ""}))),
         (&MEMORY_BASE, node(json!({"search_query": ""}))),
-        (&SQL, node(json!({"query": "", "include_columns": true, "add_error": false}))),
+        (ComponentKind::SqlDatabase.spec(), node(json!({"query": "", "include_columns": true, "add_error": false}))),
     ]
     .iter()
     .flat_map(|(spec, p)| tool_schema_for(spec, p))

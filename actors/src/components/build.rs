@@ -104,6 +104,8 @@ pub(crate) struct BuildShared {
     pub cancel: CancelToken,
     pub llm: Arc<LlmRuntime>,
     pub limits: OutputLimits,
+    /// Endpoints and bounds of the tool components.
+    pub tools: super::ToolSettings,
     /// Runs Loop bodies.
     pub bodies: &'static dyn BodyRunner,
 }

@@ -139,6 +139,12 @@ impl ComponentContext {
         &self.shared.llm
     }
 
+    /// The tool components' endpoints, bounds and HTTP client.
+    #[must_use]
+    pub fn tools(&self) -> &super::ToolSettings {
+        &self.shared.tools
+    }
+
     #[must_use]
     pub fn cancel_token(&self) -> &CancelToken {
         &self.shared.cancel

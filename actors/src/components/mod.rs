@@ -15,6 +15,7 @@
 mod agent;
 mod build;
 mod burn;
+mod calculator;
 mod cancel;
 mod chat_input;
 mod chat_output;
@@ -29,9 +30,13 @@ mod parser;
 mod pass;
 mod prompt;
 mod split_text;
+mod sql;
 mod text_io;
 mod tool_mode;
+mod url;
 pub mod value;
+mod web;
+mod web_search;
 pub mod webhook;
 
 use std::future::Future;
@@ -48,6 +53,7 @@ pub(crate) use chat_output::with_output_leaf;
 pub use context::{Args, ComponentContext};
 pub(crate) use tool_mode::tool_outputs;
 pub use value::{Data, Message, Properties, Source, ToolSet, Value};
+pub use web::ToolSettings;
 
 /// A boxed component future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -216,6 +222,10 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
             &model_call::LanguageModel
         }
         ComponentKind::Agent => &agent::Agent,
+        ComponentKind::Url => &url::Url,
+        ComponentKind::Calculator => &calculator::Calculator,
+        ComponentKind::WebSearch => &web_search::WebSearch,
+        ComponentKind::SqlDatabase => &sql::SqlDatabase,
     }
 }
 

@@ -55,6 +55,8 @@ pub struct EngineSettings {
     pub test_components: bool,
     /// Size bounds on messages and component outputs.
     pub limits: OutputLimits,
+    /// Endpoints and bounds of the tool components (URL, Web Search, SQL Database).
+    pub tools: crate::components::ToolSettings,
 }
 
 impl Default for EngineSettings {
@@ -67,6 +69,7 @@ impl Default for EngineSettings {
             llm: LlmSettings::default(),
             test_components: false,
             limits: OutputLimits::default(),
+            tools: crate::components::ToolSettings::default(),
         }
     }
 }
@@ -340,6 +343,7 @@ impl Engine {
             cancel: cancel.clone(),
             llm: self.inner.llm.clone(),
             limits: self.inner.settings.limits,
+            tools: self.inner.settings.tools.clone(),
             bodies: &body::LoopBodies,
         });
         let (otx, orx) = oneshot::channel();
