@@ -17,6 +17,7 @@ use flowactor_actors::crypto::{generate_secret, Secrets};
 use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
 use flowactor_actors::store::flows::{FlowStore, Flows};
+use flowactor_actors::store::files::Files;
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::{StoreError, StoreOptions};
 use flowactor_actors::{RegistryActor, Store};
@@ -267,6 +268,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         epoch,
         &secret,
         cli_token.clone(),
+        Files::open(&settings.config_dir).context("cannot open the file store")?,
     ));
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)

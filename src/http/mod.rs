@@ -30,6 +30,7 @@ use actix_web::{web, HttpMessage};
 use flowactor_actors::crypto::Secrets;
 use flowactor_actors::engine::Engine;
 use flowactor_actors::registry::AuthEpoch;
+use flowactor_actors::store::files::Files;
 use flowactor_actors::store::flows::Flows;
 use flowactor_actors::RegistryActor;
 use subtle::ConstantTimeEq;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub drain: lifecycle::Drain,
     /// Anonymous sign-ups per client IP.
     pub signup_limiter: RateLimiter<Option<IpAddr>>,
+    /// Uploaded files (see `routes::files`).
+    pub files: Files,
     cli_token: String,
 }
 
@@ -74,6 +77,7 @@ impl AppState {
         epoch: AuthEpoch,
         secret: &str,
         cli_token: String,
+        files: Files,
     ) -> Self {
         Self {
             auth_cache: auth_cache::AuthCache::new(epoch, Secrets::derive(secret)),
@@ -96,6 +100,7 @@ impl AppState {
             registry,
             flows,
             cli_token,
+            files,
         }
     }
 
@@ -107,6 +112,9 @@ impl AppState {
             self.engine.forget(*id);
             if let Err(e) = self.engine.messages().delete_flow(*id) {
                 tracing::warn!(flow = %id, error = %e, "could not delete the chat history of a deleted flow");
+            }
+            if let Err(e) = self.files.delete_flow(*id) {
+                tracing::warn!(flow = %id, error = %e, "could not delete the files of a deleted flow");
             }
         }
     }

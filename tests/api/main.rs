@@ -13,6 +13,7 @@ mod binary;
 mod build;
 mod console;
 mod examples;
+mod files;
 mod flows;
 mod inventory;
 mod llm;

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod build;
 pub mod cli;
 pub mod console;
+pub mod files;
 pub mod flows;
 pub mod health;
 pub mod login;
@@ -179,6 +180,7 @@ pub fn table() -> Vec<RouteSpec> {
         projects::routes,
         cli::routes,
         console::routes,
+        files::routes,
     ] {
         routes.extend(module());
     }
