@@ -315,3 +315,43 @@ fn files_go_with_their_deleted_flow_and_user() {
     assert!(!s.dir.path().join(&bob_id).exists());
     assert!(!s.dir.path().join(".file-records").join(&bob_id).exists());
 }
+
+#[test]
+fn the_catalogue_and_the_starter_projects() {
+    let s = TestServer::start();
+    let (_, alice) = s.user("alice");
+    s.get("/api/v1/all", Auth::None).expect_detail(403, "No authentication credentials provided");
+    s.get("/api/v1/starter-projects/", Auth::None).expect(403);
+    let (_, key) = s.api_key(&alice, "k");
+    let all = s.get("/api/v1/all", Auth::Key(&key));
+    all.expect(200);
+    let expected = flowactor_actors::catalog::langflow_all();
+    assert_eq!(all.json, expected);
+    let chat_input = &all.json["input_output"]["ChatInput"];
+    assert_eq!(chat_input["display_name"], "Chat Input", "{chat_input}");
+    assert!(chat_input["template"].is_object() && chat_input["outputs"].is_array());
+
+    let r = s.get("/api/v1/starter-projects/", Auth::Bearer(&alice));
+    let list = r.expect(200).json.as_array().expect("list").clone();
+    let mut names: Vec<String> = list.iter().map(|p| p["name"].as_str().expect("name").to_owned()).collect();
+    let mut shipped: Vec<String> = entries(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows"))
+        .iter()
+        .filter(|n| n.ends_with(".json"))
+        .map(|n| {
+            let text = std::fs::read_to_string(format!("{}/examples/flows/{n}", env!("CARGO_MANIFEST_DIR"))).expect("example");
+            serde_json::from_str::<Value>(&text).expect("json")["name"].as_str().expect("name").to_owned()
+        })
+        .collect();
+    names.sort();
+    shipped.sort();
+    assert_eq!(names, shipped);
+    for project in &list {
+        let keys: Vec<&str> = project.as_object().expect("project").keys().map(String::as_str).collect();
+        assert_eq!(keys, ["data", "is_component", "name", "description", "endpoint_name"]);
+        assert!(project["data"]["nodes"].is_array() && project["data"]["edges"].is_array());
+        assert!(project["data"]["viewport"]["zoom"].is_number());
+        // Each starter is a flow this server accepts and runs.
+        let id = s.create_flow(Auth::Bearer(&alice), project, &format!("copy of {}", project["name"]));
+        s.get(&format!("/api/v1/flows/{id}"), Auth::Bearer(&alice)).expect(200);
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod build;
+pub mod catalog;
 pub mod cli;
 pub mod console;
 pub mod files;
@@ -181,6 +182,7 @@ pub fn table() -> Vec<RouteSpec> {
         cli::routes,
         console::routes,
         files::routes,
+        catalog::routes,
     ] {
         routes.extend(module());
     }
