@@ -16,8 +16,8 @@ use anyhow::Context as _;
 use flowactor_actors::crypto::{generate_secret, Secrets};
 use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings, OutputLimits};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
-use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::files::Files;
+use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::{StoreError, StoreOptions};
 use flowactor_actors::{RegistryActor, Store};
@@ -238,6 +238,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     let cli_token = generate_secret();
     let flows = Flows::new(FlowStore::new(store.clone()));
     let messages = MessageStore::open(&store).context("cannot open the message store")?;
+    let files = Files::open(&settings.config_dir).context("cannot open the file store")?;
     let engine = Engine::new(
         ArbiterPool::new(settings.engine_thread_count()),
         messages,
@@ -253,6 +254,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 credential_allowed_hosts: settings.provider_credential_allowed_hosts.clone(),
             },
             test_components: settings.enable_test_components,
+            files: Some(files.clone()),
             limits: OutputLimits {
                 max_message_bytes: settings.max_message_bytes,
                 max_output_bytes: settings.max_output_bytes,
@@ -268,7 +270,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         epoch,
         &secret,
         cli_token.clone(),
-        Files::open(&settings.config_dir).context("cannot open the file store")?,
+        files,
     ));
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)

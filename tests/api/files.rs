@@ -74,7 +74,13 @@ fn v1_file_routes_in_langflows_shapes() {
     let r = upload_other_field(&s, &format!("/api/v1/files/upload/{flow}"), &alice);
     r.expect(422);
     assert_eq!(r.json["detail"][0]["loc"], json!(["body", "file"]));
-    let r = s.request("POST", &format!("/api/v1/files/upload/{flow}"), Auth::Bearer(&alice), Some("application/json"), Some(b"{}"));
+    let r = s.request(
+        "POST",
+        &format!("/api/v1/files/upload/{flow}"),
+        Auth::Bearer(&alice),
+        Some("application/json"),
+        Some(b"{}"),
+    );
     r.expect(422);
     s.upload(&format!("/api/v1/files/upload/{bobs_flow}"), Auth::Bearer(&alice), "file", "a.txt", b"a")
         .expect_detail(404, "Flow not found");
@@ -87,7 +93,8 @@ fn v1_file_routes_in_langflows_shapes() {
 
     // List.
     let r = s.get(&format!("/api/v1/files/list/{flow}"), Auth::Bearer(&alice));
-    let names: Vec<&str> = r.expect(200).json["files"].as_array().expect("files").iter().filter_map(Value::as_str).collect();
+    let names: Vec<&str> =
+        r.expect(200).json["files"].as_array().expect("files").iter().filter_map(Value::as_str).collect();
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.contains(&stored.as_str()));
     s.get(&format!("/api/v1/files/list/{flow}"), Auth::Bearer(&bob)).expect_detail(404, "Flow not found");
@@ -99,7 +106,10 @@ fn v1_file_routes_in_langflows_shapes() {
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
     assert_eq!(
         r.header("content-disposition").map(str::to_owned),
-        Some(format!("attachment; filename=\"{stored}\"; filename*=UTF-8''{}", stored.replace('-', "%2D").replace('.', "%2E").replace('_', "%5F")))
+        Some(format!(
+            "attachment; filename=\"{stored}\"; filename*=UTF-8''{}",
+            stored.replace('-', "%2D").replace('.', "%2E").replace('_', "%5F")
+        ))
     );
     s.get(&format!("/api/v1/files/download/{flow}/nope.txt"), Auth::Bearer(&alice))
         .expect_detail(500, &format!("File nope.txt not found in flow {flow}"));
@@ -138,7 +148,8 @@ fn legacy_upload_is_content_addressed_and_flow_scoped() {
     assert!(path.is_absolute());
     assert!(path.ends_with(format!("{flow}/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.txt")));
     assert_eq!(std::fs::read(&path).expect("bytes"), b"abc");
-    s.upload(&format!("/api/v1/upload/{flow}"), Auth::Bearer(&bob), "file", "a.txt", b"a").expect_detail(404, "Flow not found");
+    s.upload(&format!("/api/v1/upload/{flow}"), Auth::Bearer(&bob), "file", "a.txt", b"a")
+        .expect_detail(404, "Flow not found");
     upload_other_field(&s, &format!("/api/v1/upload/{flow}"), &alice).expect(422);
     s.upload(&format!("/api/v1/upload/{flow}"), Auth::None, "file", "a.txt", b"a").expect(403);
 }
@@ -275,9 +286,7 @@ fn an_upload_cut_off_mid_body_leaves_no_file() {
     let flow = empty_flow(&s, &alice, "cut");
     let addr = s.url.trim_start_matches("http://").to_owned();
     let boundary = "cut-boundary";
-    let head = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.txt\"\r\n\r\n"
-    );
+    let head = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.txt\"\r\n\r\n");
     for path in [format!("/api/v1/files/upload/{flow}"), "/api/v2/files".to_owned()] {
         let mut tcp = std::net::TcpStream::connect(&addr).expect("connect");
         let request = format!(
@@ -338,7 +347,8 @@ fn the_catalogue_and_the_starter_projects() {
         .iter()
         .filter(|n| n.ends_with(".json"))
         .map(|n| {
-            let text = std::fs::read_to_string(format!("{}/examples/flows/{n}", env!("CARGO_MANIFEST_DIR"))).expect("example");
+            let text =
+                std::fs::read_to_string(format!("{}/examples/flows/{n}", env!("CARGO_MANIFEST_DIR"))).expect("example");
             serde_json::from_str::<Value>(&text).expect("json")["name"].as_str().expect("name").to_owned()
         })
         .collect();
@@ -354,4 +364,177 @@ fn the_catalogue_and_the_starter_projects() {
         let id = s.create_flow(Auth::Bearer(&alice), project, &format!("copy of {}", project["name"]));
         s.get(&format!("/api/v1/flows/{id}"), Auth::Bearer(&alice)).expect(200);
     }
+}
+
+/// A node of type `kind` whose template holds `values`.
+fn node(id: &str, kind: &str, values: &Value) -> Value {
+    let template: serde_json::Map<String, Value> =
+        values.as_object().expect("values").iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect();
+    json!({"id": id, "type": "genericNode", "data": {"id": id, "type": kind, "node": {"template": template}}})
+}
+
+fn edge(source: &str, output: &str, target: &str, field: &str) -> Value {
+    json!({
+        "source": source, "target": target,
+        "data": {
+            "sourceHandle": {"dataType": source.split('-').next(), "id": source, "name": output, "output_types": ["Message"]},
+            "targetHandle": {"fieldName": field, "id": target, "inputTypes": ["Message", "Data", "DataFrame"], "type": "other"},
+        },
+    })
+}
+
+/// File → Chat Output, reading `paths` with extra File settings.
+fn read_file_flow(paths: &[&str], extra: &Value) -> Value {
+    let mut values = json!({"path": paths});
+    for (k, v) in extra.as_object().expect("extra") {
+        values[k] = v.clone();
+    }
+    let mut file = node("File-1", "File", &values);
+    file["data"]["node"]["display_name"] = json!("Read File");
+    json!({"data": {
+        "nodes": [file, node("ChatOutput-1", "ChatOutput", &json!({"input_value": ""}))],
+        "edges": [edge("File-1", "message", "ChatOutput-1", "input_value")],
+    }})
+}
+
+/// `/run` with a key of the holder of `token`.
+fn run_text(s: &TestServer, token: &str, flow: &str) -> crate::common::Resp {
+    let (_, key) = s.api_key(token, "run");
+    s.post(
+        &format!("/api/v1/run/{flow}?stream=false"),
+        Auth::Key(&key),
+        &json!({"input_value": "", "input_type": "chat", "output_type": "chat"}),
+    )
+}
+
+fn message_text(r: &crate::common::Resp) -> String {
+    r.json["outputs"][0]["outputs"][0]["results"]["message"]["text"].as_str().unwrap_or_default().to_owned()
+}
+
+fn run_error(r: &crate::common::Resp) -> String {
+    r.expect(500);
+    let inner: Value = serde_json::from_str(r.detail()).expect("detail is JSON text");
+    inner["message"].as_str().expect("message").to_owned()
+}
+
+#[test]
+fn read_file_reads_uploads_per_format_within_their_scope() {
+    let s = TestServer::start();
+    let (alice_id, alice) = s.user("alice");
+    let (_, bob) = s.user("bob");
+    let a = Auth::Bearer(&alice);
+    let flow = empty_flow(&s, &alice, "holder");
+    let up = |name: &str| -> String {
+        let r = s.upload(&format!("/api/v1/files/upload/{flow}"), a, "file", name, &fixture_bytes(name));
+        r.expect(201).json["file_path"].as_str().expect("path").to_owned()
+    };
+    let report = up("report.txt");
+    let csv = up("items.csv");
+    let md = up("notes.md");
+    let json_path = up("data.json");
+    let yaml = up("config.yaml");
+    let xml = up("doc.xml");
+    let html = up("page.html");
+    let exe = up("tool.exe");
+    let sheet = {
+        let r = s.upload(&format!("/api/v1/files/upload/{flow}"), a, "file", "sheet.xlsx", b"PK fake");
+        r.expect(201).json["file_path"].as_str().expect("path").to_owned()
+    };
+    let text = |name: &str| String::from_utf8(fixture_bytes(name)).expect("utf8");
+
+    // The flow that reads them is the uploads' own flow (v1 paths are flow-scoped).
+    let put = |paths: &[&str], extra: &Value| {
+        let mut body = read_file_flow(paths, extra);
+        body["name"] = json!("holder");
+        s.request(
+            "PATCH",
+            &format!("/api/v1/flows/{flow}"),
+            a,
+            Some("application/json"),
+            Some(body.to_string().as_bytes()),
+        )
+        .expect(200);
+    };
+    for (path, expected) in [
+        (&report, text("report.txt")),
+        (&csv, text("items.csv")),
+        (&md, text("notes.md")),
+        (&yaml, text("config.yaml")),
+        (&xml, text("doc.xml")),
+        (&html, text("page.html")),
+        (&json_path, r#"{"company":"Acme","revenue":1200,"tags":["a","b"]}"#.to_owned()),
+    ] {
+        put(&[path.as_str()], &json!({}));
+        let r = run_text(&s, &alice, &flow);
+        assert_eq!(message_text(r.expect(200)), expected, "{path}");
+    }
+    put(&[report.as_str(), csv.as_str()], &json!({}));
+    assert_eq!(
+        message_text(run_text(&s, &alice, &flow).expect(200)),
+        format!("{}\n\n{}", text("report.txt"), text("items.csv"))
+    );
+
+    // Errors as recorded.
+    put(&[exe.as_str()], &json!({}));
+    assert!(run_error(&run_text(&s, &alice, &flow)).ends_with("No files to process."));
+    put(&[exe.as_str()], &json!({"ignore_unsupported_extensions": false}));
+    assert!(run_error(&run_text(&s, &alice, &flow)).ends_with("Unsupported file extension: .exe"));
+    put(&[sheet.as_str()], &json!({}));
+    let stored = sheet.rsplit('/').next().expect("name");
+    assert!(run_error(&run_text(&s, &alice, &flow)).ends_with(&format!(
+        "File '{stored}' has extension '.xlsx' which requires Advanced Parser mode. Please enable 'Advanced Parser' to process this file."
+    )));
+    let missing = format!("{flow}/nope.txt");
+    put(&[missing.as_str()], &json!({}));
+    let e = run_error(&run_text(&s, &alice, &flow));
+    assert!(
+        e.contains("Error building Component Read File: \n\nFile not found: '")
+            && e.ends_with("Please upload the file again."),
+        "{e}"
+    );
+    let refused = "Access to local file paths outside the authenticated user's storage scope is disabled (LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS=true). Use an uploaded file instead.";
+    for bad in ["/etc/passwd", "../../etc/passwd", &format!("{flow}/../../etc/passwd"), "relative.txt"] {
+        put(&[bad], &json!({}));
+        assert!(run_error(&run_text(&s, &alice, &flow)).ends_with(refused), "{bad}");
+    }
+
+    // A v1 path of flow A is refused in flow B; a v2 path works in any flow of its owner only.
+    let other = s.create_flow(a, &read_file_flow(&[report.as_str()], &json!({})), "other flow");
+    assert!(run_error(&run_text(&s, &alice, &other)).ends_with(refused));
+    let v2 = s.upload("/api/v2/files", a, "file", "report.txt", &fixture_bytes("report.txt"));
+    let v2_path = v2.expect(201).json["path"].as_str().expect("path").to_owned();
+    assert!(v2_path.starts_with(&alice_id));
+    let mine = s.create_flow(a, &read_file_flow(&[v2_path.as_str()], &json!({})), "v2 reader");
+    assert_eq!(message_text(run_text(&s, &alice, &mine).expect(200)), text("report.txt"));
+    let theirs = s.create_flow(Auth::Bearer(&bob), &read_file_flow(&[v2_path.as_str()], &json!({})), "thief");
+    assert!(run_error(&run_text(&s, &bob, &theirs)).ends_with(refused));
+}
+
+#[test]
+fn parser_stringifies_a_table_from_an_uploaded_file() {
+    let s = TestServer::start();
+    let (_, alice) = s.user("alice");
+    let a = Auth::Bearer(&alice);
+    let v2 = s.upload("/api/v2/files", a, "file", "report.txt", &fixture_bytes("report.txt"));
+    let path = v2.expect(201).json["path"].as_str().expect("path").to_owned();
+    let flow = json!({"data": {
+        "nodes": [
+            node("File-1", "File", &json!({"path": [path]})),
+            node("SplitText-1", "SplitText", &json!({"data_inputs": "", "chunk_size": 1000, "chunk_overlap": 0, "separator": "\n"})),
+            node("ParserComponent-1", "ParserComponent", &json!({"mode": "Stringify", "input_data": ""})),
+            node("ChatOutput-1", "ChatOutput", &json!({"input_value": ""})),
+        ],
+        "edges": [
+            edge("File-1", "message", "SplitText-1", "data_inputs"),
+            edge("SplitText-1", "dataframe", "ParserComponent-1", "input_data"),
+            edge("ParserComponent-1", "parsed_text", "ChatOutput-1", "input_value"),
+        ],
+    }});
+    let id = s.create_flow(a, &flow, "stringify");
+    let text = message_text(run_text(&s, &alice, &id).expect(200));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 3, "{text}");
+    assert!(lines[0].starts_with("| ") && lines[0].contains(" text "), "{text}");
+    assert!(lines[1].starts_with("|:-"), "{text}");
+    assert!(text.contains("Quarterly report"), "{text}");
 }

@@ -13,6 +13,7 @@
 //! `components::implementation`).
 
 mod decl;
+pub mod files;
 pub mod flow_controls;
 pub mod flowactor;
 pub mod io;
@@ -60,6 +61,8 @@ kinds! {
     Loop => flow_controls::loop_component::SPEC,
     Memory => processing::memory::SPEC,
     Parser => processing::parser::SPEC,
+    /// Read File: the text of uploaded files.
+    File => files::file::SPEC,
     SplitText => processing::split_text::SPEC,
     Pass => flow_controls::pass::SPEC,
     /// flowactor extension: waits, then passes its input through.

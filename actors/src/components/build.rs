@@ -104,6 +104,8 @@ pub(crate) struct BuildShared {
     pub cancel: CancelToken,
     pub llm: Arc<LlmRuntime>,
     pub limits: OutputLimits,
+    /// Uploaded files (`None` in unit tests).
+    pub files: Option<crate::store::files::Files>,
     /// Runs Loop bodies.
     pub bodies: &'static dyn BodyRunner,
 }

@@ -21,6 +21,7 @@ mod combine_text;
 mod conditional_router;
 mod context;
 mod delay;
+mod file;
 mod loop_component;
 mod memory;
 mod model_call;
@@ -203,6 +204,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::Loop => &loop_component::LoopComponent,
         ComponentKind::Memory => &memory::Memory,
         ComponentKind::Parser => &parser::Parser,
+        ComponentKind::File => &file::File,
         ComponentKind::SplitText => &split_text::SplitText,
         ComponentKind::Pass => &pass::Pass,
         ComponentKind::Delay => &delay::Delay,

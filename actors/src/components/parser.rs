@@ -42,7 +42,13 @@ fn markdown_table(rows: &[Map<String, Json>], clean: bool) -> String {
     };
     let cell = |v: Option<&Json>| -> String {
         let text = match v {
-            None | Some(Json::Null) => if clean { String::new() } else { "nan".to_owned() },
+            None | Some(Json::Null) => {
+                if clean {
+                    String::new()
+                } else {
+                    "nan".to_owned()
+                }
+            }
             Some(v) => py_str(v),
         };
         let text = if clean {
@@ -71,7 +77,11 @@ fn markdown_table(rows: &[Map<String, Json>], clean: bool) -> String {
         .collect();
     let pad = |text: &str, i: usize| {
         let fill = " ".repeat(widths[i].saturating_sub(text.chars().count()));
-        if numeric[i] { format!("{fill}{text}") } else { format!("{text}{fill}") }
+        if numeric[i] {
+            format!("{fill}{text}")
+        } else {
+            format!("{text}{fill}")
+        }
     };
     let line = |items: Vec<String>| format!("| {} |", items.join(" | "));
     let mut out = vec![line(cols.iter().enumerate().map(|(i, c)| pad(c, i)).collect())];
@@ -80,7 +90,11 @@ fn markdown_table(rows: &[Map<String, Json>], clean: bool) -> String {
         widths
             .iter()
             .enumerate()
-            .map(|(i, w)| if numeric[i] { format!("{}:", "-".repeat(w + 1)) } else { format!(":{}", "-".repeat(w + 1)) })
+            .map(|(i, w)| if numeric[i] {
+                format!("{}:", "-".repeat(w + 1))
+            } else {
+                format!(":{}", "-".repeat(w + 1))
+            })
             .collect::<Vec<_>>()
             .join("|")
     ));
@@ -204,7 +218,8 @@ mod tests {
              | mock domain | True     | ['mock value'] |   7 |"
         );
         let mut h = Harness::single("ParserComponent", json!({"mode": "Stringify"}));
-        let d = Value::Data(Arc::new(crate::components::Data::new(json!({"a": 1, "b": "x"}).as_object().unwrap().clone())));
+        let d =
+            Value::Data(Arc::new(crate::components::Data::new(json!({"a": 1, "b": "x"}).as_object().unwrap().clone())));
         let out = h.run("ParserComponent-1", vec![("input_data", d)]).await.unwrap();
         assert_eq!(out.get("parsed_text").unwrap().text(), "```json\n{\n  \"a\": 1,\n  \"b\": \"x\"\n}\n```");
     }
@@ -212,7 +227,9 @@ mod tests {
     #[actix_rt::test]
     async fn parser_mode_renders_python_values() {
         let mut h = Harness::single("ParserComponent", json!({"mode": "Parser", "pattern": "{a} {b} {c}"}));
-        let d = Value::Data(Arc::new(crate::components::Data::new(json!({"a": ["v"], "b": false}).as_object().unwrap().clone())));
+        let d = Value::Data(Arc::new(crate::components::Data::new(
+            json!({"a": ["v"], "b": false}).as_object().unwrap().clone(),
+        )));
         let out = h.run("ParserComponent-1", vec![("input_data", d)]).await.unwrap();
         assert_eq!(out.get("parsed_text").unwrap().text(), "['v'] False ");
         let mut h = Harness::single("ParserComponent", json!({"mode": "Parser", "pattern": "{a}|{b}"}));

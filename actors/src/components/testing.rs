@@ -77,6 +77,7 @@ impl Harness {
             cancel: CancelToken::new(),
             llm: Arc::new(crate::llm::LlmRuntime::new(crate::llm::LlmSettings::default())),
             limits: OutputLimits::default(),
+            files: None,
             bodies: &NoBodies,
         });
         Self { shared, rx, store }

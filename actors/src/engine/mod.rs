@@ -55,6 +55,8 @@ pub struct EngineSettings {
     pub test_components: bool,
     /// Size bounds on messages and component outputs.
     pub limits: OutputLimits,
+    /// Uploaded files, for the components that read and write them (`File`, `SaveToFile`).
+    pub files: Option<crate::store::files::Files>,
 }
 
 impl Default for EngineSettings {
@@ -67,6 +69,7 @@ impl Default for EngineSettings {
             llm: LlmSettings::default(),
             test_components: false,
             limits: OutputLimits::default(),
+            files: None,
         }
     }
 }
@@ -337,6 +340,7 @@ impl Engine {
             cancel: cancel.clone(),
             llm: self.inner.llm.clone(),
             limits: self.inner.settings.limits,
+            files: self.inner.settings.files.clone(),
             bodies: &body::LoopBodies,
         });
         let (otx, orx) = oneshot::channel();

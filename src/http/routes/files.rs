@@ -510,11 +510,7 @@ async fn v2_batch_delete(state: web::Data<AppState>, caller: Identity, body: web
     Ok(HttpResponse::Ok().json(json!({ "message": format!("{deleted} files deleted successfully") })))
 }
 
-async fn v2_batch_download(
-    state: web::Data<AppState>,
-    caller: Identity,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
+async fn v2_batch_download(state: web::Data<AppState>, caller: Identity, body: web::Bytes) -> ApiResult<HttpResponse> {
     let ids = id_list(&body)?;
     let files = state.files.clone();
     let user = caller.user.id;

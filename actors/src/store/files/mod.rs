@@ -216,11 +216,7 @@ pub fn split_extension(name: &str) -> (&str, &str) {
 /// True for a bare file name: no separators, no `..`, no NUL, not empty.
 #[must_use]
 pub fn is_bare_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\', '\0'])
-        && !name.contains("..")
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']) && !name.contains("..")
 }
 
 #[cfg(test)]
