@@ -538,3 +538,50 @@ fn parser_stringifies_a_table_from_an_uploaded_file() {
     assert!(lines[1].starts_with("|:-"), "{text}");
     assert!(text.contains("Quarterly report"), "{text}");
 }
+
+#[test]
+fn save_to_file_writes_into_the_users_files_only() {
+    let s = TestServer::start();
+    let (alice_id, alice) = s.user("alice");
+    let a = Auth::Bearer(&alice);
+    let (_, key) = s.api_key(&alice, "run");
+    let flow = |name: &str, format: &str| {
+        json!({"data": {
+            "nodes": [
+                node("ChatInput-1", "ChatInput", &json!({"input_value": ""})),
+                node("SaveToFile-1", "SaveToFile", &json!({"input": "", "file_name": name, "local_format": format, "storage_location": "Local"})),
+                node("ChatOutput-1", "ChatOutput", &json!({"input_value": ""})),
+            ],
+            "edges": [
+                edge("ChatInput-1", "message", "SaveToFile-1", "input"),
+                edge("SaveToFile-1", "message", "ChatOutput-1", "input_value"),
+            ],
+        }})
+    };
+    let run = |id: &str, input: &str| {
+        s.post(&format!("/api/v1/run/{id}?stream=false"), Auth::Key(&key), &json!({"input_value": input}))
+    };
+    let id = s.create_flow(a, &flow("notes", "txt"), "save");
+    let r = run(&id, "hello world");
+    let text = message_text(r.expect(200));
+    assert!(text.starts_with(&format!("Message saved successfully as '{alice_id}/notes.txt' at ")), "{text}");
+    let rows = s.get("/api/v2/files", a).expect(200).json.clone();
+    assert_eq!(rows.as_array().expect("rows").len(), 1);
+    assert_eq!(rows[0]["name"], "notes");
+    let file_id = rows[0]["id"].as_str().expect("id");
+    assert_eq!(s.get(&format!("/api/v2/files/{file_id}"), a).expect(200).bytes, b"hello world");
+    // A second run gets the next free name, as a second upload would.
+    run(&id, "again").expect(200);
+    assert_eq!(s.get("/api/v2/files", a).json.as_array().expect("rows").len(), 2);
+
+    for bad in ["../escape", "/tmp/abs", "dir/name", "..", "C:evil"] {
+        let id = s.create_flow(a, &flow(bad, "txt"), &format!("bad {bad}"));
+        let e = run_error(&run(&id, "x"));
+        assert!(
+            e.ends_with("Local file name must be a file name only, without paths or parent directory references."),
+            "{bad}: {e}"
+        );
+    }
+    assert!(!s.dir.path().join("escape.txt").exists() && !std::path::Path::new("/tmp/abs.txt").exists());
+    assert_eq!(s.get("/api/v2/files", a).json.as_array().expect("rows").len(), 2);
+}

@@ -70,3 +70,37 @@ pub mod file {
         outputs: &[MESSAGE],
     };
 }
+
+/// Save File (`SaveToFile`): writes its input into the user's files (never an arbitrary path).
+pub mod save_to_file {
+    use super::*;
+
+    pub const INPUT: Input =
+        Input::handle("input", "File Content", &["Data", "DataFrame", "Message"]).required().info("The input to save.");
+    pub const FILE_NAME: Input =
+        Input::text("file_name", "File Name").required().info("Name file will be saved as (without extension).");
+    pub const STORAGE_LOCATION: Input = Input::dropdown("storage_location", "Storage Location", &["Local"])
+        .value("Local")
+        .info("Choose where to save the file.");
+    pub const LOCAL_FORMAT: Input =
+        Input::dropdown("local_format", "File Format", &["csv", "json", "markdown", "txt", "html"])
+            .info("Select the file format for local storage.");
+    pub const APPEND_MODE: Input = Input::bool("append_mode", "Append", false)
+        .info("Append to file if it exists (only for plain text formats). Disabled for binary formats like Excel.");
+
+    pub const MESSAGE: Output = Output::new("message", "File Path", &["Message"], "save_to_file");
+
+    pub const SPEC: ComponentSpec = ComponentSpec {
+        type_name: "SaveToFile",
+        aliases: &[],
+        class_name: "SaveToFileComponent",
+        category: "files_and_knowledge",
+        display_name: "Write File",
+        description: "Save data to local file, AWS S3, or Google Drive in the selected format.",
+        icon: "file-text",
+        role: Role::Other,
+        test_only: false,
+        inputs: &[INPUT, FILE_NAME, STORAGE_LOCATION, LOCAL_FORMAT, APPEND_MODE],
+        outputs: &[MESSAGE],
+    };
+}

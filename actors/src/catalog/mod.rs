@@ -63,6 +63,8 @@ kinds! {
     Parser => processing::parser::SPEC,
     /// Read File: the text of uploaded files.
     File => files::file::SPEC,
+    /// Save File: writes its input into the user's files.
+    SaveToFile => files::save_to_file::SPEC,
     SplitText => processing::split_text::SPEC,
     Pass => flow_controls::pass::SPEC,
     /// flowactor extension: waits, then passes its input through.

@@ -28,6 +28,7 @@ mod model_call;
 mod parser;
 mod pass;
 mod prompt;
+mod save_to_file;
 mod split_text;
 mod text_io;
 pub mod value;
@@ -205,6 +206,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::Memory => &memory::Memory,
         ComponentKind::Parser => &parser::Parser,
         ComponentKind::File => &file::File,
+        ComponentKind::SaveToFile => &save_to_file::SaveToFile,
         ComponentKind::SplitText => &split_text::SplitText,
         ComponentKind::Pass => &pass::Pass,
         ComponentKind::Delay => &delay::Delay,
