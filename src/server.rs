@@ -18,6 +18,7 @@ use flowactor_actors::engine::{ArbiterPool, Engine, EngineSettings, LlmSettings,
 use flowactor_actors::pg::identity::PgIdentity;
 use flowactor_actors::pg::{Pg, PgError, PgOptions};
 use flowactor_actors::registry::{AuthEpoch, RegistryOptions};
+use flowactor_actors::store::files::Files;
 use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::{StoreError, StoreOptions};
@@ -287,6 +288,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     let cli_token = generate_secret();
     let flows = Flows::new(FlowStore::new(store.clone()));
     let messages = MessageStore::open(&store).context("cannot open the message store")?;
+    let files = Files::open(&settings.config_dir).context("cannot open the file store")?;
     let engine = Engine::new(
         ArbiterPool::new(settings.engine_thread_count()),
         messages,
@@ -302,6 +304,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 credential_allowed_hosts: settings.provider_credential_allowed_hosts.clone(),
             },
             test_components: settings.enable_test_components,
+            files: Some(files.clone()),
             limits: OutputLimits {
                 max_message_bytes: settings.max_message_bytes,
                 max_output_bytes: settings.max_output_bytes,
@@ -318,6 +321,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         epoch,
         &secret,
         cli_token.clone(),
+        files,
     ));
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)

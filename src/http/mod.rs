@@ -30,6 +30,7 @@ use actix_web::{web, HttpMessage};
 use flowactor_actors::crypto::Secrets;
 use flowactor_actors::engine::Engine;
 use flowactor_actors::registry::AuthEpoch;
+use flowactor_actors::store::files::Files;
 use flowactor_actors::store::flows::Flows;
 use flowactor_actors::RegistryActor;
 use subtle::ConstantTimeEq;
@@ -63,11 +64,14 @@ pub struct AppState {
     pub drain: lifecycle::Drain,
     /// Anonymous sign-ups per client IP.
     pub signup_limiter: RateLimiter<Option<IpAddr>>,
+    /// Uploaded files (see `routes::files`).
+    pub files: Files,
     cli_token: String,
 }
 
 impl AppState {
     #[must_use]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: Arc<Settings>,
         registry: Addr<RegistryActor>,
@@ -76,6 +80,7 @@ impl AppState {
         epoch: AuthEpoch,
         secret: &str,
         cli_token: String,
+        files: Files,
     ) -> Self {
         Self {
             auth_cache: auth_cache::AuthCache::new(epoch, Secrets::derive(secret)),
@@ -100,6 +105,7 @@ impl AppState {
             registry,
             flows,
             cli_token,
+            files,
         }
     }
 
@@ -111,6 +117,9 @@ impl AppState {
             self.engine.forget(*id);
             if let Err(e) = self.engine.messages().delete_flow(*id) {
                 tracing::warn!(flow = %id, error = %e, "could not delete the chat history of a deleted flow");
+            }
+            if let Err(e) = self.files.delete_flow(*id) {
+                tracing::warn!(flow = %id, error = %e, "could not delete the files of a deleted flow");
             }
         }
     }

@@ -16,6 +16,7 @@ mod binary;
 mod build;
 mod console;
 mod examples;
+mod files;
 mod flows;
 mod inventory;
 mod llm;

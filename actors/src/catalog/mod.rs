@@ -14,6 +14,7 @@
 
 pub mod agent;
 mod decl;
+pub mod files;
 pub mod flow_controls;
 pub mod flowactor;
 pub mod io;
@@ -62,6 +63,10 @@ kinds! {
     Loop => flow_controls::loop_component::SPEC,
     Memory => processing::memory::SPEC,
     Parser => processing::parser::SPEC,
+    /// Read File: the text of uploaded files.
+    File => files::file::SPEC,
+    /// Save File: writes its input into the user's files.
+    SaveToFile => files::save_to_file::SPEC,
     SplitText => processing::split_text::SPEC,
     Pass => flow_controls::pass::SPEC,
     /// flowactor extension: waits, then passes its input through.

@@ -106,6 +106,8 @@ pub(crate) struct BuildShared {
     pub limits: OutputLimits,
     /// Endpoints and bounds of the tool components.
     pub tools: super::ToolSettings,
+    /// Uploaded files (`None` in unit tests).
+    pub files: Option<crate::store::files::Files>,
     /// Runs Loop bodies.
     pub bodies: &'static dyn BodyRunner,
 }

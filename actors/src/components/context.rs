@@ -133,6 +133,12 @@ impl ComponentContext {
         self.shared.messages.as_ref()
     }
 
+    /// The uploaded-file store, when the engine has one.
+    #[must_use]
+    pub fn files(&self) -> Option<&crate::store::files::Files> {
+        self.shared.files.as_ref()
+    }
+
     /// The engine's LLM provider client (HTTP client, limits, settings).
     #[must_use]
     pub fn llm(&self) -> &crate::llm::LlmRuntime {

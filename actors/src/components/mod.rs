@@ -23,12 +23,14 @@ mod combine_text;
 mod conditional_router;
 mod context;
 mod delay;
+mod file;
 mod loop_component;
 mod memory;
 mod model_call;
 mod parser;
 mod pass;
 mod prompt;
+mod save_to_file;
 mod split_text;
 mod sql;
 mod text_io;
@@ -213,6 +215,8 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::Loop => &loop_component::LoopComponent,
         ComponentKind::Memory => &memory::Memory,
         ComponentKind::Parser => &parser::Parser,
+        ComponentKind::File => &file::File,
+        ComponentKind::SaveToFile => &save_to_file::SaveToFile,
         ComponentKind::SplitText => &split_text::SplitText,
         ComponentKind::Pass => &pass::Pass,
         ComponentKind::Delay => &delay::Delay,

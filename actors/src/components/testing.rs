@@ -78,6 +78,7 @@ impl Harness {
             llm: Arc::new(crate::llm::LlmRuntime::new(crate::llm::LlmSettings::default())),
             limits: OutputLimits::default(),
             tools: super::ToolSettings::default(),
+            files: None,
             bodies: &NoBodies,
         });
         Self { shared, rx, store }

@@ -57,6 +57,8 @@ pub struct EngineSettings {
     pub limits: OutputLimits,
     /// Endpoints and bounds of the tool components (URL, Web Search, SQL Database).
     pub tools: crate::components::ToolSettings,
+    /// Uploaded files, for the components that read and write them (`File`, `SaveToFile`).
+    pub files: Option<crate::store::files::Files>,
 }
 
 impl Default for EngineSettings {
@@ -70,6 +72,7 @@ impl Default for EngineSettings {
             test_components: false,
             limits: OutputLimits::default(),
             tools: crate::components::ToolSettings::default(),
+            files: None,
         }
     }
 }
@@ -344,6 +347,7 @@ impl Engine {
             llm: self.inner.llm.clone(),
             limits: self.inner.settings.limits,
             tools: self.inner.settings.tools.clone(),
+            files: self.inner.settings.files.clone(),
             bodies: &body::LoopBodies,
         });
         let (otx, orx) = oneshot::channel();

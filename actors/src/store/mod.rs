@@ -29,6 +29,7 @@
 //! them; moving the wait to the owner keeps the workers free, and keeping reads direct keeps the
 //! hot path as fast as before.
 
+pub mod files;
 pub mod flows;
 pub mod messages;
 pub mod writer;

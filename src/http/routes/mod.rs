@@ -6,8 +6,10 @@
 
 pub mod api_keys;
 pub mod build;
+pub mod catalog;
 pub mod cli;
 pub mod console;
+pub mod files;
 pub mod flows;
 pub mod health;
 pub mod login;
@@ -179,6 +181,8 @@ pub fn table() -> Vec<RouteSpec> {
         projects::routes,
         cli::routes,
         console::routes,
+        files::routes,
+        catalog::routes,
     ] {
         routes.extend(module());
     }

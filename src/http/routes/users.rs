@@ -217,5 +217,9 @@ async fn delete(state: web::Data<AppState>, caller: Identity, path: web::Path<St
     let flows = state.flows.owned_ids(id)?;
     state.registry.send(DeleteUser { id }).await??;
     state.forget_flows(&flows);
+    let files = state.files.clone();
+    if let Err(e) = web::block(move || files.delete_user(id)).await? {
+        tracing::warn!(user = %id, error = %e, "could not delete the files of a deleted user");
+    }
     Ok(HttpResponse::Accepted().json(json!({"detail": "User deletion started", "request_id": Uuid::new_v4()})))
 }
