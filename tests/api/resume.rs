@@ -218,7 +218,9 @@ fn polling_with_since_does_not_consume_and_plain_polling_still_does() {
     let a = poll("&since=0");
     let b = poll("&since=0");
     assert!(!a.is_empty());
-    assert_eq!(a, b, "reading with since consumes nothing");
+    // The build may have gone on between the polls: the second sees at least what the first saw.
+    assert!(b.len() >= a.len());
+    assert_eq!(a[..], b[..a.len()], "reading with since consumes nothing");
     let v = crate::common::schema("build_event.json");
     for e in &a {
         let errors: Vec<String> = v.iter_errors(e).map(|x| x.to_string()).collect();
