@@ -576,3 +576,40 @@ fn a_failing_model_call_retracts_the_partial_answer_on_build() {
     let stored = s.get(&format!("/api/v1/monitor/messages?flow_id={id}"), Auth::Key(&key));
     assert!(stored.json.as_array().unwrap().iter().all(|m| m["id"] != placeholder["data"]["id"]), "{}", stored.text);
 }
+
+/// Simple Agent whole (URL and Web Search as tools): the model calls `fetch_content` on a page
+/// of the local page server, the URL component fetches it through the address policy, and the
+/// page's table reaches the model as its tool result.
+#[test]
+fn simple_agent_fetches_a_page_through_its_url_tool() {
+    let pages = crate::pages::Pages::start();
+    let page = format!("{}/page1.html", pages.url());
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "fetch_content", "args": {"urls": [page]}}));
+    let s = TestServer::start();
+    let (key, id) = setup(&s, &mock, &fixture("simple_agent__lf1.13.0.json"));
+    let r = run(&s, &key, &id, "What is the secret number on my page?", "url", &tweaks(&[SIMPLE_AGENT], &json!({})));
+    r.expect(200);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2, "one tool round, then the answer");
+    let names: Vec<&str> =
+        sent[0].body["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+    // The connected tools, then the built-ins. (Langflow 1.13 sent `perform_search` first here;
+    // flowactor keeps the edge order, which puts `fetch_content` first: a known difference.)
+    assert_eq!(names, ["fetch_content", "perform_search", "get_current_date", "evaluate_expression"]);
+    // The tool schema the model sees is the recorded one (spec §2.6).
+    let recorded = trace("04-agent-case-calc-ok.json");
+    let recorded_tools = recorded["llm_requests"][0]["body"]["tools"].as_array().unwrap();
+    let want = recorded_tools.iter().find(|t| t["function"]["name"] == "fetch_content").unwrap();
+    assert_eq!(&sent[0].body["tools"][0], want);
+    assert!(pages.requests().iter().any(|l| l.starts_with("GET /page1.html")), "{:?}", pages.requests());
+    let messages = sent[1].body["messages"].as_array().unwrap();
+    let tool = messages.iter().find(|m| m["role"] == "tool").expect("a tool message");
+    let content = tool["content"].as_str().unwrap();
+    assert!(content.contains("4242") && content.contains("language"), "{content}");
+    let m = message(&r.json);
+    assert!(m["text"].as_str().unwrap().starts_with(&format!("{FINAL_PREFIX}1. ")), "{}", m["text"]);
+    let steps = m["content_blocks"][0]["contents"].as_array().unwrap();
+    assert_eq!(steps[0]["header"]["title"], "Executed **fetch_content**");
+    assert_eq!(steps[0]["tool_input"], json!({"urls": [page]}));
+}
