@@ -2,6 +2,10 @@
 //! (validation, key hashing, credential sealing are shared), with uniqueness enforced by the
 //! database's constraints, so two instances can never both take a username or variable name.
 //! Every write is one transaction, committed before the method returns.
+//!
+//! One file of ~700 lines (70 of them tests) on purpose: it is the PostgreSQL side of one trait,
+//! `IdentityRepo`, and users, keys and variables share its row mappers and transaction helpers;
+//! split per entity when the flow and message stores join it here.
 
 use std::collections::HashMap;
 use std::future::Future;
