@@ -14,7 +14,7 @@
 //! | chat messages | [`messages::MessageRepo`] | [`messages::sled::SledMessages`] | [`messages::MessageStore`] |
 //!
 //! Build jobs have no store: a job is a live event channel and a cancel handle that exist only
-//! while the process runs (`src/jobs.rs`), so there is nothing a database could hold.
+//! while the process runs (`src/jobs/`), so there is nothing a database could hold.
 //!
 //! # Ownership
 //! One model for every entity: a synchronous, unit-testable core behind its trait; writes are
