@@ -289,6 +289,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     let flows = Flows::new(FlowStore::new(store.clone()));
     let messages = MessageStore::open(&store).context("cannot open the message store")?;
     let files = Files::open(&settings.config_dir).context("cannot open the file store")?;
+    let build_log = crate::http::build_log::BuildLog::new(settings.monitor_max_vertices);
     let engine = Engine::new(
         ArbiterPool::new(settings.engine_thread_count()),
         messages,
@@ -310,6 +311,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
                 max_output_bytes: settings.max_output_bytes,
             },
             tools: tool_settings(&settings),
+            recorder: build_log.recorder(),
             ..EngineSettings::default()
         },
     );
@@ -322,6 +324,7 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
         &secret,
         cli_token.clone(),
         files,
+        build_log,
     ));
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)

@@ -146,6 +146,10 @@ settings! {
     /// Bytes of a build job's events kept for readers that resume with `since` / `Last-Event-ID`
     /// (`FLOWACTOR_JOB_EVENT_RETENTION_BYTES`, default 8 MiB).
     job_event_retention_bytes: usize = JOB_EVENT_RETENTION_BYTES "FLOWACTOR_JOB_EVENT_RETENTION_BYTES", Some("8388608"), parse::num;
+    /// Vertex records of recent builds kept for `/api/v1/monitor/builds`, `/transactions` and
+    /// the timeline route, whole builds dropped oldest first; 0 turns recording off
+    /// (`FLOWACTOR_MONITOR_MAX_VERTICES`, default 100000).
+    monitor_max_vertices: usize = MONITOR_MAX_VERTICES "FLOWACTOR_MONITOR_MAX_VERTICES", Some("100000"), parse::num;
     /// How long a build whose resuming reader disconnected keeps running without a reader
     /// (`FLOWACTOR_JOB_RESUME_GRACE_SECONDS`, default 30).
     job_resume_grace_seconds: u64 = JOB_RESUME_GRACE_SECONDS "FLOWACTOR_JOB_RESUME_GRACE_SECONDS", Some("30"), parse::num;

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod auth_cache;
 pub mod body;
+pub mod build_log;
 pub mod events;
 pub mod execution;
 pub mod flow_files;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub signup_limiter: RateLimiter<Option<IpAddr>>,
     /// Uploaded files (see `routes::files`).
     pub files: Files,
+    /// Recent builds' per-vertex traces (see `routes::monitor_builds`).
+    pub build_log: build_log::BuildLog,
     cli_token: String,
 }
 
@@ -81,6 +84,7 @@ impl AppState {
         secret: &str,
         cli_token: String,
         files: Files,
+        build_log: build_log::BuildLog,
     ) -> Self {
         Self {
             auth_cache: auth_cache::AuthCache::new(epoch, Secrets::derive(secret)),
@@ -106,6 +110,7 @@ impl AppState {
             flows,
             cli_token,
             files,
+            build_log,
         }
     }
 
@@ -115,6 +120,7 @@ impl AppState {
     pub fn forget_flows(&self, ids: &[Uuid]) {
         for id in ids {
             self.engine.forget(*id);
+            self.build_log.forget_flow(*id);
             if let Err(e) = self.engine.messages().delete_flow(*id) {
                 tracing::warn!(flow = %id, error = %e, "could not delete the chat history of a deleted flow");
             }

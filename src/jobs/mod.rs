@@ -122,12 +122,13 @@ impl JobRegistry {
         });
     }
 
-    /// Registers a started build.
+    /// Registers a started build under `id` (the build's run id, so monitoring finds it by job id).
     ///
     /// # Errors
     /// [`TooManyJobs`] when the owner already has too many unfinished jobs.
     pub fn register(
         &self,
+        id: Uuid,
         owner: Uuid,
         flow_id: Uuid,
         events: mpsc::Receiver<BuildEvent>,
@@ -140,7 +141,7 @@ impl JobRegistry {
             return Err(TooManyJobs);
         }
         let job = Arc::new(Job {
-            id: Uuid::new_v4(),
+            id,
             owner,
             flow_id,
             created: Instant::now(),

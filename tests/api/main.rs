@@ -21,6 +21,7 @@ mod flows;
 mod inventory;
 mod llm;
 mod monitor;
+mod monitor_builds;
 mod postgres;
 mod projects;
 mod resume;

@@ -33,7 +33,7 @@ use crate::store::messages::MessageStore;
 pub(crate) use crate::components::BuildShared;
 pub use crate::components::{BuildEvent, CancelToken, Mode, OutputLimits};
 pub use crate::llm::LlmSettings;
-pub use outcome::{RunOutcome, VertexOutcome, VertexState};
+pub use outcome::{BuildRecorder, BuildTrace, RunOutcome, VertexOutcome, VertexState, VertexTrace};
 pub use pool::ArbiterPool;
 use supervisor::{BuildSupervisor, CancelBuild};
 
@@ -59,6 +59,8 @@ pub struct EngineSettings {
     pub tools: crate::components::ToolSettings,
     /// Uploaded files, for the components that read and write them (`File`, `SaveToFile`).
     pub files: Option<crate::store::files::Files>,
+    /// Receives a [`BuildTrace`] of every build when it ends (build monitoring).
+    pub recorder: Option<BuildRecorder>,
 }
 
 impl Default for EngineSettings {
@@ -73,6 +75,7 @@ impl Default for EngineSettings {
             limits: OutputLimits::default(),
             tools: crate::components::ToolSettings::default(),
             files: None,
+            recorder: None,
         }
     }
 }
@@ -353,10 +356,11 @@ impl Engine {
         let (otx, orx) = oneshot::channel();
         let pool = self.inner.pool.clone();
         let deadline = self.inner.settings.build_deadline;
+        let recorder = self.inner.settings.recorder.clone();
         let home = pool.next_index();
         let arbiter = pool.handle(home).clone();
         let supervisor = BuildSupervisor::start_in_arbiter(&arbiter, move |_| {
-            BuildSupervisor::new(shared, pool, home, deadline, otx)
+            BuildSupervisor::new(shared, pool, home, deadline, otx, recorder)
         });
         Ok(BuildHandle {
             run_id,

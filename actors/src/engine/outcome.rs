@@ -2,7 +2,7 @@
 //! entries of a `/run` response and the `data` of an `end_vertex` event.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value as Json};
 use uuid::Uuid;
@@ -34,6 +34,8 @@ pub struct VertexOutcome {
     pub values: Vec<(usize, Value)>,
     /// Outputs whose branch was stopped.
     pub stopped: Vec<usize>,
+    /// When the vertex fired (its inputs complete).
+    pub started: Instant,
     pub duration: Duration,
 }
 
@@ -124,6 +126,48 @@ pub(crate) fn result_parts(v: &Vertex, o: &VertexOutcome, session: &str) -> Resu
         _ => Json::Object(artifacts),
     };
     ResultParts { results, artifacts, outputs, logs, messages }
+}
+
+/// One vertex of a finished (or failed) build, as build monitoring reports it.
+#[derive(Debug, Clone)]
+pub struct VertexTrace {
+    /// Index into the build's graph.
+    pub vertex: usize,
+    /// From the build's start to the vertex firing.
+    pub start: Duration,
+    pub duration: Duration,
+    pub state: VertexState,
+    /// Index of the engine arbiter (thread) the vertex ran on.
+    pub arbiter: usize,
+}
+
+/// What a build did, vertex by vertex: handed to the [`BuildRecorder`] when the build ends,
+/// successfully or not.
+#[derive(Debug, Clone)]
+pub struct BuildTrace {
+    pub graph: Arc<CompiledGraph>,
+    pub run_id: Uuid,
+    pub flow_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub mode: Mode,
+    /// Wall-clock start.
+    pub started_at: crate::clock::Micros,
+    pub duration: Duration,
+    /// Why the build failed; `None` when it completed.
+    pub error: Option<String>,
+    /// Vertices that ran or were settled, in the order they finished.
+    pub vertices: Vec<VertexTrace>,
+}
+
+/// Receives every build's [`BuildTrace`]; called on the supervisor's thread, so it must be
+/// cheap (hand the trace off, do not block).
+#[derive(Clone)]
+pub struct BuildRecorder(pub Arc<dyn Fn(BuildTrace) + Send + Sync>);
+
+impl std::fmt::Debug for BuildRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BuildRecorder")
+    }
 }
 
 /// Everything a finished build produced.

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use crate::catalog::ComponentKind;
 
 use super::events;
-use super::outcome::{RunOutcome, VertexOutcome, VertexState};
+use super::outcome::{BuildRecorder, BuildTrace, RunOutcome, VertexOutcome, VertexState, VertexTrace};
 use super::pool::ArbiterPool;
 use super::vertex::{ActorTable, Halt, Kick, VertexActor};
 use super::{BuildError, BuildShared, Mode};
@@ -56,6 +56,9 @@ pub(crate) struct BuildSupervisor {
     chat_gate: Option<usize>,
     gated: Vec<usize>,
     started: Instant,
+    /// Wall-clock time of `started`, for the build's trace.
+    started_at: crate::clock::Micros,
+    recorder: Option<BuildRecorder>,
     reply: Option<oneshot::Sender<Result<RunOutcome, BuildError>>>,
 }
 
@@ -66,6 +69,7 @@ impl BuildSupervisor {
         home: usize,
         deadline: Duration,
         reply: oneshot::Sender<Result<RunOutcome, BuildError>>,
+        recorder: Option<BuildRecorder>,
     ) -> Self {
         let n = shared.graph.len();
         let remaining = shared.subset.run.len();
@@ -81,6 +85,8 @@ impl BuildSupervisor {
             chat_gate: None,
             gated: Vec::new(),
             started: Instant::now(),
+            started_at: crate::clock::now_micros(),
+            recorder,
             reply: Some(reply),
         }
     }
@@ -275,7 +281,37 @@ impl BuildSupervisor {
         }
     }
 
+    /// Hands the build's trace to the recorder, if there is one.
+    fn trace(&self, error: Option<String>) {
+        let Some(recorder) = &self.recorder else { return };
+        let mut vertices: Vec<VertexTrace> = self
+            .outcomes
+            .iter()
+            .flatten()
+            .map(|o| VertexTrace {
+                vertex: o.vertex,
+                start: o.started.saturating_duration_since(self.started),
+                duration: o.duration,
+                state: o.state.clone(),
+                arbiter: self.placement.get(o.vertex).copied().unwrap_or_default(),
+            })
+            .collect();
+        vertices.sort_by_key(|v| v.start + v.duration);
+        (recorder.0)(BuildTrace {
+            graph: self.shared.graph.clone(),
+            run_id: self.shared.run_id,
+            flow_id: self.shared.flow_id,
+            user_id: self.shared.user_id,
+            mode: self.shared.mode,
+            started_at: self.started_at,
+            duration: self.started.elapsed(),
+            error,
+            vertices,
+        });
+    }
+
     fn complete(&mut self, ctx: &mut Context<Self>) {
+        self.trace(None);
         let elapsed = self.started.elapsed();
         let outcome = RunOutcome {
             graph: self.shared.graph.clone(),
@@ -309,6 +345,7 @@ impl BuildSupervisor {
 
     fn abort(&mut self, err: BuildError, ctx: &mut Context<Self>) {
         let Some(reply) = self.reply.take() else { return };
+        self.trace(Some(err.to_string()));
         match &err {
             BuildError::Cancelled => tracing::info!(flow = %self.shared.flow_id, "build cancelled"),
             other => tracing::warn!(flow = %self.shared.flow_id, error = %other, "build failed"),
@@ -340,6 +377,7 @@ impl Actor for BuildSupervisor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.started = Instant::now();
+        self.started_at = crate::clock::now_micros();
         let deadline = self.deadline;
         ctx.run_later(deadline, move |act, ctx| act.abort(BuildError::DeadlineExceeded(deadline), ctx));
         let tx = self.shared.events.clone();

@@ -182,7 +182,8 @@ impl VertexActor {
             }
         }
         let stopped = outputs.stopped.iter().filter_map(|n| v.output_index(n)).collect();
-        let outcome = Arc::new(VertexOutcome { vertex: self.idx, state, values, stopped, duration: started.elapsed() });
+        let outcome =
+            Arc::new(VertexOutcome { vertex: self.idx, state, values, stopped, started, duration: started.elapsed() });
         let failed_reason = match &outcome.state {
             VertexState::Failed(r) => Some(r.clone()),
             _ => None,

@@ -188,7 +188,7 @@ async fn start(
     }
     let job = state
         .jobs
-        .register(caller.user.id, flow.id, handle.events, handle.cancel)
+        .register(handle.run_id, caller.user.id, flow.id, handle.events, handle.cancel)
         .map_err(|_| ApiError::TooManyRequests { retry_after: 1 })?;
     Ok(HttpResponse::Ok().json(json!({"job_id": job.id})))
 }

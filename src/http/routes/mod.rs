@@ -14,6 +14,7 @@ pub mod flows;
 pub mod health;
 pub mod login;
 pub mod monitor;
+pub mod monitor_builds;
 pub mod projects;
 pub mod run;
 pub mod users;
@@ -177,6 +178,7 @@ pub fn table() -> Vec<RouteSpec> {
         run::routes,
         build::routes,
         monitor::routes,
+        monitor_builds::routes,
         flows::routes,
         projects::routes,
         cli::routes,
