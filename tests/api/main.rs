@@ -31,4 +31,5 @@ mod security;
 mod storage;
 mod tools;
 mod users;
+mod validate;
 mod variables;

@@ -18,6 +18,7 @@ pub mod monitor_builds;
 pub mod projects;
 pub mod run;
 pub mod users;
+pub mod validate;
 pub mod variables;
 
 use actix_web::http::{header, Method};
@@ -185,6 +186,7 @@ pub fn table() -> Vec<RouteSpec> {
         console::routes,
         files::routes,
         catalog::routes,
+        validate::routes,
     ] {
         routes.extend(module());
     }
