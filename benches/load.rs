@@ -300,6 +300,33 @@ impl Stats {
 }
 
 /// Runs `connections` loops of `request` for `seconds`; every response must have `expect` status.
+/// Sends `total` copies of `request` over `connections` keep-alive connections; returns the
+/// number of answers that were not `expect`.
+fn send_n(addr: &str, request: &[u8], connections: usize, total: usize, expect: u16) -> usize {
+    let handles: Vec<_> = (0..connections)
+        .map(|c| {
+            let (addr, req) = (addr.to_owned(), request.to_vec());
+            let n = total / connections + usize::from(c < total % connections);
+            std::thread::spawn(move || {
+                let mut conn = Conn::open(&addr);
+                (0..n).filter(|_| conn.send(&req).status != expect).count()
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).sum()
+}
+
+/// Resident set size of a process in KiB (`VmRSS` in `/proc/<pid>/status`).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn drive(addr: &str, request: &[u8], connections: usize, seconds: f64, expect: u16) -> Stats {
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
@@ -440,6 +467,36 @@ fn main() {
             baseline(1),
             100.0 * s.rps() / baseline(1),
             s.errors
+        );
+    }
+    if want("rss") {
+        // Memory under a steady load: every fixture 100 times, then 10,000 times more each;
+        // a bounded server ends near where it started.
+        let fan256 = server.upload(&key, "rss-fan256", &fan_flow(256));
+        let reqs: Vec<Vec<u8>> = flows
+            .iter()
+            .map(|(_, id)| id)
+            .chain(std::iter::once(&fan256))
+            .map(|id| request("POST", &format!("/api/v1/run/{id}"), &kh, Some(&body)))
+            .collect();
+        let pid = server.child.as_ref().map_or(0, Child::id);
+        let mut errors = 0;
+        let mut pass = |n: usize| {
+            for req in &reqs {
+                errors += send_n(&server.addr, req, 8, n, 200);
+            }
+            rss_kib(pid)
+        };
+        let after_100 = pass(100);
+        let after_10k = pass(10_000);
+        println!();
+        println!("| memory (server RSS, 8 connections, fixtures echo, prompt, fan64, fan256) | after 100 runs of each | after 10,000 more of each | ratio | errors |");
+        println!("|---|---|---|---|---|");
+        println!(
+            "| rss | {:.1} MiB | {:.1} MiB | {:.2}× | {errors} |",
+            after_100 as f64 / 1024.0,
+            after_10k as f64 / 1024.0,
+            after_10k as f64 / after_100.max(1) as f64
         );
     }
     if want("peer") {

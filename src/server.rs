@@ -115,6 +115,7 @@ pub fn start_registry(
         StoreOptions {
             flush_every_ms: settings.message_flush_ms,
             min_free_bytes: settings.min_free_disk_mb.saturating_mul(1024 * 1024),
+            cache_bytes: settings.sled_cache_mb.saturating_mul(1024 * 1024),
         },
     )?;
     let secrets = Secrets::derive(secret);

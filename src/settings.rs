@@ -155,6 +155,9 @@ settings! {
     job_resume_grace_seconds: u64 = JOB_RESUME_GRACE_SECONDS "FLOWACTOR_JOB_RESUME_GRACE_SECONDS", Some("30"), parse::num;
     /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
     message_flush_ms: u64 = MESSAGE_FLUSH_MS "FLOWACTOR_MESSAGE_FLUSH_MS", Some("50"), parse::num;
+    /// Bound of the embedded database's page cache in MB (`FLOWACTOR_SLED_CACHE_MB`, default 64;
+    /// 0 keeps sled's default of 1 GiB).
+    sled_cache_mb: u64 = SLED_CACHE_MB "FLOWACTOR_SLED_CACHE_MB", Some("64"), parse::num;
     /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,
     /// default 64; 0 disables the check).
     min_free_disk_mb: u64 = MIN_FREE_DISK_MB "FLOWACTOR_MIN_FREE_DISK_MB", Some("64"), parse::num;
