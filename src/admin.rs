@@ -146,6 +146,21 @@ pub fn key_banner(key: &str) -> Vec<String> {
     lines
 }
 
+/// `flowactor api-key`'s options (as the create route's JSON body spells them), checked as the create route checks it; the message names the bad field.
+pub fn cli_policy(body: &serde_json::Value) -> Result<KeyPolicy, String> {
+    let empty = serde_json::Map::new();
+    crate::http::routes::api_keys::parse_policy(body.as_object().unwrap_or(&empty)).map_err(|e| match e {
+        crate::error::ApiError::Validation(items) => {
+            let problems: Vec<String> = items
+                .iter()
+                .map(|i| format!("{}: {}", i["loc"][1].as_str().unwrap_or("?"), i["msg"].as_str().unwrap_or("invalid")))
+                .collect();
+            format!("Error: invalid API key options: {}", problems.join("; "))
+        }
+        other => format!("Error: {other}"),
+    })
+}
+
 /// `flowactor api-key`: replaces one key of the auto-login superuser by a new key named `CLI`.
 /// `policy` limits the new key (`--scope`, `--flow`, `--endpoint`, `--rate-limit`); the flows
 /// are not looked up (the superuser may create them later).

@@ -104,21 +104,6 @@ impl ApiKeyArgs {
     }
 }
 
-/// A policy body checked as the create route checks it; the message names the bad field.
-fn cli_policy(body: &Value) -> Result<flowactor_actors::records::KeyPolicy, String> {
-    let empty = serde_json::Map::new();
-    crate::http::routes::api_keys::parse_policy(body.as_object().unwrap_or(&empty)).map_err(|e| match e {
-        crate::error::ApiError::Validation(items) => {
-            let problems: Vec<String> = items
-                .iter()
-                .map(|i| format!("{}: {}", i["loc"][1].as_str().unwrap_or("?"), i["msg"].as_str().unwrap_or("invalid")))
-                .collect();
-            format!("Error: invalid API key options: {}", problems.join("; "))
-        }
-        other => format!("Error: {other}"),
-    })
-}
-
 #[derive(Args)]
 struct SuperuserArgs {
     #[command(flatten)]
@@ -258,7 +243,7 @@ fn admin_command(common: &CommonArgs, command: AdminCommand) -> anyhow::Result<E
                 );
                 let ctx = AdminContext { registry: &registry, settings: &settings, tokens: &tokens };
                 let outcome = match &command {
-                    AdminCommand::ApiKey(body) => match cli_policy(body) {
+                    AdminCommand::ApiKey(body) => match admin::cli_policy(body) {
                         Ok(policy) => admin::create_cli_api_key(&ctx, policy).await,
                         Err(line) => AdminOutcome { ok: false, lines: vec![line] },
                     },

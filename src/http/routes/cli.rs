@@ -33,14 +33,11 @@ async fn superuser(state: web::Data<AppState>, body: web::Json<SuperuserRequest>
 }
 
 /// The body carries the key's policy fields, as `POST /api/v1/api_key/` spells them.
-async fn api_key(state: web::Data<AppState>, body: web::Bytes) -> crate::error::ApiResult<HttpResponse> {
-    let empty = serde_json::Map::new();
-    let body: serde_json::Value = if body.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&body).map_err(|e| crate::error::ApiError::bad_request(e.to_string()))?
+async fn api_key(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -> HttpResponse {
+    let policy = match admin::cli_policy(&body) {
+        Ok(policy) => policy,
+        Err(line) => return respond(AdminOutcome { ok: false, lines: vec![line] }),
     };
-    let policy = crate::http::routes::api_keys::parse_policy(body.as_object().unwrap_or(&empty))?;
     let ctx = admin::AdminContext { registry: &state.registry, settings: &state.settings, tokens: &state.tokens };
-    Ok(respond(admin::create_cli_api_key(&ctx, policy).await))
+    respond(admin::create_cli_api_key(&ctx, policy).await)
 }
