@@ -741,4 +741,44 @@ mod tests {
         assert!(matches!(r.authenticate_api_key(&rotated), Err(RegistryError::Key(KeyRefusal::Unknown))));
         assert!(matches!(r.delete_user(u.id), Err(RegistryError::NotFound(_))));
     }
+
+    #[test]
+    fn pg_key_policies_persist_and_keys_written_before_them_are_full_keys() {
+        let Some(mut r) = identity("pg_key_policies_persist_and_keys_written_before_them_are_full_keys") else {
+            return;
+        };
+        let u = r.insert_user("p", "h".into(), true, false, None).expect("user");
+        let policy = KeyPolicy {
+            scopes: Some(vec![crate::records::Scope::Run]),
+            flow_ids: vec![Uuid::new_v4()],
+            endpoint_names: vec!["bot".into()],
+            rate_limit_per_minute: Some(7),
+        };
+        let (rec, key) = r.create_api_key(u.id, None, None, policy.clone()).expect("key");
+        assert_eq!(r.authenticate_api_key(&key).expect("auth").policy, policy);
+        let (rotated, _) = r.rotate_api_key(u.id, rec.id, 0).expect("rotate");
+        assert_eq!(rotated.policy, policy);
+        assert_eq!(r.list_api_keys(u.id).expect("list")[0].policy, policy);
+
+        // A row as the code before policies wrote it: a version-1 record, no policy column value.
+        let (mut old, old_key) = r.create_api_key(u.id, Some("old".into()), None, KeyPolicy::default()).expect("key");
+        old.policy = KeyPolicy::default();
+        let v1 = {
+            let mut bytes = codec::encode_api_key(&old).expect("encode");
+            // Version 1 had no policy: drop the default policy's trailing bytes (None, [], [], None).
+            bytes.truncate(bytes.len() - 4);
+            bytes[0] = codec::FORMAT_VERSION;
+            bytes
+        };
+        let id = old.id;
+        r.pg.with(move |c| {
+            c.execute("UPDATE api_keys SET record = $2, policy = NULL WHERE id = $1", &[&id, &v1])?;
+            Ok(())
+        })
+        .expect("write old row");
+        let grant = r.authenticate_api_key(&old_key).expect("old key authenticates");
+        assert_eq!(grant.policy, KeyPolicy::default());
+        r.write_back_usage().expect("usage");
+        assert!(r.list_api_keys(u.id).expect("list").iter().any(|k| k.id == id && k.total_uses == 1));
+    }
 }
