@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::clock::Micros;
 use crate::crypto::Secrets;
 use crate::error::RegistryError;
-use crate::records::{ApiKeyRecord, KeyGrant, UserRecord, VariableKind, VariableRecord};
+use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy, UserRecord, VariableKind, VariableRecord};
 use crate::store::Store;
 
 pub use self::sled::users::{UserPatch, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
@@ -220,6 +220,7 @@ pub struct CreateApiKey {
     pub user_id: Uuid,
     pub name: Option<String>,
     pub expires_at: Option<Micros>,
+    pub policy: KeyPolicy,
 }
 
 /// The caller's keys, oldest first, with live usage counters.
@@ -462,7 +463,7 @@ impl Handler<DeleteUser> for RegistryActor {
 impl Handler<CreateApiKey> for RegistryActor {
     type Result = ResponseFuture<Result<(ApiKeyRecord, String), RegistryError>>;
     fn handle(&mut self, m: CreateApiKey, _: &mut Context<Self>) -> Self::Result {
-        let result = self.inner.create_api_key(m.user_id, m.name, m.expires_at);
+        let result = self.inner.create_api_key(m.user_id, m.name, m.expires_at, m.policy);
         self.durable(result)
     }
 }
