@@ -1,0 +1,140 @@
+//! Langflow 1.13's starter projects, imported as shipped (`tests/fixtures/flows/*__lf1.13.0.json`),
+//! run against the scripted mock model on 127.0.0.1 and, for their tools, the local page and
+//! search server. Where a trace of Langflow 1.13 with the same mock exists, the model must receive
+//! exactly the recorded request bodies.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::agent_helpers::{assert_same_requests, message, recorded_bodies, run, setup, trace, tweaks};
+use crate::common::{events, fixture, Auth, TestServer};
+use crate::mock_llm::{MockLlm, FINAL_PREFIX, MOCK_REPLY_PREFIX};
+use serde_json::{json, Value};
+
+/// The ids of a flow's Agent nodes.
+fn agents(flow: &Value) -> Vec<String> {
+    flow["data"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["data"]["type"] == "Agent")
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A starter imported for a fresh user, with the mock model tweaks for every Agent.
+struct Starter {
+    s: TestServer,
+    key: String,
+    id: String,
+    tweaks: Value,
+}
+
+impl Starter {
+    fn start(mock: &MockLlm, file: &str) -> Self {
+        Self::start_on(TestServer::start(), mock, file)
+    }
+
+    fn start_on(s: TestServer, mock: &MockLlm, file: &str) -> Self {
+        let flow = fixture(file);
+        let (key, id) = setup(&s, mock, &flow);
+        let ids = agents(&flow);
+        let tweaks = tweaks(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &json!({}));
+        Self { s, key, id, tweaks }
+    }
+
+    fn run(&self, input: &str, session: &str) -> Value {
+        let r = run(&self.s, &self.key, &self.id, input, session, &self.tweaks);
+        r.expect(200);
+        r.json.clone()
+    }
+}
+
+const MEMORY_AGENT: &str = "Agent-AlLub";
+
+/// Memory Chatbot over the recorded three turns, then a fourth with `n_messages=2`: the same
+/// system prompt, tools (`retrieve_memory` first) and history as Langflow sent.
+#[test]
+fn memory_chatbot_sends_the_recorded_requests_over_four_turns() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "text"}));
+    let st = Starter::start(&mock, "memory_chatbot__lf1.13.0.json");
+    let recorded = trace("05-memory-chatbot-3-turns.json");
+    for (k, turn) in recorded["turns"].as_array().unwrap().iter().enumerate() {
+        let body = &turn["request"]["body"];
+        let r = st.run(body["input_value"].as_str().unwrap(), body["session_id"].as_str().unwrap());
+        assert_eq!(message(&r)["text"], message(&turn["response"])["text"], "turn {k}");
+        assert_eq!(message(&r)["content_blocks"], json!([]), "turn {k}");
+        let sent = mock.requests();
+        assert_same_requests(&sent[k..], &recorded_bodies(turn));
+    }
+    let fourth = trace("05-memory-chatbot-n-messages-2.json");
+    let body = &fourth["request"]["body"];
+    let r = run(&st.s, &st.key, &st.id, body["input_value"].as_str().unwrap(), body["session_id"].as_str().unwrap(), &body["tweaks"]);
+    r.expect(200);
+    assert_eq!(message(&r.json)["text"], message(&fourth["response"])["text"]);
+    assert_same_requests(&mock.requests()[3..], &recorded_bodies(&fourth));
+}
+
+/// The starter's Memory Base has none selected: the model's `retrieve_memory` call gets
+/// Langflow's error text as its tool result, and the run answers.
+#[test]
+fn memory_chatbot_retrieve_memory_reports_that_no_memory_base_is_selected() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "retrieve_memory", "args": {"search_query": "name"}}));
+    let st = Starter::start(&mock, "memory_chatbot__lf1.13.0.json");
+    let recorded = trace("05-memory-chatbot-memorybase-tool.json");
+    let body = &recorded["request"]["body"];
+    let r = st.run(body["input_value"].as_str().unwrap(), body["session_id"].as_str().unwrap());
+    let (m, want) = (message(&r), message(&recorded["response"]));
+    assert_eq!(m["text"], want["text"]);
+    assert_eq!(m["text"], format!("{FINAL_PREFIX}1. Last tool result starts: No Memory Base is selected."));
+    assert_same_requests(&mock.requests(), &recorded_bodies(&recorded));
+    let (leaf, want_leaf) = (&m["content_blocks"][0]["contents"][0], &want["content_blocks"][0]["contents"][0]);
+    for k in ["type", "header", "name", "tool_input", "error"] {
+        assert_eq!(leaf[k], want_leaf[k], "{k}");
+    }
+    for k in ["content", "status", "artifact", "type", "name"] {
+        assert_eq!(leaf["output"][k], want_leaf["output"][k], "output.{k}");
+    }
+}
+
+/// A Memory Base named by a tweak is not attached to the flow (flowactor has no Memory Bases):
+/// Langflow's lookup error is the tool result.
+#[test]
+fn a_named_memory_base_is_not_attached_to_the_flow() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "retrieve_memory", "args": {"search_query": "what is my name"}}));
+    let mut st = Starter::start(&mock, "memory_chatbot__lf1.13.0.json");
+    st.tweaks["MemoryBase-xePih"] = json!({"memory_base": "spec-agent-mb"});
+    let r = st.run("What is my name?", "mb");
+    let sent = mock.requests();
+    let tool = sent[1].body["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").cloned().unwrap();
+    assert_eq!(tool["content"], "Memory Base 'spec-agent-mb' is not attached to this flow.");
+    let leaf = &message(&r)["content_blocks"][0]["contents"][0];
+    assert_eq!(leaf["output"]["status"], "error");
+    assert_eq!(leaf["header"]["title"], "Executed **retrieve_memory**");
+}
+
+const TRAVEL_AGENTS: [&str; 3] = ["Agent-kwDEl", "Agent-v7SnN", "Agent-1ON2c"];
+
+/// Travel Planning Agents: three chained agents, each calling the calculator once; every request
+/// (system prompts, tool lists in Langflow's order, the chained user turns, the tool rounds) is
+/// the recorded one.
+#[test]
+fn travel_planning_agents_send_the_recorded_requests() {
+    let pages = crate::pages::Pages::start();
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "evaluate_expression", "args": {"expression": "3*(120+45.5)/2"}}));
+    let s = TestServer::start_with(&[("FLOWACTOR_WEB_SEARCH_URL", &format!("{}/search", pages.url()))]);
+    let st = Starter::start_on(s, &mock, "travel_planning_agents__lf1.13.0.json");
+    assert_eq!(agents(&fixture("travel_planning_agents__lf1.13.0.json")), TRAVEL_AGENTS);
+    let recorded = trace("03-travel-calculator-run-nonstream.json");
+    let body = &recorded["request"]["body"];
+    let r = st.run(body["input_value"].as_str().unwrap(), body["session_id"].as_str().unwrap());
+    let (m, want) = (message(&r), message(&recorded["response"]));
+    assert_eq!(m["text"], want["text"]);
+    assert_eq!(m["properties"]["usage"], want["properties"]["usage"]);
+    assert_eq!(m["properties"]["source"], want["properties"]["source"]);
+    assert_same_requests(&mock.requests(), &recorded_bodies(&recorded));
+    let leaf = &m["content_blocks"][0]["contents"][0];
+    assert_eq!(leaf["output"]["content"], "{\"result\": \"248.25\"}");
+}
