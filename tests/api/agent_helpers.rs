@@ -84,7 +84,8 @@ pub fn keys(v: &Value) -> Vec<String> {
 }
 
 
-/// `YYYY-MM-DD` dates replaced by a placeholder: the system prompts carry the day of the run.
+/// `YYYY-MM-DD` dates replaced by `0000-00-00` (same length): the system prompts carry the day
+/// of the run.
 fn without_dates(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -95,7 +96,7 @@ fn without_dates(text: &str) -> String {
     };
     while i < chars.len() {
         if is_date(&chars[i..]) {
-            out.push_str("<date>");
+            out.push_str("0000-00-00");
             i += 10;
         } else {
             out.push(chars[i]);

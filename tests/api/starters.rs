@@ -138,3 +138,61 @@ fn travel_planning_agents_send_the_recorded_requests() {
     let leaf = &m["content_blocks"][0]["contents"][0];
     assert_eq!(leaf["output"]["content"], "{\"result\": \"248.25\"}");
 }
+
+/// The flow as the Playground builds it: every Agent's model and key in its template.
+fn with_mock_model_in_templates(mut flow: Value) -> Value {
+    for n in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if n["data"]["type"] == "Agent" {
+            let t = &mut n["data"]["node"]["template"];
+            t["model"]["value"] = json!([{"name": "gpt-4o-mini", "provider": "OpenAI", "metadata": {}}]);
+            t["api_key"]["value"] = json!("sk-mock");
+            t["api_key"]["load_from_db"] = json!(false);
+        }
+    }
+    flow
+}
+
+/// Travel Planning Agents on `/build`: the tool vertices end (with `output_types: ["Tool"]`)
+/// before the agent that uses them, and the model receives the recorded requests.
+#[test]
+fn travel_planning_agents_build_reports_tool_vertices_and_the_recorded_requests() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "evaluate_expression", "args": {"expression": "3*(120+45.5)/2"}}));
+    let s = TestServer::start();
+    let flow = with_mock_model_in_templates(fixture("travel_planning_agents__lf1.13.0.json"));
+    let (key, id) = setup(&s, &mock, &flow);
+    let recorded = trace("03-travel-calculator-build.json");
+    let r = s.post(
+        &format!("/api/v1/build/{id}/flow?event_delivery=direct"),
+        Auth::Key(&key),
+        &json!({"inputs": recorded["request"]["body"]["inputs"]}),
+    );
+    r.expect(200);
+    let evs = events(&r.text);
+    let ends = |evs: &[Value]| -> Vec<(String, Value)> {
+        evs.iter()
+            .filter(|e| e["event"] == "end_vertex")
+            .map(|e| (e["data"]["build_data"]["id"].as_str().unwrap().to_owned(), e["data"]["output_meta"]["output_types"].clone()))
+            .collect()
+    };
+    // Every vertex ends with Langflow's output types; each tool vertex before its agent
+    // (flowactor runs a vertex as soon as its inputs are there, so the order among
+    // independent vertices can differ from Langflow's layers).
+    let (mut got, mut want) = (ends(&evs), ends(recorded["events"].as_array().unwrap()));
+    let position = |list: &[(String, Value)], id: &str| list.iter().position(|(v, _)| v == id).unwrap();
+    for (tool, agent) in [("UnifiedWebSearch-yjn0t", "Agent-kwDEl"), ("URL-bhDqU", "Agent-v7SnN"), ("CalculatorComponent-OmYXB", "Agent-1ON2c")] {
+        assert!(position(&got, tool) < position(&got, agent), "{got:?}");
+    }
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, want);
+    let meta = |evs: &[Value], id: &str| {
+        evs.iter().find(|e| e["event"] == "end_vertex" && e["data"]["build_data"]["id"] == id).unwrap()["data"]["output_meta"].clone()
+    };
+    for id in ["ChatInput-W63Xj", "URL-bhDqU", "Agent-1ON2c", "ChatOutput-a4VFO"] {
+        assert_eq!(meta(&evs, id), meta(recorded["events"].as_array().unwrap(), id), "{id}");
+    }
+    assert_same_requests(&mock.requests(), &recorded_bodies(&recorded));
+    let last = evs.iter().rev().find(|e| e["event"] == "end_vertex").unwrap();
+    assert_eq!(last["data"]["build_data"]["data"]["results"]["message"]["text"], format!("{FINAL_PREFIX}1. Last tool result starts: {{\"result\": \"248.25\"}}"));
+}
