@@ -48,8 +48,6 @@ impl Starter {
     }
 }
 
-const MEMORY_AGENT: &str = "Agent-AlLub";
-
 /// Memory Chatbot over the recorded three turns, then a fourth with `n_messages=2`: the same
 /// system prompt, tools (`retrieve_memory` first) and history as Langflow sent.
 #[test]
@@ -195,4 +193,214 @@ fn travel_planning_agents_build_reports_tool_vertices_and_the_recorded_requests(
     assert_same_requests(&mock.requests(), &recorded_bodies(&recorded));
     let last = evs.iter().rev().find(|e| e["event"] == "end_vertex").unwrap();
     assert_eq!(last["data"]["build_data"]["data"]["results"]["message"]["text"], format!("{FINAL_PREFIX}1. Last tool result starts: {{\"result\": \"248.25\"}}"));
+}
+
+/// The texts of every Chat Output of a `/run` answer, in output order.
+fn output_texts(r: &Value) -> Vec<String> {
+    r["outputs"][0]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["results"]["message"]["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `template` of a Prompt node of a flow.
+fn template(file: &str, node: &str) -> String {
+    let flow = fixture(file);
+    let n = flow["data"]["nodes"].as_array().unwrap().iter().find(|n| n["id"] == node).unwrap().clone();
+    n["data"]["node"]["template"]["template"]["value"].as_str().unwrap().to_owned()
+}
+
+/// The tool names of a model request.
+fn tool_names(body: &Value) -> Vec<String> {
+    body["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap().to_owned()).collect()
+}
+
+/// The role=tool contents of a model request.
+fn tool_results(body: &Value) -> Vec<String> {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn with_search(pages: &crate::pages::Pages) -> TestServer {
+    TestServer::start_with(&[("FLOWACTOR_WEB_SEARCH_URL", &format!("{}/search", pages.url()))])
+}
+
+/// Blog Writer: the Chat Input's URL fills the agent's instructions (Prompt Template); the agent
+/// has no input edge, so its turn is "Continue the conversation."; it fetches the page.
+#[test]
+fn blog_writer_fetches_the_page_named_in_its_instructions() {
+    let pages = crate::pages::Pages::start();
+    let page = format!("{}/page1.html", pages.url());
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "offered_tool", "tool": "fetch_content", "args": {"urls": [page]}}));
+    let st = Starter::start(&mock, "blog_writer__lf1.13.0.json");
+    let r = st.run(&page, "blog");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[0].body["messages"][0]["content"].as_str().unwrap().contains(&page));
+    let msgs = sent[0].body["messages"].as_array().unwrap();
+    assert_eq!(msgs.last().unwrap(), &json!({"role": "user", "content": "Continue the conversation."}));
+    assert_eq!(tool_names(&sent[0].body), ["fetch_content", "evaluate_expression"], "only the calculator is on");
+    assert!(tool_results(&sent[1].body)[0].contains("4242"));
+    let text = &output_texts(&r)[0];
+    assert!(text.starts_with(&format!("{FINAL_PREFIX}1. Last tool result starts: ")), "{text}");
+}
+
+/// Deep Research Agent: planner → researcher (with Web Search) → synthesiser, through two
+/// Prompt templates.
+#[test]
+fn deep_research_agent_chains_plan_research_and_synthesis() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "text"}));
+    let file = "deep_research_agent__lf1.13.0.json";
+    let st = Starter::start(&mock, file);
+    let r = st.run("quantum batteries", "dr");
+    let p = MOCK_REPLY_PREFIX;
+    let plan = format!("{p}quantum batteries");
+    let research = format!("{p}{}", template(file, "Prompt-rQ5Up").replace("{previous_response}", &plan));
+    let findings = template(file, "Prompt-aHVYv")
+        .replace("{search_results}", &research)
+        .replace("{input_value}", "quantum batteries");
+    assert_eq!(output_texts(&r), [format!("{p}{findings}")]);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 3);
+    // The starter turns both built-in tools off on every agent: only the researcher has a tool.
+    assert!(sent[0].body.get("tools").is_none(), "{}", sent[0].body);
+    assert_eq!(tool_names(&sent[1].body), ["perform_search"]);
+}
+
+/// Instagram Copywriter: the first agent searches the web (the local search service), the
+/// second writes from its findings.
+#[test]
+fn instagram_copywriter_searches_then_writes() {
+    let pages = crate::pages::Pages::start();
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "offered_tool", "tool": "perform_search", "args": {"query": "matcha trends"}}));
+    let st = Starter::start_on(with_search(&pages), &mock, "instagram_copywriter__lf1.13.0.json");
+    let r = st.run("matcha latte launch", "ig");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 3, "a tool round, its answer, then the writer");
+    assert!(pages.requests().iter().any(|l| l.starts_with("GET /search?") && l.contains("matcha")), "{:?}", pages.requests());
+    assert!(tool_results(&sent[1].body)[0].contains("Mock Page One"), "{}", tool_results(&sent[1].body)[0]);
+    let text = &output_texts(&r)[0];
+    assert!(text.starts_with(&format!("{MOCK_REPLY_PREFIX}{FINAL_PREFIX}1. Last tool result starts: ")), "{text}");
+}
+
+/// Sequential Tasks Agents: researcher (Web Search) → analyst → the writer, whose instructions
+/// (a Prompt of both outputs) are its only input.
+#[test]
+fn sequential_tasks_agents_hand_both_outputs_to_the_writer() {
+    let pages = crate::pages::Pages::start();
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "offered_tool", "tool": "perform_search", "args": {"query": "solar"}}));
+    let st = Starter::start_on(with_search(&pages), &mock, "sequential_tasks_agents__lf1.13.0.json");
+    let r = st.run("solar roofs", "seq");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 4);
+    let research = format!("{FINAL_PREFIX}1. Last tool result starts: ");
+    let analysis = sent[2].body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(analysis.starts_with(&research), "the analyst reads the research: {analysis}");
+    let writer = sent[3].body["messages"][0]["content"].as_str().unwrap();
+    assert!(writer.contains(&format!("{MOCK_REPLY_PREFIX}{analysis}")) && writer.contains(&analysis), "{writer}");
+    assert_eq!(sent[3].body["messages"].as_array().unwrap().last().unwrap()["content"], "Continue the conversation.");
+    assert_eq!(output_texts(&r), [format!("{MOCK_REPLY_PREFIX}Continue the conversation.")]);
+}
+
+/// Social Media Agent: Web Search and URL tools; the model reads a local page.
+#[test]
+fn social_media_agent_reads_a_page_with_its_url_tool() {
+    let pages = crate::pages::Pages::start();
+    let page = format!("{}/page1.html", pages.url());
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "offered_tool", "tool": "fetch_content", "args": {"urls": [page]}}));
+    let st = Starter::start_on(with_search(&pages), &mock, "social_media_agent__lf1.13.0.json");
+    let r = st.run("What does my page say?", "sm");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(tool_names(&sent[0].body), ["perform_search", "fetch_content", "get_current_date", "evaluate_expression"]);
+    assert!(tool_results(&sent[1].body)[0].contains("4242"));
+    assert!(output_texts(&r)[0].starts_with(&format!("{FINAL_PREFIX}1. ")));
+}
+
+/// SaaS Pricing: the SQL tool on a SQLite file (local files allowed by
+/// `LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS=false`); the rows reach the model as a table.
+#[test]
+fn saas_pricing_queries_a_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:///{}", dir.path().join("pricing.db").display());
+    let mock = MockLlm::start();
+    let query = "SELECT 'basic' AS plan, 10 AS price UNION ALL SELECT 'pro', 30";
+    mock.set_script(json!({"mode": "offered_tool", "tool": "run_sql_query", "args": {"query": query}}));
+    let s = TestServer::start_with(&[("LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS", "false")]);
+    let mut st = Starter::start_on(s, &mock, "saas_pricing__lf1.13.0.json");
+    st.tweaks["SQLComponent-NMSUa"] = json!({"database_url": db});
+    let r = st.run("What does the pro plan cost?", "saas");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    let table = &tool_results(&sent[1].body)[0];
+    assert!(table.contains("basic") && table.contains("pro") && table.contains("30"), "{table}");
+    assert!(output_texts(&r)[0].starts_with(&format!("{FINAL_PREFIX}1. Last tool result starts: ")));
+}
+
+/// Uploads the report fixture for a flow; its `file_path`.
+fn upload_report(st: &Starter) -> (String, String) {
+    let bytes = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/files/report.txt")).unwrap();
+    let r = st.s.upload(&format!("/api/v1/files/upload/{}", st.id), Auth::Key(&st.key), "file", "report.txt", &bytes);
+    r.expect(201);
+    (r.json["file_path"].as_str().unwrap().to_owned(), String::from_utf8(bytes).unwrap())
+}
+
+/// Portfolio Website Code Generator: the uploaded file is the agent's input.
+#[test]
+fn portfolio_website_code_generator_reads_an_uploaded_file() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "text"}));
+    let mut st = Starter::start(&mock, "portfolio_website_code_generator__lf1.13.0.json");
+    let (path, text) = upload_report(&st);
+    st.tweaks["File-wvfA7"] = json!({"path": [path]});
+    let r = st.run("", "pf");
+    assert_eq!(output_texts(&r), [format!("{MOCK_REPLY_PREFIX}{text}")]);
+}
+
+/// Text Sentiment Analysis: one file feeds two branches of agents and two Chat Outputs.
+#[test]
+fn text_sentiment_analysis_answers_on_both_outputs() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "text"}));
+    let file = "text_sentiment_analysis__lf1.13.0.json";
+    let mut st = Starter::start(&mock, file);
+    let (path, text) = upload_report(&st);
+    st.tweaks["File-a3YoT"] = json!({"path": [path]});
+    let r = st.run("", "tsa");
+    let p = MOCK_REPLY_PREFIX;
+    let summary = format!("{p}{text}");
+    let recommendation = format!("{p}{}", template(file, "Prompt-zNjqy").replace("{summary}", &summary));
+    let mut got = output_texts(&r);
+    got.sort();
+    let mut want = vec![summary.clone(), recommendation];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(mock.requests().len(), 3);
+}
+
+/// Custom Component Generator: URL and Memory Base tools in edge order (the built-ins are off); a
+/// `retrieve_memory` call reads Langflow's "No Memory Base is selected." and the run answers.
+#[test]
+fn custom_component_generator_offers_url_and_memory_base() {
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "offered_tool", "tool": "retrieve_memory", "args": {"search_query": "my last component"}}));
+    let st = Starter::start(&mock, "custom_component_generator__lf1.13.0.json");
+    let r = st.run("Write a component that reverses text", "ccg");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(tool_names(&sent[0].body), ["fetch_content", "retrieve_memory"]);
+    assert_eq!(tool_results(&sent[1].body), ["No Memory Base is selected."]);
+    assert_eq!(output_texts(&r), [format!("{FINAL_PREFIX}1. Last tool result starts: No Memory Base is selected.")]);
 }
