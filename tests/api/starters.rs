@@ -404,3 +404,56 @@ fn custom_component_generator_offers_url_and_memory_base() {
     assert_eq!(tool_results(&sent[1].body), ["No Memory Base is selected."]);
     assert_eq!(output_texts(&r), [format!("{FINAL_PREFIX}1. Last tool result starts: No Memory Base is selected.")]);
 }
+
+/// The starters whose services cannot be local are refused before anything runs, with one
+/// error naming every component type flowactor lacks (and the nodes of each).
+#[test]
+fn starters_that_need_external_services_are_refused_naming_every_missing_type() {
+    let cases: [(&str, &[&str]); 7] = [
+        ("document_q_a__lf1.13.0.json", &["Knowledge"]),
+        ("hybrid_search_rag__lf1.13.0.json", &["AstraDB"]),
+        ("knowledge_retrieval__lf1.13.0.json", &["Knowledge"]),
+        ("meeting_summary__lf1.13.0.json", &["AssemblyAITranscriber"]),
+        ("research_translation_loop__lf1.13.0.json", &["ArXivComponent"]),
+        ("vector_store_rag__lf1.13.0.json", &["Knowledge"]),
+        ("content_aggregator__lf1.13.0.json", &["BatchRunComponent"]),
+    ];
+    let mock = MockLlm::start();
+    let s = TestServer::start();
+    let (_, token) = s.user("refused");
+    let (_, key) = s.api_key(&token, "k");
+    s.post(
+        "/api/v1/variables/",
+        Auth::Key(&key),
+        &json!({"name": "OPENAI_BASE_URL", "value": mock.openai_base(), "type": "Generic", "default_fields": []}),
+    )
+    .expect(201);
+    for (file, missing) in cases {
+        let flow = fixture(file);
+        let nodes = flow["data"]["nodes"].as_array().unwrap();
+        let named: Vec<String> = missing
+            .iter()
+            .map(|ty| {
+                let ids: Vec<&str> =
+                    nodes.iter().filter(|n| n["data"]["type"] == *ty).map(|n| n["id"].as_str().unwrap()).collect();
+                assert!(!ids.is_empty(), "{file}: no {ty} node");
+                let noun = if ids.len() == 1 { "node" } else { "nodes" };
+                format!("'{ty}' ({noun} {})", ids.join(", "))
+            })
+            .collect();
+        // One type (however many nodes): "type … is"; several: "types … are".
+        let expected = if named.len() == 1 {
+            format!("Component type {} is not supported by flowactor", named[0])
+        } else {
+            format!("Component types {} are not supported by flowactor", named.join(", "))
+        };
+        let id = s.create_flow(Auth::Key(&key), &flow, file);
+        let ids = agents(&flow);
+        let tweaks = tweaks(&ids.iter().map(String::as_str).collect::<Vec<_>>(), &json!({}));
+        s.post(&format!("/api/v1/run/{id}"), Auth::Key(&key), &json!({"input_value": "x", "tweaks": tweaks}))
+            .expect_detail(400, &expected);
+        s.post(&format!("/api/v1/build/{id}/flow"), Auth::Bearer(&token), &json!({"inputs": {"input_value": "x"}}))
+            .expect_detail(400, &expected);
+    }
+    assert!(mock.requests().is_empty(), "nothing ran");
+}
