@@ -191,6 +191,12 @@ fn travel_planning_agents_build_reports_tool_vertices_and_the_recorded_requests(
         assert_eq!(meta(&evs, id), meta(recorded["events"].as_array().unwrap(), id), "{id}");
     }
     assert_same_requests(&mock.requests(), &recorded_bodies(&recorded));
+    // The calculator's call, with the log it emits, as recorded.
+    let around = |evs: &[Value]| -> Vec<Value> {
+        let start = evs.iter().position(|e| e["event"] == "build_start" && e["data"]["id"] == "CalculatorComponent-OmYXB").unwrap();
+        evs[start..=start + 2].iter().map(|e| json!([e["event"], e["data"]])).collect()
+    };
+    assert_eq!(around(&evs), around(recorded["events"].as_array().unwrap()));
     let last = evs.iter().rev().find(|e| e["event"] == "end_vertex").unwrap();
     assert_eq!(last["data"]["build_data"]["data"]["results"]["message"]["text"], format!("{FINAL_PREFIX}1. Last tool result starts: {{\"result\": \"248.25\"}}"));
 }
