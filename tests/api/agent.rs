@@ -518,8 +518,8 @@ fn simple_agent_fetches_a_page_through_its_url_tool() {
     assert_eq!(sent.len(), 2, "one tool round, then the answer");
     let names: Vec<&str> =
         sent[0].body["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
-    // The connected tools, then the built-ins. (Langflow 1.13 sent `perform_search` first here;
-    // flowactor keeps the edge order, which puts `fetch_content` first: a known difference.)
+    // The connected tools in edge order, then the built-ins. (Langflow 1.13's order follows a
+    // Python set of edges, so it changes with the process's hash seed; see the README.)
     assert_eq!(names, ["fetch_content", "perform_search", "get_current_date", "evaluate_expression"]);
     // The tool schema the model sees is the recorded one (spec §2.6).
     let recorded = trace("04-agent-case-calc-ok.json");

@@ -83,7 +83,6 @@ pub fn keys(v: &Value) -> Vec<String> {
     v.as_object().unwrap().keys().cloned().collect()
 }
 
-
 /// `YYYY-MM-DD` dates replaced by `0000-00-00` (same length): the system prompts carry the day
 /// of the run.
 fn without_dates(text: &str) -> String {

@@ -6,7 +6,7 @@
 
 use crate::agent_helpers::{assert_same_requests, message, recorded_bodies, run, setup, trace, tweaks};
 use crate::common::{events, fixture, Auth, TestServer};
-use crate::mock_llm::{MockLlm, FINAL_PREFIX, MOCK_REPLY_PREFIX};
+use crate::mock_llm::{MockLlm, FINAL_PREFIX, MOCK_REPLY_PREFIX, REPLY_PREFIX};
 use serde_json::{json, Value};
 
 /// The ids of a flow's Agent nodes.
@@ -66,7 +66,14 @@ fn memory_chatbot_sends_the_recorded_requests_over_four_turns() {
     }
     let fourth = trace("05-memory-chatbot-n-messages-2.json");
     let body = &fourth["request"]["body"];
-    let r = run(&st.s, &st.key, &st.id, body["input_value"].as_str().unwrap(), body["session_id"].as_str().unwrap(), &body["tweaks"]);
+    let r = run(
+        &st.s,
+        &st.key,
+        &st.id,
+        body["input_value"].as_str().unwrap(),
+        body["session_id"].as_str().unwrap(),
+        &body["tweaks"],
+    );
     r.expect(200);
     assert_eq!(message(&r.json)["text"], message(&fourth["response"])["text"]);
     assert_same_requests(&mock.requests()[3..], &recorded_bodies(&fourth));
@@ -170,7 +177,12 @@ fn travel_planning_agents_build_reports_tool_vertices_and_the_recorded_requests(
     let ends = |evs: &[Value]| -> Vec<(String, Value)> {
         evs.iter()
             .filter(|e| e["event"] == "end_vertex")
-            .map(|e| (e["data"]["build_data"]["id"].as_str().unwrap().to_owned(), e["data"]["output_meta"]["output_types"].clone()))
+            .map(|e| {
+                (
+                    e["data"]["build_data"]["id"].as_str().unwrap().to_owned(),
+                    e["data"]["output_meta"]["output_types"].clone(),
+                )
+            })
             .collect()
     };
     // Every vertex ends with Langflow's output types; each tool vertex before its agent
@@ -178,14 +190,20 @@ fn travel_planning_agents_build_reports_tool_vertices_and_the_recorded_requests(
     // independent vertices can differ from Langflow's layers).
     let (mut got, mut want) = (ends(&evs), ends(recorded["events"].as_array().unwrap()));
     let position = |list: &[(String, Value)], id: &str| list.iter().position(|(v, _)| v == id).unwrap();
-    for (tool, agent) in [("UnifiedWebSearch-yjn0t", "Agent-kwDEl"), ("URL-bhDqU", "Agent-v7SnN"), ("CalculatorComponent-OmYXB", "Agent-1ON2c")] {
+    for (tool, agent) in [
+        ("UnifiedWebSearch-yjn0t", "Agent-kwDEl"),
+        ("URL-bhDqU", "Agent-v7SnN"),
+        ("CalculatorComponent-OmYXB", "Agent-1ON2c"),
+    ] {
         assert!(position(&got, tool) < position(&got, agent), "{got:?}");
     }
     got.sort_by(|a, b| a.0.cmp(&b.0));
     want.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got, want);
     let meta = |evs: &[Value], id: &str| {
-        evs.iter().find(|e| e["event"] == "end_vertex" && e["data"]["build_data"]["id"] == id).unwrap()["data"]["output_meta"].clone()
+        evs.iter().find(|e| e["event"] == "end_vertex" && e["data"]["build_data"]["id"] == id).unwrap()["data"]
+            ["output_meta"]
+            .clone()
     };
     for id in ["ChatInput-W63Xj", "URL-bhDqU", "Agent-1ON2c", "ChatOutput-a4VFO"] {
         assert_eq!(meta(&evs, id), meta(recorded["events"].as_array().unwrap(), id), "{id}");
@@ -193,12 +211,18 @@ fn travel_planning_agents_build_reports_tool_vertices_and_the_recorded_requests(
     assert_same_requests(&mock.requests(), &recorded_bodies(&recorded));
     // The calculator's call, with the log it emits, as recorded.
     let around = |evs: &[Value]| -> Vec<Value> {
-        let start = evs.iter().position(|e| e["event"] == "build_start" && e["data"]["id"] == "CalculatorComponent-OmYXB").unwrap();
+        let start = evs
+            .iter()
+            .position(|e| e["event"] == "build_start" && e["data"]["id"] == "CalculatorComponent-OmYXB")
+            .unwrap();
         evs[start..=start + 2].iter().map(|e| json!([e["event"], e["data"]])).collect()
     };
     assert_eq!(around(&evs), around(recorded["events"].as_array().unwrap()));
     let last = evs.iter().rev().find(|e| e["event"] == "end_vertex").unwrap();
-    assert_eq!(last["data"]["build_data"]["data"]["results"]["message"]["text"], format!("{FINAL_PREFIX}1. Last tool result starts: {{\"result\": \"248.25\"}}"));
+    assert_eq!(
+        last["data"]["build_data"]["data"]["results"]["message"]["text"],
+        format!("{FINAL_PREFIX}1. Last tool result starts: {{\"result\": \"248.25\"}}")
+    );
 }
 
 /// The texts of every Chat Output of a `/run` answer, in output order.
@@ -213,9 +237,7 @@ fn output_texts(r: &Value) -> Vec<String> {
 
 /// The `template` of a Prompt node of a flow.
 fn template(file: &str, node: &str) -> String {
-    let flow = fixture(file);
-    let n = flow["data"]["nodes"].as_array().unwrap().iter().find(|n| n["id"] == node).unwrap().clone();
-    n["data"]["node"]["template"]["template"]["value"].as_str().unwrap().to_owned()
+    template_field(file, node, "template")
 }
 
 /// The tool names of a model request.
@@ -293,7 +315,11 @@ fn instagram_copywriter_searches_then_writes() {
     let r = st.run("matcha latte launch", "ig");
     let sent = mock.requests();
     assert_eq!(sent.len(), 3, "a tool round, its answer, then the writer");
-    assert!(pages.requests().iter().any(|l| l.starts_with("GET /search?") && l.contains("matcha")), "{:?}", pages.requests());
+    assert!(
+        pages.requests().iter().any(|l| l.starts_with("GET /search?") && l.contains("matcha")),
+        "{:?}",
+        pages.requests()
+    );
     assert!(tool_results(&sent[1].body)[0].contains("Mock Page One"), "{}", tool_results(&sent[1].body)[0]);
     let text = &output_texts(&r)[0];
     assert!(text.starts_with(&format!("{MOCK_REPLY_PREFIX}{FINAL_PREFIX}1. Last tool result starts: ")), "{text}");
@@ -330,7 +356,10 @@ fn social_media_agent_reads_a_page_with_its_url_tool() {
     let r = st.run("What does my page say?", "sm");
     let sent = mock.requests();
     assert_eq!(sent.len(), 2);
-    assert_eq!(tool_names(&sent[0].body), ["perform_search", "fetch_content", "get_current_date", "evaluate_expression"]);
+    assert_eq!(
+        tool_names(&sent[0].body),
+        ["perform_search", "fetch_content", "get_current_date", "evaluate_expression"]
+    );
     assert!(tool_results(&sent[1].body)[0].contains("4242"));
     assert!(output_texts(&r)[0].starts_with(&format!("{FINAL_PREFIX}1. ")));
 }
@@ -357,7 +386,8 @@ fn saas_pricing_queries_a_sqlite_database() {
 
 /// Uploads the report fixture for a flow; its `file_path`.
 fn upload_report(st: &Starter) -> (String, String) {
-    let bytes = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/files/report.txt")).unwrap();
+    let bytes = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/files/report.txt"))
+        .unwrap();
     let r = st.s.upload(&format!("/api/v1/files/upload/{}", st.id), Auth::Key(&st.key), "file", "report.txt", &bytes);
     r.expect(201);
     (r.json["file_path"].as_str().unwrap().to_owned(), String::from_utf8(bytes).unwrap())
@@ -401,7 +431,9 @@ fn text_sentiment_analysis_answers_on_both_outputs() {
 #[test]
 fn custom_component_generator_offers_url_and_memory_base() {
     let mock = MockLlm::start();
-    mock.set_script(json!({"mode": "offered_tool", "tool": "retrieve_memory", "args": {"search_query": "my last component"}}));
+    mock.set_script(
+        json!({"mode": "offered_tool", "tool": "retrieve_memory", "args": {"search_query": "my last component"}}),
+    );
     let st = Starter::start(&mock, "custom_component_generator__lf1.13.0.json");
     let r = st.run("Write a component that reverses text", "ccg");
     let sent = mock.requests();
@@ -462,4 +494,27 @@ fn starters_that_need_external_services_are_refused_naming_every_missing_type() 
             .expect_detail(400, &expected);
     }
     assert!(mock.requests().is_empty(), "nothing ran");
+}
+
+/// Image Sentiment Analysis: its Language Model (no Agent) with the starter's system message.
+#[test]
+fn image_sentiment_analysis_answers_through_its_language_model() {
+    let mock = MockLlm::start();
+    let mut st = Starter::start(&mock, "image_sentiment_analysis__lf1.13.0.json");
+    st.tweaks["LanguageModelComponent-KHx2J"] =
+        json!({"model": [{"name": "gpt-4o-mini", "provider": "OpenAI", "metadata": {}}], "api_key": "sk-mock"});
+    let r = st.run("a sunny beach", "img");
+    assert_eq!(output_texts(&r), [format!("{REPLY_PREFIX}a sunny beach")]);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 1);
+    let system =
+        template_field("image_sentiment_analysis__lf1.13.0.json", "LanguageModelComponent-KHx2J", "system_message");
+    assert_eq!(sent[0].body["messages"][0], json!({"role": "system", "content": system}));
+}
+
+/// A template field's value of a node of a flow.
+fn template_field(file: &str, node: &str, field: &str) -> String {
+    let flow = fixture(file);
+    let n = flow["data"]["nodes"].as_array().unwrap().iter().find(|n| n["id"] == node).unwrap().clone();
+    n["data"]["node"]["template"][field]["value"].as_str().unwrap().to_owned()
 }
