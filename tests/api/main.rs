@@ -10,6 +10,7 @@ mod mock_llm;
 mod pages;
 
 mod agent;
+mod agent_helpers;
 mod api_keys;
 mod auth;
 mod binary;
@@ -29,6 +30,7 @@ mod resume;
 mod run;
 mod schemas;
 mod security;
+mod starters;
 mod storage;
 mod tools;
 mod users;

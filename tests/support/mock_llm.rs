@@ -28,6 +28,7 @@
 //! | `tool`         | a call of `tool` with `args` (after optional `narration` text) until a |
 //! |                | tool result follows the last user turn, then [`FINAL_PREFIX`]…         |
 //! | `loop`         | a call of `tool` with `args` every round                               |
+//! | `offered_tool` | `tool` where the request offers a tool of that name, else `text`       |
 //! | `parallel`     | calls of `tool` with `args` and `args2` in one turn, then the final    |
 //! | `unknown_tool` | a call of `no_such_tool`, then the final text                          |
 //! | `bad_args`     | a call of `tool` whose arguments are `args_raw` verbatim               |
@@ -472,6 +473,14 @@ fn scripted_turn(req: &Recorded, script: &Json) -> (Vec<String>, Vec<(String, St
         words(&format!("{FINAL_PREFIX}{}. Last tool result starts: {last}", results.len()))
     };
     let narration = script["narration"].as_str().map(words).unwrap_or_default();
+    let offered = req.body["tools"]
+        .as_array()
+        .is_some_and(|ts| ts.iter().any(|t| t["function"]["name"].as_str() == Some(tool.as_str())));
+    let mode = match mode {
+        "offered_tool" if offered => "tool",
+        "offered_tool" => "text",
+        other => other,
+    };
     match mode {
         "loop" => (Vec::new(), vec![(tool, args)]),
         "tool" | "hang_tools" if results.is_empty() => (narration, vec![(tool, args)]),

@@ -104,3 +104,46 @@ pub mod save_to_file {
         outputs: &[MESSAGE],
     };
 }
+
+/// Memory Base (`MemoryBase`): retrieval from a vector-store Memory Base attached to the flow
+/// (tool `retrieve_memory`). flowactor has no Memory Bases (`/api/v1/memories`), so a selected
+/// one is never attached; the checks before the search answer as Langflow's do.
+pub mod memory_base {
+    use super::*;
+
+    pub const MEMORY_BASE: Input = Input::dropdown("memory_base", "Memory Base", &[])
+        .required()
+        .info("Memory Base whose captured conversation history will be searched.");
+    pub const SEARCH_QUERY: Input = Input::message("search_query", "Search Query")
+        .tool_mode()
+        .info("Query used for semantic retrieval against the memory base.");
+    pub const TOP_K: Input =
+        Input::int("top_k", "Top K Results", 5).advanced().info("Number of top results to return.");
+    pub const INCLUDE_METADATA: Input = Input::bool("include_metadata", "Include Metadata", true)
+        .advanced()
+        .info("Include chunk metadata (session_id, sender, timestamp, …) on each row.");
+    pub const FILTER_BY_SESSION: Input = Input::bool("filter_by_session", "Filter by Session", true).advanced().info(
+        "If enabled, only memories from the current session will be retrieved. Disable to allow retrieval across \
+         every session ingested into this Memory Base (useful for cross-conversation recall).",
+    );
+
+    pub const RETRIEVE_DATA: Output = Output::new("retrieve_data", "Results", &["DataFrame"], "retrieve_memory").info(
+        "Returns matching memory chunks. Scoped to the current session by default; turn 'Filter by Session' off to \
+         retrieve across sessions.",
+    );
+
+    pub const SPEC: ComponentSpec = ComponentSpec {
+        type_name: "MemoryBase",
+        aliases: &[],
+        class_name: "MemoryBaseComponent",
+        category: "files_and_knowledge",
+        display_name: "Memory Base",
+        description: "Retrieve long-term memory from a Memory Base attached to this workflow. When 'Filter by \
+                      Session' is off, queries run across all sessions.",
+        icon: "brain",
+        role: Role::Other,
+        test_only: false,
+        inputs: &[MEMORY_BASE, SEARCH_QUERY, TOP_K, INCLUDE_METADATA, FILTER_BY_SESSION],
+        outputs: &[RETRIEVE_DATA],
+    };
+}

@@ -91,6 +91,8 @@ kinds! {
     WebSearch => tools::web_search::SPEC,
     /// SQL Database: SQLite or PostgreSQL (tool `run_sql_query`).
     SqlDatabase => tools::sql::SPEC,
+    /// Memory Base: vector-store memory retrieval (tool `retrieve_memory`).
+    MemoryBase => files::memory_base::SPEC,
 }
 
 impl ComponentKind {

@@ -65,6 +65,7 @@ fn type_names_and_aliases_resolve_as_before() {
         ("UnifiedWebSearch", K::WebSearch),
         ("WebSearchComponent", K::WebSearch),
         ("SQLComponent", K::SqlDatabase),
+        ("MemoryBase", K::MemoryBase),
     ];
     for (name, kind) in table {
         assert_eq!(ComponentKind::from_type_name(name), Some(*kind), "{name}");
@@ -110,6 +111,7 @@ fn roles_flags_and_default_outputs_are_as_before() {
         (K::Calculator, &["result"]),
         (K::WebSearch, &["results"]),
         (K::SqlDatabase, &["run_sql_query"]),
+        (K::MemoryBase, &["retrieve_data"]),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, names) in table {
@@ -213,8 +215,8 @@ fn langflow_all_matches_the_recorded_templates() {
 }
 
 /// The tool schemas of Langflow 1.13's tool components, as recorded in the `tools` arrays its
-/// agents sent, derived by the same rules from the components' declarations (Current Date and
-/// Memory Base are not components here yet: their declarations are test data).
+/// agents sent, derived by the same rules from the components' declarations (Current Date is
+/// not a component here yet: its declaration is test data).
 #[test]
 fn tool_schemas_match_the_recorded_agent_requests() {
     const fn spec(
@@ -246,21 +248,6 @@ fn tool_schemas_match_the_recorded_agent_requests() {
             .info("Select the timezone for the current date and time.")],
         &[Output::new("current_date", "Current Date", &["Message"], "get_current_date")],
     );
-    const MEMORY_BASE: ComponentSpec = spec(
-        "MemoryBaseComponent",
-        "Retrieve long-term memory from a Memory Base attached to this workflow.",
-        &[
-            Input::dropdown("memory_base", "Memory Base", &[]).required(),
-            Input::message("search_query", "Search Query")
-                .tool_mode()
-                .info("Query used for semantic retrieval against the memory base."),
-            Input::int("top_k", "Top K", 5),
-        ],
-        &[Output::new("retrieve_data", "Results", &["DataFrame"], "retrieve_memory").info(
-            "Returns matching memory chunks. Scoped to the current session by default; turn 'Filter by Session' off \
-             to retrieve across sessions.",
-        )],
-    );
 
     let recorded: Json = serde_json::from_str(include_str!("testdata/agent_tools.json")).unwrap();
     let node = |pairs: Json| params(pairs);
@@ -269,7 +256,7 @@ fn tool_schemas_match_the_recorded_agent_requests() {
         (ComponentKind::Url.spec(), node(json!({"urls": ""}))),
         (&DATE, node(json!({"timezone": "UTC"}))),
         (ComponentKind::Calculator.spec(), node(json!({"expression": ""}))),
-        (&MEMORY_BASE, node(json!({"search_query": ""}))),
+        (ComponentKind::MemoryBase.spec(), node(json!({"search_query": ""}))),
         (ComponentKind::SqlDatabase.spec(), node(json!({"query": "", "include_columns": true, "add_error": false}))),
     ]
     .iter()

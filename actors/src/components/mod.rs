@@ -26,6 +26,7 @@ mod delay;
 mod file;
 mod loop_component;
 mod memory;
+mod memory_base;
 mod model_call;
 mod parser;
 mod pass;
@@ -230,6 +231,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::Calculator => &calculator::Calculator,
         ComponentKind::WebSearch => &web_search::WebSearch,
         ComponentKind::SqlDatabase => &sql::SqlDatabase,
+        ComponentKind::MemoryBase => &memory_base::MemoryBase,
     }
 }
 

@@ -138,7 +138,7 @@ impl agent::Tool for VertexTool {
                     Some(v) => Ok(tool_output(v)),
                     None => Ok(ToolOutput::Text(String::new())),
                 },
-                Err(ComponentError::Failed(reason)) => Err(ToolError::Failed(format!("Error: {reason}"))),
+                Err(ComponentError::Failed(reason)) => Err(ToolError::Failed(reason)),
                 Err(ComponentError::Cancelled) => Err(ToolError::Failed("Error: the tool was cancelled".into())),
             }
         })

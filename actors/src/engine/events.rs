@@ -30,8 +30,8 @@ pub(crate) fn end(build_duration: f64) -> BuildEvent {
     BuildEvent { name: "end", data: json!({ "build_duration": build_duration }) }
 }
 
-/// `end_vertex {build_data: VertexBuildResponse}`, plus flowactor's `engine_thread` in
-/// `build_data.data` (the arbiter that ran the vertex: the web console's build view draws one
+/// `end_vertex {build_data: VertexBuildResponse, output_meta}`, plus flowactor's `engine_thread`
+/// in `build_data.data` (the arbiter that ran the vertex: the web console's build view draws one
 /// timeline lane per thread from it).
 pub(crate) fn end_vertex(
     graph: &CompiledGraph,
@@ -50,7 +50,7 @@ pub(crate) fn end_vertex(
     let next_ids = ids(graph, next);
     BuildEvent {
         name: "end_vertex",
-        data: json!({ "build_data": {
+        data: json!({ "output_meta": output_meta(v), "build_data": {
             "id": &*v.id,
             "inactivated_vertices": ids(graph, inactivated),
             "next_vertices_ids": next_ids,
@@ -72,6 +72,29 @@ pub(crate) fn end_vertex(
             "timestamp": iso_micros(now_micros()),
         }}),
     }
+}
+
+/// Langflow 1.13's `output_meta` of an `end_vertex`: the types of the outputs the vertex computes
+/// (`["Tool"]` for a tool-mode vertex), and its `vertex_type` (the node type, or `Component` for a
+/// node with a Tool output, as Langflow names a component in tool mode).
+fn output_meta(v: &Vertex) -> Json {
+    let mut types: Vec<&str> = Vec::new();
+    for (o, computed) in v.outputs.iter().zip(&v.computed) {
+        for t in o.types.iter().filter(|_| *computed) {
+            if !types.contains(&t.as_str()) {
+                types.push(t);
+            }
+        }
+    }
+    let tool = v.outputs.iter().any(|o| o.types.iter().any(|t| t == "Tool"));
+    json!({
+        "component_id": &*v.id,
+        "display_name": v.display_name,
+        "vertex_type": if tool { "Component" } else { v.type_name.as_str() },
+        "is_output": v.kind.is_output(),
+        "is_terminal": v.out_edges.is_empty(),
+        "output_types": types,
+    })
 }
 
 /// Langflow's `ErrorMessage` for a failed component: stored in the session and sent as the

@@ -36,7 +36,7 @@ pub enum GraphError {
     #[error("Component type '{type_name}' (node {node_id}) is not supported by flowactor")]
     UnsupportedComponent { node_id: String, type_name: String },
     /// More than one unsupported node: every `(node id, type name)`, in flow order.
-    #[error("Component types {} are not supported by flowactor", unsupported_list(.0))]
+    #[error("{}", unsupported_message(.0))]
     UnsupportedComponents(Vec<(String, String)>),
     #[error("Duplicate node id '{0}' in the flow")]
     DuplicateNode(String),
@@ -58,6 +58,20 @@ pub enum GraphError {
     UnknownComponent(String),
     #[error("Only one chat input is allowed")]
     MultipleChatInputs,
+}
+
+/// `Component type 'A' (nodes a, b) is …` for one type, `Component types 'A' (node a), 'B' (node
+/// b) are …` for several.
+fn unsupported_message(nodes: &[(String, String)]) -> String {
+    let list = unsupported_list(nodes);
+    let mut types: Vec<&str> = nodes.iter().map(|(_, ty)| ty.as_str()).collect();
+    types.sort_unstable();
+    types.dedup();
+    if types.len() == 1 {
+        format!("Component type {list} is not supported by flowactor")
+    } else {
+        format!("Component types {list} are not supported by flowactor")
+    }
 }
 
 /// `'A' (node a), 'B' (nodes b, c)`: each type once, in order of first appearance.

@@ -290,4 +290,9 @@ fn every_unsupported_component_is_named_in_one_error() {
         err.to_string(),
         "Component types 'Foo' (nodes Foo-1, Foo-2), 'Bar' (node Bar-1) are not supported by flowactor"
     );
+    // One type on several nodes is one type.
+    let mut b = FlowBuilder::new();
+    b.node("ChatInput-a", "ChatInput", json!({})).node("Foo-1", "Foo", json!({})).node("Foo-2", "Foo", json!({}));
+    let err = CompiledGraph::parse(&b.build()).unwrap_err();
+    assert_eq!(err.to_string(), "Component type 'Foo' (nodes Foo-1, Foo-2) is not supported by flowactor");
 }
