@@ -28,6 +28,7 @@ mod run;
 mod schemas;
 mod security;
 mod storage;
+mod structured;
 mod tools;
 mod users;
 mod variables;

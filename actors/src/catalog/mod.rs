@@ -19,6 +19,7 @@ pub mod flow_controls;
 pub mod flowactor;
 pub mod io;
 mod langflow;
+pub mod llm_operations;
 pub mod models;
 mod params;
 pub mod processing;
@@ -91,6 +92,8 @@ kinds! {
     WebSearch => tools::web_search::SPEC,
     /// SQL Database: SQLite or PostgreSQL (tool `run_sql_query`).
     SqlDatabase => tools::sql::SPEC,
+    /// Structured Output: a model fills an output schema (forced function calling).
+    StructuredOutput => llm_operations::structured_output::SPEC,
 }
 
 impl ComponentKind {

@@ -110,6 +110,7 @@ fn roles_flags_and_default_outputs_are_as_before() {
         (K::Calculator, &["result"]),
         (K::WebSearch, &["results"]),
         (K::SqlDatabase, &["run_sql_query"]),
+        (K::StructuredOutput, &["structured_output", "dataframe_output"]),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, names) in table {

@@ -33,6 +33,7 @@ mod prompt;
 mod save_to_file;
 mod split_text;
 mod sql;
+mod structured_output;
 mod text_io;
 mod tool_mode;
 mod url;
@@ -230,6 +231,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::Calculator => &calculator::Calculator,
         ComponentKind::WebSearch => &web_search::WebSearch,
         ComponentKind::SqlDatabase => &sql::SqlDatabase,
+        ComponentKind::StructuredOutput => &structured_output::StructuredOutput,
     }
 }
 
