@@ -65,6 +65,8 @@ fn type_names_and_aliases_resolve_as_before() {
         ("UnifiedWebSearch", K::WebSearch),
         ("WebSearchComponent", K::WebSearch),
         ("SQLComponent", K::SqlDatabase),
+        ("StructuredOutput", K::StructuredOutput),
+        ("StructuredOutputComponent", K::StructuredOutput),
     ];
     for (name, kind) in table {
         assert_eq!(ComponentKind::from_type_name(name), Some(*kind), "{name}");

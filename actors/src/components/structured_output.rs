@@ -63,18 +63,22 @@ async fn converse(ctx: &ComponentContext, req: &ConversationRequest) -> Result<A
 fn records_of(value: &Json, record: &Json) -> Result<Vec<Json>, String> {
     let list = match value.get("objects") {
         Some(Json::Array(items)) => items,
-        Some(other) => return Err(format!(
+        Some(other) => {
+            return Err(format!(
             "1 validation error for {DEFAULT_SCHEMA_NAME}\nobjects\n  Input should be a valid list [type=list_type, \
                  input_value={}, input_type={}]",
             crate::agent::pyfmt::py_repr(other),
             crate::agent::pyfmt::py_type(other)
-        )),
-        None => return Err(format!(
+        ))
+        }
+        None => {
+            return Err(format!(
             "1 validation error for {DEFAULT_SCHEMA_NAME}\nobjects\n  Field required [type=missing, input_value={}, \
                  input_type={}]",
             crate::agent::pyfmt::py_repr(value),
             crate::agent::pyfmt::py_type(value)
-        )),
+        ))
+        }
     };
     list.iter().map(|r| validate_record(record, r)).collect()
 }
