@@ -32,6 +32,7 @@ mod schemas;
 mod security;
 mod starters;
 mod storage;
+mod structured;
 mod tools;
 mod users;
 mod validate;

@@ -19,6 +19,9 @@
 //! | `redirect`     | 307 back to the same path on this server                               |
 //! | `internal-page`| 400 with an HTML body holding [`INTERNAL_CANARY`]                      |
 //!
+//! An Anthropic request that forces a tool (`tool_choice` `{"type": "tool"}`, not streamed) is
+//! answered with one `tool_use` of it, its input filled from the tool's schema as below.
+//!
 //! A *script* ([`MockLlm::set_script`]) overrides the model name for OpenAI requests, the way
 //! the mock behind `shared/spec/agent-traces` was driven (each trace's `script` field):
 //!
@@ -34,6 +37,16 @@
 //! | `bad_args`     | a call of `tool` whose arguments are `args_raw` verbatim               |
 //! | `http_error`   | HTTP `status` with `message`                                           |
 //! | `hang_tools`   | like `tool`, for a tool that never returns (the mock answers normally) |
+//! | `structured`   | like `tool` when the script names a `tool`, else like `text`; and any  |
+//! |                | request that forces a function (`tool_choice`) or asks for a           |
+//! |                | `json_schema` `response_format` gets `{"objects": [<mock record>]}` as |
+//! |                | the call's arguments or as the text, the record filled from the schema |
+//! |                | (`"mock <title in lower case>"`, `true`, `1`, `1.5`, `["mock value"]`)  |
+//!
+//! `final` (any tool mode) replaces the final text after tool results (`{{`/`}}` read as
+//! braces, as in the traces' scripts). `structured_replies` (a list, used in order, the last
+//! one repeated) replaces the structured answers: a string is sent verbatim (as the arguments
+//! of the forced call, or as the text), `{"text": …}` is a plain text answer without any call.
 //!
 //! Each scripted streamed answer reports usage 11/7/18, as in the traces.
 //!
@@ -100,6 +113,7 @@ struct State {
     connections: AtomicUsize,
     script: Mutex<Option<Json>>,
     calls: AtomicUsize,
+    structured: AtomicUsize,
 }
 
 /// A running mock provider. Dropping it stops the server.
@@ -398,6 +412,17 @@ async fn serve(mut socket: TcpStream, state: Arc<State>) -> std::io::Result<()> 
         }
         _ => {}
     }
+    if anthropic && req.body["tool_choice"]["type"] == "tool" && !stream {
+        // A forced tool: one `tool_use` block filled from the tool's input schema.
+        let name = req.body["tool_choice"]["name"].clone();
+        let tool = req.body["tools"].as_array().and_then(|t| t.iter().find(|t| t["name"] == name)).cloned();
+        let schema = tool.map(|t| t["input_schema"].clone()).unwrap_or(Json::Null);
+        let input = mock_record(&schema, &schema["$defs"]);
+        let body = json!({"id": "msg_mock", "type": "message", "role": "assistant", "model": req.body["model"],
+                          "content": [{"type": "tool_use", "id": "toolu_mock", "name": name, "input": input}],
+                          "stop_reason": "tool_use", "usage": {"input_tokens": 11, "output_tokens": 5}});
+        return respond_json(&mut socket, "200 OK", "", &body).await;
+    }
     if !stream {
         return respond_json(&mut socket, "200 OK", "", &whole_reply(&req, anthropic)).await;
     }
@@ -469,9 +494,13 @@ fn scripted_turn(req: &Recorded, script: &Json) -> (Vec<String>, Vec<(String, St
         out
     };
     let final_text = || {
+        if let Some(f) = script["final"].as_str() {
+            return words(&f.replace("{{", "{").replace("}}", "}"));
+        }
         let last = results.last().map(|r| r.chars().take(60).collect::<String>()).unwrap_or_default();
         words(&format!("{FINAL_PREFIX}{}. Last tool result starts: {last}", results.len()))
     };
+    let mode = if mode == "structured" && !tool.is_empty() { "tool" } else { mode };
     let narration = script["narration"].as_str().map(words).unwrap_or_default();
     let offered = req.body["tools"]
         .as_array()
@@ -504,6 +533,9 @@ async fn scripted(socket: &mut TcpStream, state: &State, req: &Recorded, script:
         let body = error_body(script["message"].as_str().unwrap_or("mock failure"), false, kind);
         return respond_json(socket, &format!("{status} {reason}"), "", &body).await;
     }
+    if let Some(reply) = structured_request(req, state, script) {
+        return structured_answer(socket, state, req, reply).await;
+    }
     let (texts, calls) = scripted_turn(req, script);
     let n = state.calls.fetch_add(1, Ordering::SeqCst);
     let chunk = |delta: Json, finish: Json| {
@@ -526,6 +558,132 @@ async fn scripted(socket: &mut TcpStream, state: &State, req: &Recorded, script:
     events.push(chunk(json!({}), json!(finish)));
     events.push(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "choices": [],
                        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}));
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+                transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+    socket.write_all(head.as_bytes()).await?;
+    for e in events {
+        if !write_chunk(socket, format!("data: {e}\n\n").as_bytes()).await {
+            aborted(state);
+            return Ok(());
+        }
+    }
+    let _ = write_chunk(socket, b"data: [DONE]\n\n").await;
+    let _ = socket.write_all(b"0\r\n\r\n").await;
+    socket.flush().await
+}
+
+/// A mock value for a property schema (resolving `$ref`s into `defs`).
+fn mock_value(prop: &Json, name: &str, defs: &Json) -> Json {
+    if let Some(r) = prop["$ref"].as_str() {
+        let def = &defs[r.rsplit('/').next().unwrap_or_default()];
+        return mock_record(def, defs);
+    }
+    match prop["type"].as_str().unwrap_or("string") {
+        "boolean" => json!(true),
+        "integer" => json!(1),
+        "number" => json!(1.5),
+        "object" => json!({}),
+        "array" => {
+            let items = &prop["items"];
+            let item = if items["type"] == "string" { json!("mock value") } else { mock_value(items, name, defs) };
+            json!([item])
+        }
+        _ => {
+            let title = prop["title"].as_str().map_or_else(|| name.to_lowercase(), str::to_lowercase);
+            json!(format!("mock {title}"))
+        }
+    }
+}
+
+fn mock_record(schema: &Json, defs: &Json) -> Json {
+    let mut out = serde_json::Map::new();
+    if let Some(props) = schema["properties"].as_object() {
+        for (k, p) in props {
+            out.insert(k.clone(), mock_value(p, k, defs));
+        }
+    }
+    Json::Object(out)
+}
+
+/// What a structured request is answered with.
+enum StructuredReply {
+    /// The forced call's arguments, or the JSON text.
+    Raw(String),
+    /// A text answer without a call.
+    Text(String),
+}
+
+/// `Some` for a request that forces a function or asks for a `json_schema` answer.
+fn structured_request(req: &Recorded, state: &State, script: &Json) -> Option<StructuredReply> {
+    let forced = req.body["tool_choice"]["function"]["name"].as_str();
+    let schema = match forced {
+        Some(name) => req.body["tools"]
+            .as_array()?
+            .iter()
+            .find(|t| t["function"]["name"] == name)
+            .map(|t| t["function"]["parameters"].clone())?,
+        None if req.body["response_format"]["type"] == "json_schema" => {
+            req.body["response_format"]["json_schema"]["schema"].clone()
+        }
+        None => return None,
+    };
+    let n = state.structured.fetch_add(1, Ordering::SeqCst);
+    if let Some(replies) = script["structured_replies"].as_array().filter(|r| !r.is_empty()) {
+        let r = &replies[n.min(replies.len() - 1)];
+        return Some(match r {
+            Json::String(s) => StructuredReply::Raw(s.clone()),
+            other => StructuredReply::Text(other["text"].as_str().unwrap_or_default().to_owned()),
+        });
+    }
+    Some(StructuredReply::Raw(mock_record(&schema, &schema["$defs"]).to_string()))
+}
+
+async fn structured_answer(
+    socket: &mut TcpStream,
+    state: &State,
+    req: &Recorded,
+    reply: StructuredReply,
+) -> std::io::Result<()> {
+    let forced = req.body["tool_choice"]["function"]["name"].as_str().map(str::to_owned);
+    let n = state.calls.fetch_add(1, Ordering::SeqCst);
+    let (text, call) = match (reply, forced) {
+        (StructuredReply::Raw(args), Some(name)) => (Json::Null, Some((name, args))),
+        (StructuredReply::Raw(text) | StructuredReply::Text(text), _) => (json!(text), None),
+    };
+    let usage = json!({"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18});
+    if req.body["stream"] != true {
+        let mut message = json!({"role": "assistant", "content": text});
+        if let Some((name, args)) = &call {
+            message["tool_calls"] = json!([{"id": format!("call_mock_{n}_0"), "type": "function",
+                                            "function": {"name": name, "arguments": args}}]);
+        }
+        let finish = if call.is_some() { "tool_calls" } else { "stop" };
+        let body = json!({"id": "chatcmpl-mock", "object": "chat.completion", "created": 0, "model": req.body["model"],
+                          "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage});
+        return respond_json(socket, "200 OK", "", &body).await;
+    }
+    let chunk = |delta: Json, finish: Json| {
+        json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "model": req.body["model"],
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Json::Null)];
+    if let Some(t) = text.as_str() {
+        // Cut mid-token, as a model streams JSON.
+        let chars: Vec<char> = t.chars().collect();
+        for piece in chars.chunks(11) {
+            events.push(chunk(json!({"content": piece.iter().collect::<String>()}), Json::Null));
+        }
+    }
+    if let Some((name, args)) = &call {
+        events.push(chunk(
+            json!({"tool_calls": [{"index": 0, "id": format!("call_mock_{n}_0"), "type": "function",
+                                   "function": {"name": name, "arguments": ""}}]}),
+            Json::Null,
+        ));
+        events.push(chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": args}}]}), Json::Null));
+    }
+    events.push(chunk(json!({}), json!(if call.is_some() { "tool_calls" } else { "stop" })));
+    events.push(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "choices": [], "usage": usage}));
     let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
                 transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
     socket.write_all(head.as_bytes()).await?;

@@ -28,6 +28,7 @@ pub mod calculator;
 pub mod prompt;
 pub mod pyfmt;
 mod steps;
+pub mod structured;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -19,6 +19,7 @@ pub mod flow_controls;
 pub mod flowactor;
 pub mod io;
 mod langflow;
+pub mod llm_operations;
 pub mod models;
 mod params;
 pub mod processing;
@@ -93,6 +94,8 @@ kinds! {
     SqlDatabase => tools::sql::SPEC,
     /// Memory Base: vector-store memory retrieval (tool `retrieve_memory`).
     MemoryBase => files::memory_base::SPEC,
+    /// Structured Output: a model fills an output schema (forced function calling).
+    StructuredOutput => llm_operations::structured_output::SPEC,
 }
 
 impl ComponentKind {

@@ -66,6 +66,8 @@ fn type_names_and_aliases_resolve_as_before() {
         ("WebSearchComponent", K::WebSearch),
         ("SQLComponent", K::SqlDatabase),
         ("MemoryBase", K::MemoryBase),
+        ("StructuredOutput", K::StructuredOutput),
+        ("StructuredOutputComponent", K::StructuredOutput),
     ];
     for (name, kind) in table {
         assert_eq!(ComponentKind::from_type_name(name), Some(*kind), "{name}");
@@ -112,6 +114,7 @@ fn roles_flags_and_default_outputs_are_as_before() {
         (K::WebSearch, &["results"]),
         (K::SqlDatabase, &["run_sql_query"]),
         (K::MemoryBase, &["retrieve_data"]),
+        (K::StructuredOutput, &["structured_output", "dataframe_output"]),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, names) in table {

@@ -14,11 +14,13 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::model_call::{base_url, checked_key, positive, protocol};
-use super::{BoxFuture, Component, ComponentContext, ComponentError, Inputs, Message, Mode, Outputs, Source, Value};
-use crate::agent::{self, prompt, AgentConfig, AgentError, AgentObserver, AgentSteps, Tool};
+use super::{
+    BoxFuture, Component, ComponentContext, ComponentError, Data, Inputs, Message, Mode, Outputs, Source, Value,
+};
+use crate::agent::{self, prompt, structured, AgentConfig, AgentError, AgentObserver, AgentSteps, Tool};
 use crate::catalog::agent::{
-    choice, ADD_CALCULATOR_TOOL, ADD_CURRENT_DATE_TOOL, CONTEXT_ID, INPUT_VALUE, MAX_ITERATIONS, MAX_TOKENS,
-    N_MESSAGES, RESPONSE, SYSTEM_PROMPT, TOOLS,
+    choice, ADD_CALCULATOR_TOOL, ADD_CURRENT_DATE_TOOL, CONTEXT_ID, FORMAT_INSTRUCTIONS, INPUT_VALUE, MAX_ITERATIONS,
+    MAX_TOKENS, N_MESSAGES, OUTPUT_SCHEMA, RESPONSE, STRUCTURED_RESPONSE, SYSTEM_PROMPT, TOOLS,
 };
 use crate::llm::{ChatMessage, ConversationRequest, Usage};
 
@@ -93,12 +95,30 @@ fn answer(ctx: &ComponentContext, model: &str) -> Message {
     m
 }
 
-/// Runs the Agent with `connected` tools (those built from its `tools` edges).
+/// Runs the Agent with `connected` tools (those built from its `tools` edges): each wanted
+/// output is its own run, as in Langflow (`response` first, then `structured_response`).
 pub(crate) async fn run(
     ctx: &ComponentContext,
     inputs: &Inputs,
     connected: Vec<Arc<dyn Tool>>,
 ) -> Result<Outputs, ComponentError> {
+    let mut out = Outputs::new();
+    let structured = ctx.wants(&STRUCTURED_RESPONSE);
+    if ctx.wants(&RESPONSE) || !structured {
+        out.set(&RESPONSE, message_response(ctx, inputs, connected.clone()).await?);
+    }
+    if structured {
+        out.set(&STRUCTURED_RESPONSE, json_response(ctx, inputs, connected).await?);
+    }
+    Ok(out)
+}
+
+/// `response`: the tool loop, its answer streamed to a Chat Output it feeds.
+async fn message_response(
+    ctx: &ComponentContext,
+    inputs: &Inputs,
+    connected: Vec<Arc<dyn Tool>>,
+) -> Result<Value, ComponentError> {
     let params = ctx.params();
     let choice = choice(params).map_err(ComponentError::Failed)?;
     let provider = choice.provider;
@@ -191,8 +211,122 @@ pub(crate) async fn run(
     if visible {
         msg = ctx.send_message(msg, true).await?;
     }
-    Ok(Outputs::one(&RESPONSE, Value::message(msg)))
+    Ok(Value::message(msg))
 }
+
+/// `structured_response` (spec §6.2): the `output_schema` records the model fills in, as a
+/// Data. An empty schema gives the input as `content` without asking the model; an Agent with
+/// no tools asks once for a native structured answer (`response_format` json_schema, strict);
+/// one with tools runs its loop silently with the schema appended to its instructions and
+/// reads the first JSON value of the answer. Failures are data
+/// (`{"content": "", "error": …}`), never a failed vertex.
+async fn json_response(
+    ctx: &ComponentContext,
+    inputs: &Inputs,
+    connected: Vec<Arc<dyn Tool>>,
+) -> Result<Value, ComponentError> {
+    let a = ctx.args(inputs);
+    let fields = structured::fields_from_table(a.param(&OUTPUT_SCHEMA));
+    let data = |m: serde_json::Map<String, serde_json::Value>| Value::Data(Arc::new(Data::new(m)));
+    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    if fields.is_empty() {
+        return Ok(data(object(json!({"content": a.text(&INPUT_VALUE)}))));
+    }
+    match structured_records(ctx, inputs, connected, &fields).await {
+        Ok(m) => Ok(data(m)),
+        Err(ComponentError::Cancelled) => Err(ComponentError::Cancelled),
+        Err(ComponentError::Failed(e)) => Ok(data(object(json!({"content": "", "error": e})))),
+    }
+}
+
+/// The structured records of one run, shaped as the Data `structured_response` carries.
+async fn structured_records(
+    ctx: &ComponentContext,
+    inputs: &Inputs,
+    connected: Vec<Arc<dyn Tool>>,
+    fields: &[structured::SchemaField],
+) -> Result<serde_json::Map<String, serde_json::Value>, ComponentError> {
+    let params = ctx.params();
+    let choice = choice(params).map_err(ComponentError::Failed)?;
+    let provider = choice.provider;
+    let (base, base_from_environment) = base_url(ctx, &choice);
+    let key = checked_key(ctx, provider, &base, base_from_environment)?;
+    let a = ctx.args(inputs);
+    let input_text = a.text(&INPUT_VALUE).into_owned();
+    let input_id = match a.value(&INPUT_VALUE) {
+        Some(Value::Message(m)) => m.id,
+        _ => None,
+    };
+    let template =
+        if a.value(&SYSTEM_PROMPT).is_some() { a.text(&SYSTEM_PROMPT) } else { a.param_or_default(&SYSTEM_PROMPT) };
+    let system = prompt::system_prompt(&template, &choice.model, chrono::Utc::now().date_naive());
+    let envelope_key = structured::envelope_key(fields);
+    let envelope = structured::Envelope::agent(&envelope_key);
+
+    let mut req = ConversationRequest::new(provider.name(), protocol(provider), &base, key.key, &choice.model);
+    req.max_tokens = positive(params, &MAX_TOKENS);
+    let tools = prompt::assemble_tools(connected, a.bool(&ADD_CURRENT_DATE_TOOL), a.bool(&ADD_CALCULATOR_TOOL));
+    let text = if tools.is_empty() {
+        // Native structured output: one (streamed) call, the system prompt as is.
+        if !system.is_empty() {
+            req.messages.push(ChatMessage::System(system));
+        }
+        req.messages.push(prompt::user_turn(&input_text));
+        req.response_format = Some(json!({"type": "json_schema", "json_schema": {
+            "schema": structured::envelope_schema(fields, &envelope, true),
+            "name": structured::RECORD_MODEL, "strict": true}}));
+        let mut ignore = |_: &str| {};
+        let turn = tokio::select! {
+            biased;
+            () = ctx.cancel_token().cancelled() => return Err(ComponentError::Cancelled),
+            r = ctx.llm().converse(&req, &mut ignore) => r.map_err(|e| ComponentError::Failed(e.0))?,
+        };
+        turn.text
+    } else {
+        // The prompt fallback: the loop with the schema in the instructions, nothing shown.
+        let instructions = if a.value(&FORMAT_INSTRUCTIONS).is_some() {
+            a.text(&FORMAT_INSTRUCTIONS)
+        } else {
+            a.param_or_default(&FORMAT_INSTRUCTIONS)
+        };
+        let schema = structured::dumps_indent2(&structured::envelope_schema(fields, &envelope, false));
+        let mut parts = Vec::with_capacity(3);
+        if !system.is_empty() {
+            parts.push(system);
+        }
+        if !instructions.is_empty() {
+            parts.push(format!("Format instructions: {instructions}"));
+        }
+        parts.push(format!("{STRUCTURED_PROMPT}\nSchema:\n{schema}"));
+        req.messages.push(ChatMessage::System(parts.join("\n\n")));
+        let context_id = a.text(&CONTEXT_ID).into_owned();
+        req.messages.extend(history(ctx, a.int(&N_MESSAGES), &context_id, input_id));
+        req.messages.push(prompt::user_turn(&input_text));
+        let max_iterations = u32::try_from(a.int(&MAX_ITERATIONS).max(1)).unwrap_or(u32::MAX);
+        let config = AgentConfig { max_iterations, ..AgentConfig::default() };
+        let outcome =
+            agent::run(ctx.llm(), req, &tools, &config, &mut agent::NoObserver, ctx.cancel_token().cancelled()).await;
+        match outcome {
+            Ok(o) => o.text,
+            Err(AgentError::Cancelled) => return Err(ComponentError::Cancelled),
+            Err(AgentError::Llm(e)) => return Err(ComponentError::Failed(e.0)),
+        }
+    };
+    ctx.check_message_size(text.len())?;
+    let Some(found) = structured::first_json(&text) else {
+        return Ok(json!({"content": text, "error": "Try setting an output schema"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default());
+    };
+    let records = structured::unwrap_records(found, &envelope_key);
+    let checked = structured::checked_records(&structured::record_schema(fields, false), records);
+    structured::as_data(checked).ok_or_else(|| ComponentError::failed("No structured output returned"))
+}
+
+/// What the prompt fallback tells the model after the format instructions.
+const STRUCTURED_PROMPT: &str = "You must respond ONLY with a JSON object matching this schema. Do not include \
+                                 explanations, markdown, or any text outside the JSON.";
 
 /// The usage a message reports to a Chat Output: every upstream model call's.
 #[must_use]

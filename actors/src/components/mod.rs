@@ -34,6 +34,7 @@ mod prompt;
 mod save_to_file;
 mod split_text;
 mod sql;
+mod structured_output;
 mod text_io;
 mod tool_mode;
 mod url;
@@ -232,6 +233,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::WebSearch => &web_search::WebSearch,
         ComponentKind::SqlDatabase => &sql::SqlDatabase,
         ComponentKind::MemoryBase => &memory_base::MemoryBase,
+        ComponentKind::StructuredOutput => &structured_output::StructuredOutput,
     }
 }
 
