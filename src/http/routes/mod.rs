@@ -202,6 +202,9 @@ const SCOPES: &[(Verb, &str, ScopeRule)] = {
         (Patch, "/api/v1/monitor/messages/session/{session_id}", WRITE),
         (Delete, "/api/v1/monitor/messages/session/{session_id}", WRITE),
         (Put, "/api/v1/monitor/messages/{message_id}", WRITE),
+        (Delete, "/api/v1/monitor/builds", WRITE),
+        // Computes over the body; touches nothing stored.
+        (Post, "/api/v1/validate/prompt", READ),
         (Post, "/api/v1/flows/", WRITE),
         (Delete, "/api/v1/flows/", WRITE),
         (Post, "/api/v1/flows/batch/", WRITE),
