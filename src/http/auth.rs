@@ -6,9 +6,11 @@
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use flowactor_actors::error::{KeyRefusal, RegistryError};
+use flowactor_actors::records::KeyGrant;
 use flowactor_actors::records::UserRecord;
-use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser, RecordKeyUse};
+use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser};
 use std::future::{ready, Ready};
+use uuid::Uuid;
 
 use super::tokens::{TokenError, TokenKind};
 use super::AppState;
@@ -74,6 +76,18 @@ pub struct Identity {
     pub user: UserRecord,
     /// Authenticated by an API key (some routes refuse that, e.g. password changes).
     pub via_api_key: bool,
+    /// That key's id (usage audit).
+    pub key_id: Option<Uuid>,
+}
+
+impl Identity {
+    fn user(user: UserRecord) -> Self {
+        Self { user, via_api_key: false, key_id: None }
+    }
+
+    fn key(grant: KeyGrant) -> Self {
+        Self { user: grant.user, via_api_key: true, key_id: Some(grant.key_id) }
+    }
 }
 
 impl FromRequest for Identity {
@@ -123,21 +137,19 @@ async fn user_by_token(state: &AppState, token: &str) -> ApiResult<Option<UserRe
     Ok(user)
 }
 
-async fn user_by_key(state: &AppState, key: &str) -> Result<UserRecord, RegistryError> {
+async fn user_by_key(state: &AppState, key: &str) -> Result<KeyGrant, RegistryError> {
     if !flowactor_actors::crypto::looks_like_api_key(key) {
         return Err(RegistryError::Key(KeyRefusal::Unknown));
     }
     let hash = state.auth_cache.key_hash(key);
     if let Some(grant) = state.auth_cache.grant(&hash) {
-        state.registry.do_send(RecordKeyUse { key_id: grant.key_id });
-        return Ok(grant.user);
+        return Ok(grant);
     }
     let epoch = state.auth_cache.epoch();
     match state.registry.send(AuthenticateApiKey { key: key.to_owned() }).await {
         Ok(Ok(grant)) => {
-            let user = grant.user.clone();
-            state.auth_cache.store_grant(hash, grant, epoch);
-            Ok(user)
+            state.auth_cache.store_grant(hash, grant.clone(), epoch);
+            Ok(grant)
         }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(RegistryError::Unavailable),
@@ -163,7 +175,7 @@ async fn auto_login_user(state: &AppState) -> ApiResult<UserRecord> {
 pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Identity> {
     if let Some(token) = &creds.token {
         match user_by_token(state, token).await? {
-            Some(user) if user.is_active => return Ok(Identity { user, via_api_key: false }),
+            Some(user) if user.is_active => return Ok(Identity::user(user)),
             Some(_) => return Err(ApiError::unauthorized("User account is inactive")),
             None if creds.api_key.is_none() => return Err(ApiError::unauthorized("Token authentication failed")),
             None => {}
@@ -171,7 +183,7 @@ pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
     }
     if let Some(key) = &creds.api_key {
         return match user_by_key(state, key).await {
-            Ok(user) => Ok(Identity { user, via_api_key: true }),
+            Ok(grant) => Ok(Identity::key(grant)),
             Err(RegistryError::Key(KeyRefusal::Unknown | KeyRefusal::Unusable)) => {
                 Err(ApiError::forbidden("Invalid API key"))
             }
@@ -179,7 +191,7 @@ pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
         };
     }
     if state.settings.auto_login && state.settings.skip_auth_auto_login {
-        return Ok(Identity { user: auto_login_user(state).await?, via_api_key: false });
+        return Ok(Identity::user(auto_login_user(state).await?));
     }
     Err(ApiError::forbidden("No authentication credentials provided"))
 }
@@ -188,7 +200,7 @@ pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
 pub async fn api_key_user(state: &AppState, creds: &Credentials) -> ApiResult<Identity> {
     if let Some(key) = &creds.api_key {
         return match user_by_key(state, key).await {
-            Ok(user) => Ok(Identity { user, via_api_key: true }),
+            Ok(grant) => Ok(Identity::key(grant)),
             Err(RegistryError::Key(_)) => Err(ApiError::forbidden("Invalid or missing API key")),
             Err(e) => Err(e.into()),
         };
@@ -199,7 +211,7 @@ pub async fn api_key_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
         }
         if state.settings.skip_auth_auto_login {
             tracing::warn!("LANGFLOW_SKIP_AUTH_AUTO_LOGIN is deprecated: a key-less request runs as the superuser");
-            return Ok(Identity { user: auto_login_user(state).await?, via_api_key: false });
+            return Ok(Identity::user(auto_login_user(state).await?));
         }
         return Err(ApiError::forbidden(AUTO_LOGIN_ERROR));
     }
