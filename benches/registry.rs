@@ -20,7 +20,7 @@ fn populated(keys: usize) -> (Store, String) {
     for i in 0..keys.div_ceil(1000) {
         let user = registry.insert_user(&format!("user{i}"), "x".into(), true, false, None).unwrap();
         for _ in 0..1000.min(keys - i * 1000) {
-            last = registry.create_api_key(user.id, None, None).unwrap().1;
+            last = registry.create_api_key(user.id, None, None, Default::default()).unwrap().1;
         }
     }
     (store, last)

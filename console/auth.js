@@ -93,6 +93,15 @@ function showNewKey(close, created) {
     h("div.buttons", h("button.primary", { type: "button", onclick: () => close(created), text: "Done" })));
 }
 
+/** The API-key scopes a key can be limited to. */
+const KEY_SCOPES = [
+  ["run", "run: run and stream flows, webhooks"],
+  ["read", "read: GET routes"],
+  ["write", "write: create and change flows, projects, variables, files"],
+  ["keys", "keys: manage API keys"],
+  ["admin", "admin: superuser routes"],
+];
+
 /** What a key may do, from the listing's optional policy fields (absent: nothing to show). */
 function keyAccess(k) {
   if (!("scopes" in k)) return null;
@@ -171,8 +180,22 @@ async function apiKeysView() {
       const e2 = errorBox();
       const [nameField, name] = field("Name", { placeholder: "My API key", autofocus: true });
       const [expField, exp] = field("Expires (optional)", { type: "datetime-local" }, "Leave empty for a key that never expires.");
+      // Restrictions: without them the key has all of your permissions (Langflow's keys).
+      const [fullField, full] = checkbox("Full access", true);
+      const scopeBoxes = KEY_SCOPES.filter(([name]) => name !== "admin" || me?.is_superuser)
+        .map(([name, label]) => [name, ...checkbox(label, false)]);
+      const flowPicker = h("select", { id: `f${++uid}`, multiple: true, size: 4 });
+      api("GET", "/api/v1/flows/?header_flows=true").then((flows) => {
+        flowPicker.replaceChildren(...flows.filter((f) => !f.is_component).map((f) => h("option", { value: f.id, text: f.name })));
+      }).catch(() => {});
+      const [limitField, limit] = field("Requests per minute (optional)", { type: "number", min: 1 }, "Leave empty for no per-key limit.");
+      const restrict = h("fieldset.scopes", { hidden: true },
+        h("legend", { text: "Scopes" }), scopeBoxes.map(([, f]) => f),
+        h("div", h("label", { for: flowPicker.id, text: "Run only these flows (optional)" }), flowPicker,
+          h("p.hint", { text: "With flows selected, the run scope covers those flows only." })));
+      full.addEventListener("change", () => { restrict.hidden = full.checked; });
       const create = h("button.primary", { type: "submit", text: "Create API Key" });
-      const form = h("form", nameField, expField, e2,
+      const form = h("form", nameField, expField, fullField, restrict, limitField, e2,
         h("div.buttons", h("button", { type: "button", onclick: () => close(null), text: "Cancel" }), create));
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
@@ -180,6 +203,12 @@ async function apiKeysView() {
         try {
           const payload = { name: name.value.trim() || null };
           if (exp.value) payload.expires_at = new Date(exp.value).toISOString();
+          if (!full.checked) {
+            payload.scopes = scopeBoxes.filter(([, , box]) => box.checked).map(([n]) => n);
+            const flows = [...flowPicker.selectedOptions].map((o) => o.value);
+            if (flows.length) payload.flow_ids = flows;
+          }
+          if (limit.value) payload.rate_limit_per_minute = Number(limit.value);
           const created = await api("POST", "/api/v1/api_key/", payload);
           box.replaceChildren(showNewKey(close, created));
         } catch (x) { showError(e2, x); create.disabled = false; }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use actix::Addr;
 use flowactor_actors::crypto::generate_password;
+use flowactor_actors::records::KeyPolicy;
 use flowactor_actors::registry::{
     AuthenticateApiKey, CreateApiKey, CreateUser, DeleteApiKey, FindUser, FirstSuperuser, GetUser, ListApiKeys,
     SeedCredentials,
@@ -145,8 +146,25 @@ pub fn key_banner(key: &str) -> Vec<String> {
     lines
 }
 
+/// `flowactor api-key`'s options (as the create route's JSON body spells them), checked as the create route checks it; the message names the bad field.
+pub fn cli_policy(body: &serde_json::Value) -> Result<KeyPolicy, String> {
+    let empty = serde_json::Map::new();
+    crate::http::routes::api_keys::parse_policy(body.as_object().unwrap_or(&empty)).map_err(|e| match e {
+        crate::error::ApiError::Validation(items) => {
+            let problems: Vec<String> = items
+                .iter()
+                .map(|i| format!("{}: {}", i["loc"][1].as_str().unwrap_or("?"), i["msg"].as_str().unwrap_or("invalid")))
+                .collect();
+            format!("Error: invalid API key options: {}", problems.join("; "))
+        }
+        other => format!("Error: {other}"),
+    })
+}
+
 /// `flowactor api-key`: replaces one key of the auto-login superuser by a new key named `CLI`.
-pub async fn create_cli_api_key(ctx: &AdminContext<'_>) -> AdminOutcome {
+/// `policy` limits the new key (`--scope`, `--flow`, `--endpoint`, `--rate-limit`); the flows
+/// are not looked up (the superuser may create them later).
+pub async fn create_cli_api_key(ctx: &AdminContext<'_>, policy: KeyPolicy) -> AdminOutcome {
     if !ctx.settings.auto_login {
         return AdminOutcome {
             ok: true,
@@ -168,7 +186,8 @@ pub async fn create_cli_api_key(ctx: &AdminContext<'_>) -> AdminOutcome {
             let _ = ask(ctx.registry, DeleteApiKey { user_id: user.id, key_id: first.id }).await;
         }
     }
-    match ask(ctx.registry, CreateApiKey { user_id: user.id, name: Some("CLI".into()), expires_at: None }).await {
+    match ask(ctx.registry, CreateApiKey { user_id: user.id, name: Some("CLI".into()), expires_at: None, policy }).await
+    {
         Ok(Ok((_, key))) => AdminOutcome { ok: true, lines: key_banner(&key) },
         _ => AdminOutcome::fail(&["Error: the API key could not be created."]),
     }

@@ -33,7 +33,7 @@ enum Command {
     /// Start the server.
     Run(RunArgs),
     /// Print a new API key for the auto-login superuser (only with LANGFLOW_AUTO_LOGIN=true).
-    ApiKey(CommonArgs),
+    ApiKey(ApiKeyArgs),
     /// Create a superuser (the first one freely, further ones with --auth-token of a superuser).
     Superuser(SuperuserArgs),
     /// Apply pending PostgreSQL schema migrations (LANGFLOW_DATABASE_URL) and exit.
@@ -66,6 +66,44 @@ struct RunArgs {
     /// Serve the API only (flowactor never serves a UI; accepted for Langflow compatibility).
     #[arg(long)]
     backend_only: bool,
+}
+
+#[derive(Args)]
+struct ApiKeyArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Limit the key to a scope (run, read, write, keys, admin); repeatable. None: a full key.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Limit `run` to this flow id; repeatable.
+    #[arg(long = "flow")]
+    flows: Vec<String>,
+    /// Limit `run` to the flow with this endpoint name; repeatable.
+    #[arg(long = "endpoint")]
+    endpoints: Vec<String>,
+    /// Requests per minute the key may make.
+    #[arg(long = "rate-limit")]
+    rate_limit: Option<u64>,
+}
+
+impl ApiKeyArgs {
+    /// The policy fields as the create route's JSON body spells them.
+    fn policy_body(&self) -> Value {
+        let mut body = serde_json::Map::new();
+        if !self.scopes.is_empty() {
+            body.insert("scopes".into(), json!(self.scopes));
+        }
+        if !self.flows.is_empty() {
+            body.insert("flow_ids".into(), json!(self.flows));
+        }
+        if !self.endpoints.is_empty() {
+            body.insert("endpoint_names".into(), json!(self.endpoints));
+        }
+        if let Some(n) = self.rate_limit {
+            body.insert("rate_limit_per_minute".into(), json!(n));
+        }
+        Value::Object(body)
+    }
 }
 
 #[derive(Args)]
@@ -107,7 +145,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
-        Command::ApiKey(common) => admin_command(&common, AdminCommand::ApiKey),
+        Command::ApiKey(args) => admin_command(&args.common, AdminCommand::ApiKey(args.policy_body())),
         Command::Superuser(args) => {
             let common = args.common.clone();
             admin_command(&common, AdminCommand::Superuser(args))
@@ -161,7 +199,8 @@ fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
 }
 
 enum AdminCommand {
-    ApiKey,
+    /// The key's policy fields, as JSON.
+    ApiKey(Value),
     Superuser(SuperuserArgs),
 }
 
@@ -206,7 +245,10 @@ fn admin_command(common: &CommonArgs, command: AdminCommand) -> anyhow::Result<E
                 );
                 let ctx = AdminContext { registry: &registry, settings: &settings, tokens: &tokens };
                 let outcome = match &command {
-                    AdminCommand::ApiKey => admin::create_cli_api_key(&ctx).await,
+                    AdminCommand::ApiKey(body) => match admin::cli_policy(body) {
+                        Ok(policy) => admin::create_cli_api_key(&ctx, policy).await,
+                        Err(line) => AdminOutcome { ok: false, lines: vec![line] },
+                    },
                     AdminCommand::Superuser(a) => {
                         let outcome =
                             admin::create_superuser(&ctx, a.username.clone(), a.password.clone(), a.auth_token.clone())
@@ -238,7 +280,7 @@ fn through_server(settings: &Settings, command: &AdminCommand) -> anyhow::Result
     })?;
     let info: RuntimeInfo = serde_json::from_str(&text).context("runtime.json is malformed")?;
     let (route, body) = match command {
-        AdminCommand::ApiKey => ("api-key", json!({})),
+        AdminCommand::ApiKey(body) => ("api-key", body.clone()),
         AdminCommand::Superuser(a) => {
             ("superuser", json!({"username": a.username, "password": a.password, "auth_token": a.auth_token}))
         }

@@ -37,6 +37,96 @@ pub struct ApiKeyRecord {
     pub is_active: bool,
     pub total_uses: u64,
     pub last_used_at: Option<Micros>,
+    /// What the key may do; the default is a full-privilege key (Langflow's keys).
+    pub policy: KeyPolicy,
+}
+
+/// A permission an API key can be limited to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Run and stream flows: `/run`, `/build` and its events, cancel, webhooks.
+    Run,
+    /// GET routes.
+    Read,
+    /// Create and change flows, projects, variables, files, messages, one's own profile.
+    Write,
+    /// Manage API keys.
+    Keys,
+    /// Superuser routes (effective only while the owner is a superuser).
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Self; 5] = [Self::Run, Self::Read, Self::Write, Self::Keys, Self::Admin];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Keys => "keys",
+            Self::Admin => "admin",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// An API key's restrictions. `scopes: None` is a full key (everything its owner may do);
+/// `flow_ids` / `endpoint_names` (either non-empty) limit `run` to the flows they name;
+/// `rate_limit_per_minute` caps the requests the key authenticates.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyPolicy {
+    pub scopes: Option<Vec<Scope>>,
+    pub flow_ids: Vec<Uuid>,
+    pub endpoint_names: Vec<String>,
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl KeyPolicy {
+    /// Holds `scope` (a full key holds every scope).
+    #[must_use]
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
+
+    /// `run` is limited to the flows named by id or endpoint name.
+    #[must_use]
+    pub fn restricts_flows(&self) -> bool {
+        !self.flow_ids.is_empty() || !self.endpoint_names.is_empty()
+    }
+
+    /// May the key run the flow with this id and endpoint name?
+    #[must_use]
+    pub fn allows_flow(&self, id: Uuid, endpoint_name: Option<&str>) -> bool {
+        !self.restricts_flows()
+            || self.flow_ids.contains(&id)
+            || endpoint_name.is_some_and(|n| self.endpoint_names.iter().any(|e| e == n))
+    }
+
+    /// Grants nothing beyond `other` (what a scoped key may hand to a key it creates or rotates).
+    #[must_use]
+    pub fn within(&self, other: &Self) -> bool {
+        let scopes = match (&self.scopes, &other.scopes) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(mine), Some(theirs)) => mine.iter().all(|s| theirs.contains(s)),
+        };
+        let flows = !other.restricts_flows()
+            || (self.restricts_flows()
+                && self.flow_ids.iter().all(|f| other.flow_ids.contains(f))
+                && self.endpoint_names.iter().all(|n| other.endpoint_names.contains(n)));
+        let rate = match (self.rate_limit_per_minute, other.rate_limit_per_minute) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(mine), Some(theirs)) => mine <= theirs,
+        };
+        scopes && flows && rate
+    }
 }
 
 impl ApiKeyRecord {
@@ -54,6 +144,7 @@ pub struct KeyGrant {
     pub user: UserRecord,
     pub key_id: Uuid,
     pub expires_at: Option<Micros>,
+    pub policy: KeyPolicy,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

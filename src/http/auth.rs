@@ -6,8 +6,7 @@
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use flowactor_actors::error::{KeyRefusal, RegistryError};
-use flowactor_actors::records::KeyGrant;
-use flowactor_actors::records::UserRecord;
+use flowactor_actors::records::{KeyGrant, KeyPolicy, Scope, UserRecord};
 use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser};
 use std::future::{ready, Ready};
 use uuid::Uuid;
@@ -76,18 +75,72 @@ pub struct Identity {
     pub user: UserRecord,
     /// Authenticated by an API key (some routes refuse that, e.g. password changes).
     pub via_api_key: bool,
-    /// That key's id (usage audit).
-    pub key_id: Option<Uuid>,
+    /// The key's id and policy when authenticated by an API key (`None`: a JWT, the cookie or
+    /// auto-login, which are unrestricted).
+    pub key: Option<(Uuid, KeyPolicy)>,
 }
 
 impl Identity {
-    fn user(user: UserRecord) -> Self {
-        Self { user, via_api_key: false, key_id: None }
+    fn person(user: UserRecord) -> Self {
+        Self { user, via_api_key: false, key: None }
     }
 
-    fn key(grant: KeyGrant) -> Self {
-        Self { user: grant.user, via_api_key: true, key_id: Some(grant.key_id) }
+    /// The policy of the key that authenticated this request (`None`: unrestricted).
+    #[must_use]
+    pub fn key_policy(&self) -> Option<&KeyPolicy> {
+        self.key.as_ref().map(|(_, p)| p)
     }
+
+    /// 403 unless the caller holds `scope` (everyone but a scoped key does).
+    ///
+    /// # Errors
+    /// The missing scope, named.
+    pub fn require_scope(&self, scope: Scope) -> ApiResult<()> {
+        match self.key_policy() {
+            Some(p) if !p.allows(scope) => Err(lacks_scope(scope)),
+            _ => Ok(()),
+        }
+    }
+
+    /// 403 unless the caller may run this flow (a key limited to other flows may not).
+    ///
+    /// # Errors
+    /// The restriction, named; the same answer whether the flow exists or not.
+    pub fn require_flow(&self, id: Uuid, endpoint_name: Option<&str>) -> ApiResult<()> {
+        match self.key_policy() {
+            Some(p) if !p.allows_flow(id, endpoint_name) => Err(flow_not_allowed()),
+            _ => Ok(()),
+        }
+    }
+
+    /// For a flow identifier (id or endpoint name) that resolved to no flow: 403 when a
+    /// flow-limited key names a flow outside its limit (so it learns nothing about that flow),
+    /// else `not_found`.
+    #[must_use]
+    pub fn missing_flow(&self, identifier: &str, not_found: ApiError) -> ApiError {
+        match self.key_policy() {
+            Some(p) if p.restricts_flows() => {
+                let named = Uuid::parse_str(identifier).is_ok_and(|id| p.flow_ids.contains(&id))
+                    || p.endpoint_names.iter().any(|n| n == identifier);
+                if named {
+                    not_found
+                } else {
+                    flow_not_allowed()
+                }
+            }
+            _ => not_found,
+        }
+    }
+}
+
+/// 403 for a key outside its scopes.
+#[must_use]
+pub fn lacks_scope(scope: Scope) -> ApiError {
+    ApiError::forbidden(format!("This API key lacks the '{}' scope", scope.as_str()))
+}
+
+fn flow_not_allowed() -> ApiError {
+    ApiError::forbidden("This API key may only run the flows named by its flow_ids and endpoint_names")
 }
 
 impl FromRequest for Identity {
@@ -137,7 +190,7 @@ async fn user_by_token(state: &AppState, token: &str) -> ApiResult<Option<UserRe
     Ok(user)
 }
 
-async fn user_by_key(state: &AppState, key: &str) -> Result<KeyGrant, RegistryError> {
+async fn grant_by_key(state: &AppState, key: &str) -> Result<KeyGrant, RegistryError> {
     if !flowactor_actors::crypto::looks_like_api_key(key) {
         return Err(RegistryError::Key(KeyRefusal::Unknown));
     }
@@ -154,6 +207,17 @@ async fn user_by_key(state: &AppState, key: &str) -> Result<KeyGrant, RegistryEr
         Ok(Err(e)) => Err(e),
         Err(_) => Err(RegistryError::Unavailable),
     }
+}
+
+/// The identity of a granted key, after its own rate limit (counted per key, per instance).
+fn key_identity(state: &AppState, grant: KeyGrant) -> ApiResult<Identity> {
+    if let Some(limit) = grant.policy.rate_limit_per_minute {
+        state
+            .key_limiter
+            .check_at_most(&grant.key_id, limit)
+            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    }
+    Ok(Identity { user: grant.user, via_api_key: true, key: Some((grant.key_id, grant.policy)) })
 }
 
 /// The configured auto-login superuser (for `SKIP_AUTH_AUTO_LOGIN`).
@@ -175,15 +239,15 @@ async fn auto_login_user(state: &AppState) -> ApiResult<UserRecord> {
 pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Identity> {
     if let Some(token) = &creds.token {
         match user_by_token(state, token).await? {
-            Some(user) if user.is_active => return Ok(Identity::user(user)),
+            Some(user) if user.is_active => return Ok(Identity::person(user)),
             Some(_) => return Err(ApiError::unauthorized("User account is inactive")),
             None if creds.api_key.is_none() => return Err(ApiError::unauthorized("Token authentication failed")),
             None => {}
         }
     }
     if let Some(key) = &creds.api_key {
-        return match user_by_key(state, key).await {
-            Ok(grant) => Ok(Identity::key(grant)),
+        return match grant_by_key(state, key).await {
+            Ok(grant) => key_identity(state, grant),
             Err(RegistryError::Key(KeyRefusal::Unknown | KeyRefusal::Unusable)) => {
                 Err(ApiError::forbidden("Invalid API key"))
             }
@@ -191,7 +255,7 @@ pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
         };
     }
     if state.settings.auto_login && state.settings.skip_auth_auto_login {
-        return Ok(Identity::user(auto_login_user(state).await?));
+        return Ok(Identity::person(auto_login_user(state).await?));
     }
     Err(ApiError::forbidden("No authentication credentials provided"))
 }
@@ -199,8 +263,8 @@ pub async fn current_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
 /// Langflow's `api_key_security` (1.13): API keys only; JWTs are ignored.
 pub async fn api_key_user(state: &AppState, creds: &Credentials) -> ApiResult<Identity> {
     if let Some(key) = &creds.api_key {
-        return match user_by_key(state, key).await {
-            Ok(grant) => Ok(Identity::key(grant)),
+        return match grant_by_key(state, key).await {
+            Ok(grant) => key_identity(state, grant),
             Err(RegistryError::Key(_)) => Err(ApiError::forbidden("Invalid or missing API key")),
             Err(e) => Err(e.into()),
         };
@@ -211,17 +275,25 @@ pub async fn api_key_user(state: &AppState, creds: &Credentials) -> ApiResult<Id
         }
         if state.settings.skip_auth_auto_login {
             tracing::warn!("LANGFLOW_SKIP_AUTH_AUTO_LOGIN is deprecated: a key-less request runs as the superuser");
-            return Ok(Identity::user(auto_login_user(state).await?));
+            return Ok(Identity::person(auto_login_user(state).await?));
         }
         return Err(ApiError::forbidden(AUTO_LOGIN_ERROR));
     }
     Err(ApiError::forbidden("An API key must be passed as query or header"))
 }
 
-/// Any valid credential, else anonymous. Invalid credentials count as anonymous.
-pub async fn optional_user(state: &AppState, creds: &Credentials) -> Option<Identity> {
+/// Any valid credential, else anonymous. Invalid credentials count as anonymous; a key over its
+/// own rate limit is still refused.
+///
+/// # Errors
+/// Only 429 for a rate-limited key.
+pub async fn optional_user(state: &AppState, creds: &Credentials) -> ApiResult<Option<Identity>> {
     if creds.token.is_none() && creds.api_key.is_none() {
-        return None;
+        return Ok(None);
     }
-    current_user(state, creds).await.ok()
+    match current_user(state, creds).await {
+        Ok(identity) => Ok(Some(identity)),
+        Err(e @ ApiError::TooManyRequests { .. }) => Err(e),
+        Err(_) => Ok(None),
+    }
 }

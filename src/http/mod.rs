@@ -61,6 +61,8 @@ pub struct AppState {
     pub auth_cache: auth_cache::AuthCache,
     pub login_limiter: RateLimiter<Option<IpAddr>>,
     pub reset_limiter: RateLimiter<Uuid>,
+    /// API keys with a `rate_limit_per_minute`, counted per key (per instance).
+    pub key_limiter: RateLimiter<Uuid>,
     /// Shutdown state (see [`lifecycle`]).
     pub drain: lifecycle::Drain,
     /// Anonymous sign-ups per client IP.
@@ -103,6 +105,7 @@ impl AppState {
             ),
             login_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
             reset_limiter: RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_enabled),
+            key_limiter: RateLimiter::new(0, true),
             drain: lifecycle::Drain::default(),
             signup_limiter: RateLimiter::new(settings.signup_rate_limit_per_minute, settings.rate_limit_enabled),
             settings,

@@ -11,7 +11,10 @@
 //!   and, when it sends an `Origin`, one that is this server's own or explicitly allowed;
 //! - CLI routes: only from a loopback peer, only with the token from `runtime.json`;
 //! - token-issuing routes: marked so the CORS layer never lets another origin read them unless
-//!   that origin is listed explicitly ([`protect_tokens`]).
+//!   that origin is listed explicitly ([`protect_tokens`]);
+//! - API-key scopes: every route has a [`ScopeRule`]; a key without the scope the route needs is
+//!   refused (403 naming it), and a key without `admin` acts as a regular user even when its owner
+//!   is a superuser. JWT, cookie and auto-login callers are unrestricted.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -22,6 +25,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 
 use flowactor_actors::clock::{now_micros, Micros};
+use flowactor_actors::records::Scope;
 use flowactor_actors::usage::KeyUse;
 use uuid::Uuid;
 
@@ -52,6 +56,16 @@ pub enum Access {
     Cli,
 }
 
+/// The API-key scope a route needs (see `routes::scope_of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeRule {
+    /// Nobody decided: a test refuses such a route, and at run time only a full key passes.
+    Undecided,
+    /// Any key (routes that take no identity, redirects, the not-found fallback).
+    Free,
+    Needs(Scope),
+}
+
 /// What the policy knows about the route a request matched; also left in the request's
 /// extensions for the layers outside the router (CORS, logs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +75,32 @@ pub struct RouteRule {
     pub access: Access,
     pub body: BodyKind,
     pub issues_tokens: bool,
+    pub scope: ScopeRule,
 }
 
 impl RouteRule {
     #[must_use]
     pub const fn new(pattern: &'static str, access: Access) -> Self {
-        Self { pattern, access, body: BodyKind::Json, issues_tokens: false }
+        Self { pattern, access, body: BodyKind::Json, issues_tokens: false, scope: ScopeRule::Undecided }
     }
+}
+
+/// A scoped key on this route: refused without the route's scope; without `admin` it acts as a
+/// regular user (its owner's superuser flag is off for the request).
+fn apply_scopes(rule: RouteRule, identity: &mut auth::Identity) -> Result<(), ApiError> {
+    let Some(policy) = identity.key_policy() else { return Ok(()) };
+    match rule.scope {
+        ScopeRule::Free => {}
+        ScopeRule::Needs(scope) => identity.require_scope(scope)?,
+        ScopeRule::Undecided if policy.scopes.is_some() => {
+            return Err(ApiError::forbidden("This route is not open to scoped API keys"));
+        }
+        ScopeRule::Undecided => {}
+    }
+    if !policy.allows(Scope::Admin) {
+        identity.user.is_superuser = false;
+    }
+    Ok(())
 }
 
 /// Webhooks with `LANGFLOW_WEBHOOK_AUTH_ENABLE`: the header key is preferred over the query one.
@@ -81,7 +114,10 @@ async fn webhook_key_user(state: &AppState, req: &actix_web::HttpRequest) -> Res
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::forbidden("API key required when webhook authentication is enabled"))?;
     let creds = Credentials { token: None, api_key: Some(key), token_from_cookie: false };
-    auth::current_user(state, &creds).await.map_err(|_| ApiError::forbidden("Invalid API key"))
+    auth::current_user(state, &creds).await.map_err(|e| match e {
+        ApiError::TooManyRequests { .. } => e,
+        _ => ApiError::forbidden("Invalid API key"),
+    })
 }
 
 /// A loopback peer (IPv4-mapped loopback included). Forwarding headers are never consulted.
@@ -187,20 +223,12 @@ fn csrf_check(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Result
 /// Who is calling, per the route's [`Access`]; `None` for routes that take no identity.
 async fn decide(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Result<Option<auth::Identity>, ApiError> {
     let creds = Credentials::from_request(req.request());
-    let identity = match rule.access {
+    let mut identity = match rule.access {
         Access::Public => None,
         Access::Webhook if !state.settings.webhook_auth_enable => None,
         Access::Webhook => Some(webhook_key_user(state, req.request()).await?),
-        Access::Optional => auth::optional_user(state, &creds).await,
-        Access::User => Some(auth::current_user(state, &creds).await?),
-        Access::Superuser => {
-            let id = auth::current_user(state, &creds).await?;
-            note_key(state, req, &id);
-            if !id.user.is_superuser {
-                return Err(ApiError::forbidden("The user doesn't have enough privileges"));
-            }
-            Some(id)
-        }
+        Access::Optional => auth::optional_user(state, &creds).await?,
+        Access::User | Access::Superuser => Some(auth::current_user(state, &creds).await?),
         Access::ApiKey => Some(auth::api_key_user(state, &creds).await?),
         Access::Cli => {
             let presented = req.headers().get(CLI_TOKEN_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -208,8 +236,12 @@ async fn decide(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Resu
             None
         }
     };
-    if let Some(identity) = &identity {
+    if let Some(identity) = &mut identity {
         note_key(state, req, identity);
+        apply_scopes(rule, identity)?;
+        if rule.access == Access::Superuser && !identity.user.is_superuser {
+            return Err(ApiError::forbidden("The user doesn't have enough privileges"));
+        }
         // Ambient authority: the browser attaches it by itself (the cookie), or nothing was
         // presented at all (auto-login without a key).
         let ambient = !identity.via_api_key && (creds.token.is_none() || creds.token_from_cookie);
@@ -231,7 +263,7 @@ fn client(peer: Option<SocketAddr>) -> Option<String> {
 }
 
 fn note_key(state: &AppState, req: &ServiceRequest, identity: &auth::Identity) {
-    let Some(key_id) = identity.key_id else { return };
+    let Some((key_id, _)) = identity.key else { return };
     if req.extensions().get::<UsedKey>().is_some() {
         return;
     }

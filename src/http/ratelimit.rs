@@ -30,6 +30,15 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
         if !self.enabled {
             return Ok(());
         }
+        self.check_at_most(key, self.per_window)
+    }
+
+    /// Counts one attempt against a per-key limit (`per_minute` attempts per window); the
+    /// limiter's own switch and default do not apply.
+    ///
+    /// # Errors
+    /// The number of seconds until the window resets.
+    pub fn check_at_most(&self, key: &K, per_minute: u32) -> Result<(), u64> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if windows.len() >= SWEEP_AT {
@@ -39,7 +48,7 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
         if now.duration_since(entry.0) >= WINDOW {
             *entry = (now, 0);
         }
-        if entry.1 >= self.per_window {
+        if entry.1 >= per_minute {
             let left = WINDOW.saturating_sub(now.duration_since(entry.0));
             return Err(left.as_secs().max(1) + u64::from(left.subsec_nanos() > 0));
         }

@@ -36,6 +36,10 @@ pub fn api_key_read(k: &ApiKeyRecord) -> Value {
         "total_uses": k.total_uses,
         "is_active": k.is_active,
         "expires_at": k.expires_at.map(iso_seconds),
+        "scopes": k.policy.scopes.as_ref().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        "flow_ids": k.policy.flow_ids,
+        "endpoint_names": k.policy.endpoint_names,
+        "rate_limit_per_minute": k.policy.rate_limit_per_minute,
     })
 }
 
@@ -52,6 +56,10 @@ pub fn api_key_created(k: &ApiKeyRecord, plaintext: &str) -> Value {
         "total_uses": 0,
         "is_active": k.is_active,
         "expires_at": k.expires_at.map(iso_seconds),
+        "scopes": k.policy.scopes.as_ref().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        "flow_ids": k.policy.flow_ids,
+        "endpoint_names": k.policy.endpoint_names,
+        "rate_limit_per_minute": k.policy.rate_limit_per_minute,
     })
 }
 

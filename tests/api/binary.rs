@@ -261,6 +261,53 @@ fn api_key_cli_follows_auto_login() {
 }
 
 #[test]
+fn api_key_cli_scoped_key_runs_only_its_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let auto = [("LANGFLOW_AUTO_LOGIN", "true")];
+    let flow = uuid::Uuid::new_v4().to_string();
+    let (ok, out) = cli(dir.path(), &auto, &["api-key", "--scope", "run", "--scope", "fly"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("Error: invalid API key options: scopes: unknown scope 'fly'"), "{out}");
+    let (ok, out) = cli(dir.path(), &auto, &["api-key", "--rate-limit", "0"]);
+    assert!(!ok && out.contains("rate_limit_per_minute"), "{out}");
+    // The first start creates the auto-login superuser; then without a server, on the database.
+    drop(Server::start(dir.path(), &auto));
+    let (ok, out) = cli(
+        dir.path(),
+        &auto,
+        &["api-key", "--scope", "run", "--flow", &flow, "--endpoint", "bot", "--rate-limit", "30"],
+    );
+    assert!(ok, "{out}");
+    let offline = out.split_whitespace().find(|w| w.starts_with("sk-")).expect("key in banner").to_owned();
+    let s = Server::start(dir.path(), &auto);
+    let (st, me) = s.call("GET", "/api/v1/users/whoami", &[("x-api-key", &offline)], None);
+    assert_eq!(st, 403);
+    assert_eq!(me["detail"], "This API key lacks the 'read' scope");
+    let (st, body) = s.call("POST", "/api/v1/run/anything", &[("x-api-key", &offline)], None);
+    assert_eq!(st, 403, "{body}");
+    let (_, login) = s.call("GET", "/api/v1/auto_login", &[], None);
+    let bearer = format!("Bearer {}", login["access_token"].as_str().expect("auto-login token"));
+    let (st, list) = s.call("GET", "/api/v1/api_key/", &[("Authorization", &bearer)], None);
+    assert_eq!(st, 200);
+    let scoped = &list["api_keys"][0];
+    assert_eq!(scoped["scopes"], serde_json::json!(["run"]));
+    assert_eq!(scoped["flow_ids"], serde_json::json!([flow]));
+    assert_eq!(scoped["endpoint_names"], serde_json::json!(["bot"]));
+    assert_eq!(scoped["rate_limit_per_minute"], 30);
+    // Through the running server (it replaces that key).
+    let (ok, out) = cli(dir.path(), &auto, &["api-key", "--scope", "read", "--scope", "keys"]);
+    assert!(ok, "{out}");
+    let online = out.split_whitespace().find(|w| w.starts_with("sk-")).expect("key in banner").to_owned();
+    assert_eq!(s.call("GET", "/api/v1/users/whoami", &[("x-api-key", &online)], None).0, 200);
+    let (st, list) = s.call("GET", "/api/v1/api_key/", &[("x-api-key", &online)], None);
+    assert_eq!(st, 200);
+    assert_eq!(list["api_keys"][0]["scopes"], serde_json::json!(["read", "keys"]));
+    assert_eq!(s.call("POST", "/api/v1/run/anything", &[("x-api-key", &online)], None).0, 403);
+    let (ok, out) = cli(dir.path(), &auto, &["api-key", "--scope", "nope"]);
+    assert!(!ok && out.contains("unknown scope 'nope'"), "{out}");
+}
+
+#[test]
 fn log_lines_cannot_be_forged_through_request_data() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &SU);

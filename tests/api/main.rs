@@ -19,6 +19,7 @@ mod examples;
 mod files;
 mod flows;
 mod inventory;
+mod key_scopes;
 mod key_usage;
 mod llm;
 mod monitor;

@@ -58,3 +58,39 @@ fn run_requests_and_rotation_answers_match_their_schemas() {
     r.expect(200);
     assert_valid(&rotate_response, &r.json);
 }
+
+#[test]
+fn api_key_creation_matches_its_schema() {
+    let load = |name: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name))
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let rotate = load("api_key_rotate.json");
+    let rotate_response = jsonschema::validator_for(&rotate["response"]).unwrap();
+    let s = TestServer::start();
+    let (_, t) = s.user("creator");
+    let file = load("api_key_create.json");
+    let create_request = jsonschema::validator_for(&file["request"]).unwrap();
+    let create_response = jsonschema::validator_for(&file["response"]).unwrap();
+    let flow = s.create_flow(Auth::Bearer(&t), &fixture("chat_echo__lf1.13.0.json"), "schema-bot");
+    for body in [
+        json!({"name": "plain"}),
+        json!({"name": "bot", "scopes": ["run", "read"], "flow_ids": [flow], "endpoint_names": ["bot"], "rate_limit_per_minute": 60}),
+    ] {
+        assert_valid(&create_request, &body);
+        let r = s.post("/api/v1/api_key/", Auth::Bearer(&t), &body);
+        r.expect(200);
+        assert_valid(&create_response, &r.json);
+        let rotated =
+            s.post(&format!("/api/v1/api_key/{}/rotate", r.json["id"].as_str().unwrap()), Auth::Bearer(&t), &json!({}));
+        rotated.expect(200);
+        assert_valid(&rotate_response, &rotated.json);
+    }
+    for bad in [json!({"scopes": ["fly"]}), json!({"scopes": []}), json!({"rate_limit_per_minute": 0})] {
+        assert!(!create_request.is_valid(&bad), "{bad}");
+        assert_eq!(s.post("/api/v1/api_key/", Auth::Bearer(&t), &bad).status, 422, "{bad}");
+    }
+}

@@ -19,7 +19,7 @@ use crate::codec;
 use crate::crypto::{self, Secrets};
 use crate::error::{KeyRefusal, LoginRefusal, RegistryError};
 use crate::pg_params;
-use crate::records::{ApiKeyRecord, KeyGrant, StoredValue, UserRecord, VariableKind, VariableRecord};
+use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy, StoredValue, UserRecord, VariableKind, VariableRecord};
 use crate::registry::sled::keys::{MAX_GRACE_SECONDS, MAX_KEYS_PER_USER, MAX_KEY_NAME_LEN};
 use crate::registry::sled::users::{validate_optins, validate_username, DEFAULT_OPTINS, MAX_PROFILE_IMAGE_LEN};
 use crate::registry::sled::variables::{validate_fields, validate_name, validate_value};
@@ -39,6 +39,21 @@ impl From<PgError> for RegistryError {
 
 fn decode_rows<T: serde::de::DeserializeOwned>(rows: &[postgres::Row]) -> Result<Vec<T>, RegistryError> {
     rows.iter().map(|r| codec::decode(r.get::<_, &[u8]>("record")).map_err(Into::into)).collect()
+}
+
+/// The `policy` column of a key (NULL: a full-privilege key).
+fn policy_column(policy: &KeyPolicy) -> Option<serde_json::Value> {
+    (*policy != KeyPolicy::default()).then(|| serde_json::to_value(policy).unwrap_or(serde_json::Value::Null))
+}
+
+/// A key from its `record` and `policy` columns; the column is authoritative for the policy.
+fn key_from_row(row: &postgres::Row, record: &str, policy: &str) -> Result<ApiKeyRecord, RegistryError> {
+    let mut key = codec::decode_api_key(row.get::<_, &[u8]>(record))?;
+    key.policy = match row.get::<_, Option<serde_json::Value>>(policy) {
+        None => KeyPolicy::default(),
+        Some(v) => serde_json::from_value(v).map_err(|e| codec::CodecError::Decode(format!("key policy: {e}")))?,
+    };
+    Ok(key)
 }
 
 /// Users, API keys and variables in PostgreSQL.
@@ -103,7 +118,9 @@ impl PgIdentity {
     }
 
     fn get_key(&self, id: Uuid) -> Result<Option<ApiKeyRecord>, RegistryError> {
-        self.one("SELECT record FROM api_keys WHERE id = $1", pg_params![id])
+        let row =
+            self.pg.with(move |c| Ok(c.query_opt("SELECT record, policy FROM api_keys WHERE id = $1", &[&id])?))?;
+        row.map(|r| key_from_row(&r, "record", "policy")).transpose()
     }
 
     fn owned_key(&self, user_id: Uuid, key_id: Uuid) -> Result<ApiKeyRecord, RegistryError> {
@@ -167,17 +184,18 @@ impl PgIdentity {
 
     /// Writes `new` and, in the same transaction, replaces or removes `old`.
     fn commit_keys(&self, new: &ApiKeyRecord, old: Option<(&ApiKeyRecord, bool)>) -> Result<(), RegistryError> {
-        let new_bytes = codec::encode(new)?;
+        let new_bytes = codec::encode_api_key(new)?;
         let old_bytes = match old {
-            Some((rec, false)) => Some(codec::encode(rec)?),
+            Some((rec, false)) => Some(codec::encode_api_key(rec)?),
             _ => None,
         };
         let (id, user_id, hash, created_at) = (new.id, new.user_id, new.hash, new.created_at);
+        let policy = policy_column(&new.policy);
         let old = old.map(|(rec, remove)| (rec.id, remove));
         let result = self.pg.transaction(move |tx| {
             tx.execute(
-                "INSERT INTO api_keys (id, user_id, hash, created_at, record) VALUES ($1, $2, $3, $4, $5)",
-                &[&id, &user_id, &&hash[..], &created_at, &new_bytes],
+                "INSERT INTO api_keys (id, user_id, hash, created_at, record, policy) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&id, &user_id, &&hash[..], &created_at, &new_bytes, &policy],
             )?;
             if let Some((old_id, remove)) = old {
                 if remove {
@@ -357,6 +375,7 @@ impl KeyRepo for PgIdentity {
         user_id: Uuid,
         name: Option<String>,
         expires_at: Option<Micros>,
+        policy: KeyPolicy,
     ) -> Result<(ApiKeyRecord, String), RegistryError> {
         if let Some(n) = &name {
             if n.chars().count() > MAX_KEY_NAME_LEN {
@@ -376,16 +395,16 @@ impl KeyRepo for PgIdentity {
         }
         let plaintext = crypto::generate_api_key();
         let hash = self.secrets.hash_api_key(&plaintext).0;
-        let record = Registry::new_key_record(user_id, name, expires_at, &plaintext, hash);
+        let record = Registry::new_key_record(user_id, name, expires_at, policy, &plaintext, hash);
         self.commit_keys(&record, None)?;
         Ok((record, plaintext))
     }
 
     fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyRecord>, RegistryError> {
         let rows = self.pg.with(move |c| {
-            Ok(c.query("SELECT record FROM api_keys WHERE user_id = $1 ORDER BY created_at, id", &[&user_id])?)
+            Ok(c.query("SELECT record, policy FROM api_keys WHERE user_id = $1 ORDER BY created_at, id", &[&user_id])?)
         })?;
-        let mut out: Vec<ApiKeyRecord> = decode_rows(&rows)?;
+        let mut out = rows.iter().map(|r| key_from_row(r, "record", "policy")).collect::<Result<Vec<_>, _>>()?;
         out.sort_by_key(|k| (k.created_at, k.id));
         Ok(out)
     }
@@ -415,7 +434,8 @@ impl KeyRepo for PgIdentity {
         let now = now_micros();
         let plaintext = crypto::generate_api_key();
         let hash = self.secrets.hash_api_key(&plaintext).0;
-        let new = Registry::new_key_record(user_id, old.name.clone(), old.expires_at, &plaintext, hash);
+        let new =
+            Registry::new_key_record(user_id, old.name.clone(), old.expires_at, old.policy.clone(), &plaintext, hash);
         let remove_old = grace_seconds == 0;
         if !remove_old {
             let grace_end =
@@ -435,7 +455,8 @@ impl KeyRepo for PgIdentity {
         // The key and its owner in one round trip.
         let row = self.pg.with(move |c| {
             Ok(c.query_opt(
-                "SELECT k.record AS key, u.record AS owner FROM api_keys k JOIN users u ON u.id = k.user_id \
+                "SELECT k.record AS key, k.policy AS policy, u.record AS owner FROM api_keys k \
+                 JOIN users u ON u.id = k.user_id \
                  WHERE k.hash = $1",
                 &[&&digest[..]],
             )?)
@@ -443,7 +464,7 @@ impl KeyRepo for PgIdentity {
         let Some(row) = row else {
             return Err(RegistryError::Key(KeyRefusal::Unknown));
         };
-        let key: ApiKeyRecord = codec::decode(row.get::<_, &[u8]>("key"))?;
+        let key = key_from_row(&row, "key", "policy")?;
         if !hash.matches(&key.hash) {
             return Err(RegistryError::Key(KeyRefusal::Unknown));
         }
@@ -455,7 +476,7 @@ impl KeyRepo for PgIdentity {
             return Err(RegistryError::Key(KeyRefusal::Unusable));
         }
         self.mirror(&owner)?;
-        Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at })
+        Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at, policy: key.policy })
     }
 
     fn write_usage(&mut self, batch: &HashMap<Uuid, KeyUsage>) -> Result<(), RegistryError> {
@@ -474,7 +495,7 @@ impl KeyRepo for PgIdentity {
                 };
                 let mut usage: KeyUsage = match row.get::<_, Option<&[u8]>>("usage") {
                     Some(bytes) => codec::decode(bytes)?,
-                    None => KeyUsage::legacy(&codec::decode::<ApiKeyRecord>(row.get::<_, &[u8]>("key"))?),
+                    None => KeyUsage::legacy(&codec::decode_api_key(row.get::<_, &[u8]>("key"))?),
                 };
                 usage.merge(delta);
                 let total = i64::try_from(usage.total_uses).unwrap_or(i64::MAX);
@@ -518,7 +539,7 @@ impl KeyRepo for PgIdentity {
 fn usage_of_row(row: &postgres::Row) -> Result<KeyUsage, RegistryError> {
     match row.get::<_, Option<&[u8]>>("usage") {
         Some(bytes) => Ok(codec::decode(bytes)?),
-        None => Ok(KeyUsage::legacy(&codec::decode::<ApiKeyRecord>(row.get::<_, &[u8]>("key"))?)),
+        None => Ok(KeyUsage::legacy(&codec::decode_api_key(row.get::<_, &[u8]>("key"))?)),
     }
 }
 
@@ -700,7 +721,7 @@ mod tests {
     fn pg_keys_are_hashed_credentials_sealed_and_deletes_cascade() {
         let Some(mut r) = identity("pg_keys_are_hashed_credentials_sealed_and_deletes_cascade") else { return };
         let u = r.insert_user("k", "argon-hash".into(), true, false, None).expect("user");
-        let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None).expect("key");
+        let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None, KeyPolicy::default()).expect("key");
         assert_eq!(r.authenticate_api_key(&key).expect("auth").user.id, u.id);
         let buffer = crate::usage::UsageBuffer::new(true);
         let one = crate::usage::KeyUse {
@@ -747,5 +768,48 @@ mod tests {
         assert!(r.get_variable(var.id).expect("get").is_none());
         assert!(matches!(r.authenticate_api_key(&rotated), Err(RegistryError::Key(KeyRefusal::Unknown))));
         assert!(matches!(r.delete_user(u.id), Err(RegistryError::NotFound(_))));
+    }
+
+    #[test]
+    fn pg_key_policies_persist_and_keys_written_before_them_are_full_keys() {
+        let Some(mut r) = identity("pg_key_policies_persist_and_keys_written_before_them_are_full_keys") else {
+            return;
+        };
+        let u = r.insert_user("p", "h".into(), true, false, None).expect("user");
+        let policy = KeyPolicy {
+            scopes: Some(vec![crate::records::Scope::Run]),
+            flow_ids: vec![Uuid::new_v4()],
+            endpoint_names: vec!["bot".into()],
+            rate_limit_per_minute: Some(7),
+        };
+        let (rec, key) = r.create_api_key(u.id, None, None, policy.clone()).expect("key");
+        assert_eq!(r.authenticate_api_key(&key).expect("auth").policy, policy);
+        let (rotated, _) = r.rotate_api_key(u.id, rec.id, 0).expect("rotate");
+        assert_eq!(rotated.policy, policy);
+        assert_eq!(r.list_api_keys(u.id).expect("list")[0].policy, policy);
+
+        // A row as the code before policies wrote it: a version-1 record, no policy column value.
+        let (mut old, old_key) = r.create_api_key(u.id, Some("old".into()), None, KeyPolicy::default()).expect("key");
+        old.policy = KeyPolicy::default();
+        let v1 = {
+            let mut bytes = codec::encode_api_key(&old).expect("encode");
+            // Version 1 had no policy: drop the default policy's trailing bytes (None, [], [], None).
+            bytes.truncate(bytes.len() - 4);
+            bytes[0] = codec::FORMAT_VERSION;
+            bytes
+        };
+        let id = old.id;
+        r.pg.with(move |c| {
+            c.execute("UPDATE api_keys SET record = $2, policy = NULL WHERE id = $1", &[&id, &v1])?;
+            Ok(())
+        })
+        .expect("write old row");
+        let grant = r.authenticate_api_key(&old_key).expect("old key authenticates");
+        assert_eq!(grant.policy, KeyPolicy::default());
+        let buffer = crate::usage::UsageBuffer::new(true);
+        buffer.count(id, now_micros(), None);
+        r.write_usage(&buffer.take()).expect("usage of an old-layout key");
+        assert_eq!(r.key_usage(u.id, id).expect("usage").total_uses, 1);
+        assert!(r.list_api_keys(u.id).expect("list").iter().any(|k| k.id == id));
     }
 }

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::clock::Micros;
 use crate::crypto::Secrets;
 use crate::error::RegistryError;
-use crate::records::{ApiKeyRecord, KeyGrant, UserRecord, VariableKind, VariableRecord};
+use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy, UserRecord, VariableKind, VariableRecord};
 use crate::store::Store;
 use crate::usage::{KeyUsage, UsageBuffer};
 
@@ -269,6 +269,7 @@ pub struct CreateApiKey {
     pub user_id: Uuid,
     pub name: Option<String>,
     pub expires_at: Option<Micros>,
+    pub policy: KeyPolicy,
 }
 
 /// The caller's keys, oldest first, with live `total_uses` / `last_used_at`.
@@ -525,7 +526,7 @@ impl Handler<DeleteUser> for RegistryActor {
 impl Handler<CreateApiKey> for RegistryActor {
     type Result = ResponseFuture<Result<(ApiKeyRecord, String), RegistryError>>;
     fn handle(&mut self, m: CreateApiKey, _: &mut Context<Self>) -> Self::Result {
-        let result = self.inner.create_api_key(m.user_id, m.name, m.expires_at);
+        let result = self.inner.create_api_key(m.user_id, m.name, m.expires_at, m.policy);
         self.durable(result)
     }
 }

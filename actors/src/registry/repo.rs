@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{UserPatch, VariablePatch};
 use crate::clock::Micros;
 use crate::error::RegistryError;
-use crate::records::{ApiKeyRecord, KeyGrant, UserRecord, VariableKind, VariableRecord};
+use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy, UserRecord, VariableKind, VariableRecord};
 use crate::usage::KeyUsage;
 
 /// Users: accounts, logins, profile changes, deletion with everything they own.
@@ -66,12 +66,14 @@ pub trait KeyRepo: Send {
         user_id: Uuid,
         name: Option<String>,
         expires_at: Option<Micros>,
+        policy: KeyPolicy,
     ) -> Result<(ApiKeyRecord, String), RegistryError>;
 
     fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyRecord>, RegistryError>;
 
     fn delete_api_key(&mut self, user_id: Uuid, key_id: Uuid) -> Result<(), RegistryError>;
 
+    /// A new key with the old one's name, expiry and policy.
     fn rotate_api_key(
         &mut self,
         user_id: Uuid,

@@ -139,10 +139,10 @@ async fn start(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let flow_id = path_uuid("flow_id", &path)?;
-    let flow = state
-        .flows
-        .get_owned(caller.user.id, flow_id)?
-        .ok_or_else(|| ApiError::not_found(format!("Flow with id {flow_id} not found")))?;
+    let flow = state.flows.get_owned(caller.user.id, flow_id)?.ok_or_else(|| {
+        caller.missing_flow(&flow_id.to_string(), ApiError::not_found(format!("Flow with id {flow_id} not found")))
+    })?;
+    caller.require_flow(flow.id, flow.endpoint_name.as_deref())?;
     let body = optional_json(&body)?.unwrap_or_else(|| json!({}));
     let delivery = query_param(&req, "event_delivery").unwrap_or_else(|| "polling".into());
     if !["polling", "streaming", "direct"].contains(&delivery.as_str()) {
@@ -195,7 +195,13 @@ async fn start(
 
 fn owned_job(state: &AppState, caller: &Identity, raw: &str) -> ApiResult<Arc<Job>> {
     let id = Uuid::parse_str(raw).map_err(|_| job_not_found(raw))?;
-    state.jobs.get(caller.user.id, id).ok_or_else(|| job_not_found(raw))
+    let job = state.jobs.get(caller.user.id, id).ok_or_else(|| job_not_found(raw))?;
+    if caller.key_policy().is_some_and(flowactor_actors::records::KeyPolicy::restricts_flows) {
+        // A flow-limited key reaches only the jobs of the flows it may run.
+        let endpoint = state.flows.get_owned(caller.user.id, job.flow_id)?.and_then(|f| f.endpoint_name);
+        caller.require_flow(job.flow_id, endpoint.as_deref())?;
+    }
+    Ok(job)
 }
 
 async fn events(

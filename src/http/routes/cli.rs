@@ -32,7 +32,12 @@ async fn superuser(state: web::Data<AppState>, body: web::Json<SuperuserRequest>
     respond(admin::create_superuser(&ctx, b.username, b.password, b.auth_token).await)
 }
 
-async fn api_key(state: web::Data<AppState>) -> HttpResponse {
+/// The body carries the key's policy fields, as `POST /api/v1/api_key/` spells them.
+async fn api_key(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -> HttpResponse {
+    let policy = match admin::cli_policy(&body) {
+        Ok(policy) => policy,
+        Err(line) => return respond(AdminOutcome { ok: false, lines: vec![line] }),
+    };
     let ctx = admin::AdminContext { registry: &state.registry, settings: &state.settings, tokens: &state.tokens };
-    respond(admin::create_cli_api_key(&ctx).await)
+    respond(admin::create_cli_api_key(&ctx, policy).await)
 }

@@ -23,7 +23,9 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::policy::{self, Access, RouteRule};
+use flowactor_actors::records::Scope;
+
+use super::policy::{self, Access, RouteRule, ScopeRule};
 use crate::error::ApiError;
 
 /// The HTTP method a route answers.
@@ -100,7 +102,9 @@ impl std::fmt::Debug for RouteSpec {
 impl RouteSpec {
     #[must_use]
     pub fn new(verb: Verb, path: &'static str, access: Access, handler: fn() -> actix_web::Route) -> Self {
-        Self { verb, path, rule: RouteRule::new(path, access), compress: false, handler }
+        let mut rule = RouteRule::new(path, access);
+        rule.scope = scope_of(verb, path, access);
+        Self { verb, path, rule, compress: false, handler }
     }
 
     /// Answers gzip-compressed when the client accepts it.
@@ -161,6 +165,87 @@ const SLASHED_COLLECTIONS: &[&str] = &[
     "/api/v1/projects/upload",
 ];
 
+/// The API-key scope of routes whose method and access do not decide it (see [`scope_of`]).
+const SCOPES: &[(Verb, &str, ScopeRule)] = {
+    use ScopeRule::{Free, Needs};
+    use Verb::{Any, Delete, Get, Patch, Post, Put};
+    const RUN: ScopeRule = Needs(Scope::Run);
+    const READ: ScopeRule = Needs(Scope::Read);
+    const WRITE: ScopeRule = Needs(Scope::Write);
+    const KEYS: ScopeRule = Needs(Scope::Keys);
+    const ADMIN: ScopeRule = Needs(Scope::Admin);
+    &[
+        // Public information; the caller's identity only adds to it.
+        (Get, "/api/v1/config", Free),
+        // Redirects: the target route decides.
+        (Any, "/api/v1/folders{tail:(/.*)?}", Free),
+        // Builds are runs, their event streams included.
+        (Post, "/api/v1/build/{flow_id}/flow", RUN),
+        (Get, "/api/v1/build/{job_id}/events", RUN),
+        (Post, "/api/v1/build/{job_id}/cancel", RUN),
+        (Post, "/api/v1/api_key/", KEYS),
+        (Get, "/api/v1/api_key/", KEYS),
+        (Delete, "/api/v1/api_key/{api_key_id}", KEYS),
+        (Post, "/api/v1/api_key/{api_key_id}/rotate", KEYS),
+        (Get, "/api/v1/api_key/{api_key_id}/usage", KEYS),
+        // With a caller, user creation is a superuser's act; sign-up is anonymous.
+        (Post, "/api/v1/users/", ADMIN),
+        (Patch, "/api/v1/users/{user_id}", WRITE),
+        (Delete, "/api/v1/users/{user_id}", ADMIN),
+        (Patch, "/api/v1/users/{user_id}/reset-password", WRITE),
+        (Post, "/api/v1/variables/", WRITE),
+        (Patch, "/api/v1/variables/{variable_id}", WRITE),
+        (Delete, "/api/v1/variables/{variable_id}", WRITE),
+        (Delete, "/api/v1/monitor/messages", WRITE),
+        (Delete, "/api/v1/monitor/messages/sessions", WRITE),
+        (Patch, "/api/v1/monitor/messages/session/{session_id}", WRITE),
+        (Delete, "/api/v1/monitor/messages/session/{session_id}", WRITE),
+        (Put, "/api/v1/monitor/messages/{message_id}", WRITE),
+        (Post, "/api/v1/flows/", WRITE),
+        (Delete, "/api/v1/flows/", WRITE),
+        (Post, "/api/v1/flows/batch/", WRITE),
+        (Post, "/api/v1/flows/upload/", WRITE),
+        // A download by POST (a list of ids in the body) reads.
+        (Post, "/api/v1/flows/download/", READ),
+        (Patch, "/api/v1/flows/{flow_id}", WRITE),
+        (Put, "/api/v1/flows/{flow_id}", WRITE),
+        (Delete, "/api/v1/flows/{flow_id}", WRITE),
+        (Post, "/api/v1/projects/", WRITE),
+        (Post, "/api/v1/projects/upload/", WRITE),
+        (Patch, "/api/v1/projects/{project_id}", WRITE),
+        (Delete, "/api/v1/projects/{project_id}", WRITE),
+        (Post, "/api/v1/files/upload/{flow_id}", WRITE),
+        (Delete, "/api/v1/files/delete/{flow_id}/{file_name}", WRITE),
+        (Post, "/api/v1/upload/{flow_id}", WRITE),
+        (Post, "/api/v2/files", WRITE),
+        (Post, "/api/v2/files/", WRITE),
+        (Delete, "/api/v2/files", WRITE),
+        (Delete, "/api/v2/files/", WRITE),
+        (Post, "/api/v2/files/batch/", READ),
+        (Delete, "/api/v2/files/batch/", WRITE),
+        (Put, "/api/v2/files/{file_id}", WRITE),
+        (Delete, "/api/v2/files/{file_id}", WRITE),
+    ]
+};
+
+/// The API-key scope a route needs: [`SCOPES`] first, else what its access and method decide
+/// unambiguously (no identity: free; superuser: `admin`; API-key and webhook routes: `run`; a
+/// GET with an identity: `read`). Anything else stays [`ScopeRule::Undecided`], which the route
+/// table's test refuses, so a new state-changing route cannot ship without a decision.
+#[must_use]
+pub fn scope_of(verb: Verb, path: &str, access: Access) -> ScopeRule {
+    if let Some((_, _, rule)) = SCOPES.iter().find(|(v, p, _)| *v == verb && *p == path) {
+        return *rule;
+    }
+    match (access, verb) {
+        (Access::Public | Access::Cli, _) => ScopeRule::Free,
+        (Access::Superuser, _) => ScopeRule::Needs(Scope::Admin),
+        (Access::ApiKey | Access::Webhook, _) => ScopeRule::Needs(Scope::Run),
+        (Access::User | Access::Optional, Verb::Get) => ScopeRule::Needs(Scope::Read),
+        (Access::User | Access::Optional, _) => ScopeRule::Undecided,
+    }
+}
+
 /// Every route, in matching order (a literal segment before a `{param}` at the same place).
 #[must_use]
 pub fn table() -> Vec<RouteSpec> {
@@ -217,7 +302,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// then FastAPI's 404.
 #[must_use]
 pub fn fallback() -> actix_web::Route {
-    let rule = RouteRule::new("", Access::User);
+    let rule = RouteRule { scope: ScopeRule::Free, ..RouteRule::new("", Access::User) };
     web::route().to(not_found).wrap(from_fn(move |req, next| policy::enforce(rule, req, next)))
 }
 
@@ -239,4 +324,34 @@ async fn method_not_allowed() -> HttpResponse {
         actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
         "Method Not Allowed",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_its_key_scope_decided() {
+        let table = table();
+        let undecided: Vec<String> = table
+            .iter()
+            .filter(|s| s.rule.scope == ScopeRule::Undecided)
+            .map(|s| format!("{} {}", s.verb.as_str(), s.path))
+            .collect();
+        assert!(undecided.is_empty(), "routes without an API-key scope (add them to SCOPES): {undecided:?}");
+        for (verb, path, _) in SCOPES {
+            assert!(
+                table.iter().any(|s| s.verb == *verb && s.path == *path),
+                "SCOPES names {} {path}, which is no route",
+                verb.as_str()
+            );
+        }
+        let scope =
+            |verb: Verb, path: &str| table.iter().find(|s| s.verb == verb && s.path == path).map(|s| s.rule.scope);
+        assert_eq!(scope(Verb::Post, "/api/v1/run/{flow_id_or_name}"), Some(ScopeRule::Needs(Scope::Run)));
+        assert_eq!(scope(Verb::Get, "/api/v1/flows/"), Some(ScopeRule::Needs(Scope::Read)));
+        assert_eq!(scope(Verb::Get, "/api/v1/users/"), Some(ScopeRule::Needs(Scope::Admin)));
+        assert_eq!(scope(Verb::Get, "/api/v1/build/{job_id}/events"), Some(ScopeRule::Needs(Scope::Run)));
+        assert_eq!(scope(Verb::Post, "/api/v1/login"), Some(ScopeRule::Free));
+    }
 }

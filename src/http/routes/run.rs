@@ -107,10 +107,10 @@ async fn run(
     let run_req = parse_run_request(&body)?;
     check_input_tweak_conflict(&run_req)?;
     let stream = query_param(&req, "stream").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
-    let flow = state
-        .flows
-        .resolve(caller.user.id, &id_or_name)?
-        .ok_or_else(|| ApiError::not_found(format!("Flow identifier {id_or_name} not found")))?;
+    let flow = state.flows.resolve(caller.user.id, &id_or_name)?.ok_or_else(|| {
+        caller.missing_flow(&id_or_name, ApiError::not_found(format!("Flow identifier {id_or_name} not found")))
+    })?;
+    caller.require_flow(flow.id, flow.endpoint_name.as_deref())?;
     let graph = compiled(&state, &flow)?;
     let (variables, environment_variables) = resolve_variables(&state, Some(&req), flow.user_id, &graph).await?;
     let request = BuildRequest {
@@ -206,7 +206,13 @@ async fn webhook(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let id_or_name = path.into_inner();
-    let not_found = || ApiError::not_found(format!("Flow identifier {id_or_name} not found"));
+    let not_found = || {
+        let e = ApiError::not_found(format!("Flow identifier {id_or_name} not found"));
+        match &caller.0 {
+            Some(identity) => identity.missing_flow(&id_or_name, e),
+            None => e,
+        }
+    };
     let flow = match &caller.0 {
         Some(identity) => state.flows.resolve(identity.user.id, &id_or_name),
         None => state.flows.resolve_any(&id_or_name),
@@ -216,6 +222,9 @@ async fn webhook(
         other => ApiError::internal(other),
     })?
     .ok_or_else(not_found)?;
+    if let Some(identity) = &caller.0 {
+        identity.require_flow(flow.id, flow.endpoint_name.as_deref())?;
+    }
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "Request body is empty. You should provide a JSON payload containing the flow ID.",

@@ -13,7 +13,7 @@ use crate::clock::{now_micros, Micros};
 use crate::codec;
 use crate::crypto::{self, API_KEY_VISIBLE_PREFIX};
 use crate::error::{KeyRefusal, RegistryError};
-use crate::records::{ApiKeyRecord, KeyGrant};
+use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy};
 use crate::store::compose;
 use crate::usage::KeyUsage;
 
@@ -28,7 +28,7 @@ const NOT_FOUND: &str = "API Key not found";
 
 impl Registry {
     fn get_key(&self, id: Uuid) -> Result<Option<ApiKeyRecord>, RegistryError> {
-        self.store.api_keys.get(id.as_bytes())?.map(|b| codec::decode(&b).map_err(Into::into)).transpose()
+        self.store.api_keys.get(id.as_bytes())?.map(|b| codec::decode_api_key(&b).map_err(Into::into)).transpose()
     }
 
     /// The caller's key, or 404 whether it is missing or someone else's.
@@ -44,6 +44,7 @@ impl Registry {
         user_id: Uuid,
         name: Option<String>,
         expires_at: Option<Micros>,
+        policy: KeyPolicy,
         plaintext: &str,
         hash: [u8; 32],
     ) -> ApiKeyRecord {
@@ -59,14 +60,15 @@ impl Registry {
             is_active: true,
             total_uses: 0,
             last_used_at: None,
+            policy,
         }
     }
 
     /// Writes `new` and, in the same transaction, replaces or removes `old`.
     fn commit_keys(&self, new: &ApiKeyRecord, old: Option<(&ApiKeyRecord, bool)>) -> Result<(), RegistryError> {
-        let new_bytes = codec::encode(new)?;
+        let new_bytes = codec::encode_api_key(new)?;
         let old_bytes = match old {
-            Some((rec, false)) => Some(codec::encode(rec)?),
+            Some((rec, false)) => Some(codec::encode_api_key(rec)?),
             _ => None,
         };
         let s = &self.store;
@@ -98,6 +100,7 @@ impl KeyRepo for Registry {
         user_id: Uuid,
         name: Option<String>,
         expires_at: Option<Micros>,
+        policy: KeyPolicy,
     ) -> Result<(ApiKeyRecord, String), RegistryError> {
         if let Some(n) = &name {
             if n.chars().count() > MAX_KEY_NAME_LEN {
@@ -114,7 +117,7 @@ impl KeyRepo for Registry {
         }
         let plaintext = crypto::generate_api_key();
         let hash = self.secrets.hash_api_key(&plaintext).0;
-        let record = Self::new_key_record(user_id, name, expires_at, &plaintext, hash);
+        let record = Self::new_key_record(user_id, name, expires_at, policy, &plaintext, hash);
         self.commit_keys(&record, None)?;
         Ok((record, plaintext))
     }
@@ -163,7 +166,7 @@ impl KeyRepo for Registry {
         let now = now_micros();
         let plaintext = crypto::generate_api_key();
         let hash = self.secrets.hash_api_key(&plaintext).0;
-        let new = Self::new_key_record(user_id, old.name.clone(), old.expires_at, &plaintext, hash);
+        let new = Self::new_key_record(user_id, old.name.clone(), old.expires_at, old.policy.clone(), &plaintext, hash);
         let remove_old = grace_seconds == 0;
         if !remove_old {
             let grace_end =
@@ -197,7 +200,7 @@ impl KeyRepo for Registry {
         let Some(owner) = owner else {
             return Err(RegistryError::Key(KeyRefusal::Unusable));
         };
-        Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at })
+        Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at, policy: key.policy })
     }
 
     fn write_usage(&mut self, batch: &HashMap<Uuid, KeyUsage>) -> Result<(), RegistryError> {
@@ -244,7 +247,7 @@ mod tests {
     fn keys_authenticate_until_revoked_and_count_uses() {
         let mut r = registry();
         let u = r.insert_user("k", "h".into(), true, false, None).expect("user");
-        let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None).expect("key");
+        let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None, KeyPolicy::default()).expect("key");
         assert_eq!(r.authenticate_api_key(&key).expect("auth").user.id, u.id);
         let buffer = crate::usage::UsageBuffer::new(true);
         for status in [200, 404] {
@@ -269,7 +272,7 @@ mod tests {
         let mut r = registry();
         let a = r.insert_user("a", "h".into(), true, false, None).expect("user");
         let b = r.insert_user("b", "h".into(), true, false, None).expect("user");
-        let (rec, key) = r.create_api_key(a.id, None, None).expect("key");
+        let (rec, key) = r.create_api_key(a.id, None, None, KeyPolicy::default()).expect("key");
         assert!(matches!(r.delete_api_key(b.id, rec.id), Err(RegistryError::NotFound(NOT_FOUND))));
         assert!(matches!(r.rotate_api_key(b.id, rec.id, 0), Err(RegistryError::NotFound(NOT_FOUND))));
         assert!(r.authenticate_api_key(&key).is_ok());
@@ -279,7 +282,7 @@ mod tests {
     fn rotation_with_and_without_grace() {
         let mut r = registry();
         let u = r.insert_user("r", "h".into(), true, false, None).expect("user");
-        let (rec, old) = r.create_api_key(u.id, Some("svc".into()), None).expect("key");
+        let (rec, old) = r.create_api_key(u.id, Some("svc".into()), None, KeyPolicy::default()).expect("key");
         let (new_rec, new) = r.rotate_api_key(u.id, rec.id, 60).expect("rotate");
         assert_eq!(new_rec.name.as_deref(), Some("svc"));
         assert!(r.authenticate_api_key(&old).is_ok());
@@ -294,9 +297,9 @@ mod tests {
     fn inactive_owner_or_expired_key_is_unusable() {
         let mut r = registry();
         let u = r.insert_user("x", "h".into(), true, false, None).expect("user");
-        let (_, expired) = r.create_api_key(u.id, None, Some(now_micros() - 1)).expect("key");
+        let (_, expired) = r.create_api_key(u.id, None, Some(now_micros() - 1), KeyPolicy::default()).expect("key");
         assert!(matches!(r.authenticate_api_key(&expired), Err(RegistryError::Key(KeyRefusal::Unusable))));
-        let (_, key) = r.create_api_key(u.id, None, None).expect("key");
+        let (_, key) = r.create_api_key(u.id, None, None, KeyPolicy::default()).expect("key");
         r.update_user(u.id, crate::registry::UserPatch { is_active: Some(false), ..Default::default() }, None)
             .expect("deactivate");
         assert!(matches!(r.authenticate_api_key(&key), Err(RegistryError::Key(KeyRefusal::Unusable))));
@@ -307,7 +310,7 @@ mod tests {
     fn deleting_a_user_removes_their_keys() {
         let mut r = registry();
         let u = r.insert_user("gone", "h".into(), true, false, None).expect("user");
-        let (rec, key) = r.create_api_key(u.id, None, None).expect("key");
+        let (rec, key) = r.create_api_key(u.id, None, None, KeyPolicy::default()).expect("key");
         let used = KeyUse { at: now_micros(), method: "GET".into(), route: "/r".into(), status: 200, client: None };
         let buffer = crate::usage::UsageBuffer::new(true);
         buffer.record(rec.id, used);

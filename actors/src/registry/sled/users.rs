@@ -265,13 +265,8 @@ impl UserRepo for Registry {
         for item in self.store.user_api_keys.scan_prefix(prefix) {
             let (index_key, _) = item?;
             let key_id = index_key[16..].to_vec();
-            let hash = self
-                .store
-                .api_keys
-                .get(&key_id)?
-                .map(|b| codec::decode::<crate::records::ApiKeyRecord>(&b))
-                .transpose()?
-                .map(|k| k.hash);
+            let hash =
+                self.store.api_keys.get(&key_id)?.map(|b| codec::decode_api_key(&b)).transpose()?.map(|k| k.hash);
             keys.push((index_key.to_vec(), key_id, hash));
         }
         let mut variables = Vec::new();
