@@ -307,3 +307,35 @@ fn bad_policies_are_refused() {
     assert_eq!(full["scopes"], Value::Null);
     assert_eq!(full["flow_ids"], json!([]));
 }
+
+#[test]
+fn keys_stored_before_policies_still_work_as_full_keys() {
+    if !crate::common::sled_only("keys_stored_before_policies_still_work_as_full_keys") {
+        return;
+    }
+    let s = TestServer::start();
+    let (_, t) = s.user("veteran");
+    let (id, key) = s.api_key(&t, "old");
+    let dir = s.stop();
+    {
+        // Rewrite the record as the code before key policies stored it: format version 1, no policy.
+        let store = flowactor_actors::Store::open(dir.path(), 0).expect("open the database");
+        let id = uuid::Uuid::parse_str(&id).unwrap();
+        let record = store.api_keys.get(id.as_bytes()).unwrap().expect("key record");
+        let current = flowactor_actors::codec::decode_api_key(&record).expect("decode");
+        assert_eq!(record[0], flowactor_actors::codec::API_KEY_FORMAT_VERSION);
+        let mut v1 = flowactor_actors::codec::encode_api_key(&current).unwrap();
+        v1.truncate(v1.len() - 4); // the default policy: None, [], [], None
+        v1[0] = flowactor_actors::codec::FORMAT_VERSION;
+        assert!(flowactor_actors::codec::decode_api_key(&v1).is_ok());
+        store.api_keys.insert(id.as_bytes(), v1).unwrap();
+        store.flush().unwrap();
+    }
+    let s = TestServer::start_in(dir, &[]);
+    s.get("/api/v1/users/whoami", Auth::Key(&key)).expect(200);
+    s.post("/api/v1/flows/", Auth::Key(&key), &json!({"name": "still full"})).expect(201);
+    let list = s.get("/api/v1/api_key/", Auth::Key(&key));
+    list.expect(200);
+    assert_eq!(list.json["api_keys"][0]["scopes"], Value::Null);
+    assert_eq!(list.json["api_keys"][0]["total_uses"], 3);
+}
