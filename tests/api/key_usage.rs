@@ -186,3 +186,20 @@ fn disabled_tracking_counts_nothing() {
     assert_eq!(u["recent"], json!([]));
     assert_eq!(s.get("/api/v1/api_key/", Auth::Bearer(&token)).json["api_keys"][0]["total_uses"], 0);
 }
+
+#[test]
+fn a_scoped_keys_refusals_are_uses_and_its_usage_needs_the_keys_scope() {
+    let s = TestServer::start();
+    let (_, token) = s.user("scoped");
+    let r = s.post("/api/v1/api_key/", Auth::Bearer(&token), &json!({"name": "runner", "scopes": ["run"]}));
+    r.expect(200);
+    let (key_id, key) = (r.json["id"].as_str().unwrap().to_owned(), r.json["api_key"].as_str().unwrap().to_owned());
+    s.get("/api/v1/flows/", Auth::Key(&key)).expect(403);
+    let path = format!("/api/v1/api_key/{key_id}/usage");
+    s.get(&path, Auth::Key(&key)).expect_detail(403, "This API key lacks the 'keys' scope");
+    let u = usage(&s, &token, &key_id);
+    assert_eq!(u["total_uses"], 2);
+    assert_eq!(u["recent"][0]["route"], "/api/v1/api_key/{api_key_id}/usage");
+    assert_eq!(u["recent"][1]["route"], "/api/v1/flows/");
+    assert!(u["recent"].as_array().unwrap().iter().all(|r| r["status"] == 403));
+}
