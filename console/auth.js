@@ -93,11 +93,54 @@ function showNewKey(close, created) {
     h("div.buttons", h("button.primary", { type: "button", onclick: () => close(created), text: "Done" })));
 }
 
+/** The API-key scopes a key can be limited to. */
+const KEY_SCOPES = [
+  ["run", "run: run and stream flows, webhooks"],
+  ["read", "read: GET routes"],
+  ["write", "write: create and change flows, projects, variables, files"],
+  ["keys", "keys: manage API keys"],
+  ["admin", "admin: superuser routes"],
+];
+
+/** What a key may do, from the listing's optional policy fields (absent: nothing to show). */
+function keyAccess(k) {
+  if (!("scopes" in k)) return null;
+  const parts = [k.scopes === null || k.scopes === undefined ? "Full access" : (k.scopes.length ? k.scopes.join(", ") : "No scopes")];
+  if (Array.isArray(k.flow_ids) && k.flow_ids.length) parts.push(`flows: ${k.flow_ids.length === 1 ? k.flow_ids[0] : `${k.flow_ids.length} flows`}`);
+  if (Array.isArray(k.endpoint_names) && k.endpoint_names.length) parts.push(`endpoints: ${k.endpoint_names.join(", ")}`);
+  if (k.rate_limit_per_minute) parts.push(`${k.rate_limit_per_minute}/min`);
+  return parts.join(" · ");
+}
+
+/** The usage audit of one key: totals, per-day counts and the most recent uses. */
+async function keyUsageDialog(k) {
+  let u;
+  try { u = await api("GET", `/api/v1/api_key/${k.id}/usage`); } catch (x) { toast(x.message); return; }
+  const table = (heads, rows, empty) => h("div.table-wrap", h("table",
+    h("thead", h("tr", heads.map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", rows.length ? rows : h("tr", h("td.empty", { colspan: heads.length, text: empty })))));
+  await modal(`Usage of "${k.name || "key"}"`, (close) => h("div.usage",
+    h("dl.facts",
+      h("dt", { text: "Total uses" }), h("dd", { text: String(u.total_uses) }),
+      h("dt", { text: "Last used" }), h("dd", { text: fmtDate(u.last_used_at) }),
+      h("dt", { text: "Last IP" }), h("dd.mono", { text: u.last_used_ip || "—" })),
+    h("h3", { text: "Uses per day (UTC)" }),
+    table(["Date", "Uses"], u.days.map((d) => h("tr", h("td", { text: d.date }), h("td", { text: String(d.count) }))), "No uses yet."),
+    h("h3", { text: `Recent uses (last ${u.recent.length})` }),
+    table(["Time", "Method", "Route", "Status", "Client"], u.recent.map((r) => h("tr",
+      h("td", { text: fmtDate(r.at) }),
+      h("td", { text: r.method }),
+      h("td.mono", { text: r.route }),
+      h("td", h(`span.badge${r.status < 400 ? ".on" : ".off"}`, { text: String(r.status) })),
+      h("td.mono", { text: r.client || "—" }))), "No uses yet."),
+    h("div.buttons", h("button.primary", { type: "button", onclick: () => close(null), text: "Close" }))));
+}
+
 async function apiKeysView() {
   const err = errorBox();
   const body = h("tbody");
-  const table = h("div.table-wrap", h("table", h("thead", h("tr",
-    ["Name", "Key", "Created", "Last Used", "Total Uses", "Expires", ""].map((t) => h("th", { scope: "col", text: t })))), body));
+  const head = h("tr");
+  const table = h("div.table-wrap", h("table", h("thead", head), body));
   const addNew = h("button.primary", { type: "button", text: "Add New", onclick: () => addKey() });
   settingsLayout("api-keys",
     h("div.row.spread", h("div",
@@ -109,18 +152,25 @@ async function apiKeysView() {
     try {
       const data = await api("GET", "/api/v1/api_key/");
       const keys = data.api_keys || [];
-      body.replaceChildren(...(keys.length ? keys.map(row) : [h("tr", h("td.empty", { colspan: 7, text: "No API keys yet. Click Add New to create one." }))]));
+      // Scopes and limits are shown when the server reports them.
+      const policy = keys.some((k) => keyAccess(k) !== null);
+      const heads = ["Name", "Key", "Created", "Last Used", "Last IP", "Total Uses", "Expires", ...(policy ? ["Access"] : []), ""];
+      head.replaceChildren(...heads.map((t) => h("th", { scope: "col", text: t })));
+      body.replaceChildren(...(keys.length ? keys.map((k) => row(k, policy)) : [h("tr", h("td.empty", { colspan: heads.length, text: "No API keys yet. Click Add New to create one." }))]));
     } catch (x) { showError(err, x); }
   }
-  function row(k) {
+  function row(k, policy) {
     return h("tr",
       h("td", { text: k.name || "(unnamed)" }),
       h("td.mono", { text: k.api_key.length > 16 ? `${k.api_key.slice(0, 16)}…` : k.api_key, title: k.api_key }),
       h("td", { text: fmtDate(k.created_at) }),
       h("td", { text: fmtDate(k.last_used_at) }),
+      h("td.mono", { text: k.last_used_ip || "—" }),
       h("td", { text: String(k.total_uses ?? 0) }),
       h("td", { text: k.expires_at ? fmtDate(k.expires_at) : "Never" }),
+      policy ? h("td", { text: keyAccess(k) ?? "Full access" }) : null,
       h("td.actions",
+        h("button.small", { type: "button", text: "Usage", "aria-label": `Usage of ${k.name || "key"}`, onclick: () => keyUsageDialog(k) }),
         h("button.small", { type: "button", text: "Rotate", "aria-label": `Rotate ${k.name || "key"}`, onclick: () => rotateKey(k) }),
         h("button.small.danger", { type: "button", text: "Delete", "aria-label": `Delete ${k.name || "key"}`, onclick: () => deleteKey(k) })));
   }
@@ -130,8 +180,22 @@ async function apiKeysView() {
       const e2 = errorBox();
       const [nameField, name] = field("Name", { placeholder: "My API key", autofocus: true });
       const [expField, exp] = field("Expires (optional)", { type: "datetime-local" }, "Leave empty for a key that never expires.");
+      // Restrictions: without them the key has all of your permissions (Langflow's keys).
+      const [fullField, full] = checkbox("Full access", true);
+      const scopeBoxes = KEY_SCOPES.filter(([name]) => name !== "admin" || me?.is_superuser)
+        .map(([name, label]) => [name, ...checkbox(label, false)]);
+      const flowPicker = h("select", { id: `f${++uid}`, multiple: true, size: 4 });
+      api("GET", "/api/v1/flows/?header_flows=true").then((flows) => {
+        flowPicker.replaceChildren(...flows.filter((f) => !f.is_component).map((f) => h("option", { value: f.id, text: f.name })));
+      }).catch(() => {});
+      const [limitField, limit] = field("Requests per minute (optional)", { type: "number", min: 1 }, "Leave empty for no per-key limit.");
+      const restrict = h("fieldset.scopes", { hidden: true },
+        h("legend", { text: "Scopes" }), scopeBoxes.map(([, f]) => f),
+        h("div", h("label", { for: flowPicker.id, text: "Run only these flows (optional)" }), flowPicker,
+          h("p.hint", { text: "With flows selected, the run scope covers those flows only." })));
+      full.addEventListener("change", () => { restrict.hidden = full.checked; });
       const create = h("button.primary", { type: "submit", text: "Create API Key" });
-      const form = h("form", nameField, expField, e2,
+      const form = h("form", nameField, expField, fullField, restrict, limitField, e2,
         h("div.buttons", h("button", { type: "button", onclick: () => close(null), text: "Cancel" }), create));
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
@@ -139,6 +203,12 @@ async function apiKeysView() {
         try {
           const payload = { name: name.value.trim() || null };
           if (exp.value) payload.expires_at = new Date(exp.value).toISOString();
+          if (!full.checked) {
+            payload.scopes = scopeBoxes.filter(([, , box]) => box.checked).map(([n]) => n);
+            const flows = [...flowPicker.selectedOptions].map((o) => o.value);
+            if (flows.length) payload.flow_ids = flows;
+          }
+          if (limit.value) payload.rate_limit_per_minute = Number(limit.value);
           const created = await api("POST", "/api/v1/api_key/", payload);
           box.replaceChildren(showNewKey(close, created));
         } catch (x) { showError(e2, x); create.disabled = false; }

@@ -13,6 +13,8 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 
+use flowactor_actors::usage::UsageBuffer;
+
 use crate::admin::{self, AdminContext, AdminOutcome};
 use crate::http::policy::CLI_TOKEN_HEADER;
 use crate::http::tokens::TokenService;
@@ -234,7 +236,7 @@ fn admin_command(common: &CommonArgs, command: AdminCommand) -> anyhow::Result<E
     server::ensure_config_dir(&settings.config_dir)?;
     let secret = server::resolve_secret(&settings)?;
     let outcome = actix_rt::System::new().block_on(async {
-        match server::start_registry(&settings, &secret, server::auth_epoch(&settings)) {
+        match server::start_registry(&settings, &secret, server::auth_epoch(&settings), UsageBuffer::new(false)) {
             Ok((store, registry, _arbiter)) => {
                 let tokens = TokenService::new(
                     &secret,

@@ -22,6 +22,7 @@ use flowactor_actors::store::files::Files;
 use flowactor_actors::store::flows::{FlowStore, Flows};
 use flowactor_actors::store::messages::MessageStore;
 use flowactor_actors::store::{StoreError, StoreOptions};
+use flowactor_actors::usage::UsageBuffer;
 use flowactor_actors::{RegistryActor, Store};
 use serde::{Deserialize, Serialize};
 
@@ -109,6 +110,7 @@ pub fn start_registry(
     settings: &Settings,
     secret: &str,
     epoch: AuthEpoch,
+    usage: UsageBuffer,
 ) -> Result<(Store, Addr<RegistryActor>, Arbiter), StoreError> {
     let store = Store::open_with(
         &settings.config_dir,
@@ -127,11 +129,13 @@ pub fn start_registry(
     let options = RegistryOptions { track_key_usage, epoch };
     let actor_store = store.clone();
     let arbiter = Arbiter::new();
-    let addr = RegistryActor::start_in_arbiter(&arbiter.handle(), move |_| match postgres {
-        Some(pg) => {
-            RegistryActor::with_repo(Box::new(PgIdentity::new(pg, secrets, track_key_usage, Some(actor_store))))
+    let usage_flush = std::time::Duration::from_millis(settings.key_usage_flush_ms);
+    let addr = RegistryActor::start_in_arbiter(&arbiter.handle(), move |_| {
+        match postgres {
+            Some(pg) => RegistryActor::with_repo(Box::new(PgIdentity::new(pg, secrets, Some(actor_store)))),
+            None => RegistryActor::new(actor_store, secrets, options),
         }
-        None => RegistryActor::new(actor_store, secrets, options),
+        .with_usage(usage, usage_flush)
     });
     Ok((store, addr, arbiter))
 }
@@ -283,8 +287,9 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
     ensure_config_dir(&settings.config_dir)?;
     let secret = resolve_secret(&settings)?;
     let epoch = auth_epoch(&settings);
+    let usage = UsageBuffer::new(!settings.disable_track_apikey_usage);
     let (store, registry, registry_arbiter) =
-        start_registry(&settings, &secret, epoch.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        start_registry(&settings, &secret, epoch.clone(), usage.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = Arc::new(settings);
     let cli_token = generate_secret();
     let flows = Flows::new(FlowStore::new(store.clone()));
@@ -316,17 +321,20 @@ pub async fn start(settings: Settings, env: HashMap<String, String>) -> anyhow::
             ..EngineSettings::default()
         },
     );
-    let state = web::Data::new(AppState::new(
-        settings.clone(),
-        registry.clone(),
-        flows,
-        engine,
-        epoch,
-        &secret,
-        cli_token.clone(),
-        files,
-        build_log,
-    ));
+    let state = web::Data::new(
+        AppState::new(
+            settings.clone(),
+            registry.clone(),
+            flows,
+            engine,
+            epoch,
+            &secret,
+            cli_token.clone(),
+            files,
+            build_log,
+        )
+        .with_key_usage(usage),
+    );
     let report =
         admin::bootstrap(&AdminContext { registry: &registry, settings: &settings, tokens: &state.tokens }, &env)
             .await?;

@@ -105,7 +105,7 @@ settings! {
     rate_limit_per_minute: u32 = RATE_LIMIT_PER_MINUTE "LANGFLOW_RATE_LIMIT_PER_MINUTE", Some("5"), parse::num;
     /// Webhooks need the flow owner's API key (`LANGFLOW_WEBHOOK_AUTH_ENABLE`, default true).
     webhook_auth_enable: bool = WEBHOOK_AUTH_ENABLE "LANGFLOW_WEBHOOK_AUTH_ENABLE", Some("true"), parse::boolean;
-    /// Skip `total_uses`/`last_used_at` bookkeeping.
+    /// Skip all API-key usage bookkeeping (`total_uses`, `last_used_at`, the usage audit).
     disable_track_apikey_usage: bool = DISABLE_TRACK_APIKEY_USAGE "LANGFLOW_DISABLE_TRACK_APIKEY_USAGE", Some("false"), parse::boolean;
     /// Environment names copied into the superuser's Credential variables at start-up.
     variables_to_get_from_environment: Vec<String> = VARIABLES_TO_GET_FROM_ENVIRONMENT "LANGFLOW_VARIABLES_TO_GET_FROM_ENVIRONMENT", None, parse::environment_names;
@@ -158,6 +158,8 @@ settings! {
     /// Bound of the embedded database's page cache in MB (`FLOWACTOR_SLED_CACHE_MB`, default 64;
     /// 0 keeps sled's default of 1 GiB).
     sled_cache_mb: u64 = SLED_CACHE_MB "FLOWACTOR_SLED_CACHE_MB", Some("64"), parse::num;
+    /// Interval in ms between writes of buffered API-key usage (`FLOWACTOR_KEY_USAGE_FLUSH_MS`, default 1000).
+    key_usage_flush_ms: u64 = KEY_USAGE_FLUSH_MS "FLOWACTOR_KEY_USAGE_FLUSH_MS", Some("1000"), parse::num;
     /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,
     /// default 64; 0 disables the check).
     min_free_disk_mb: u64 = MIN_FREE_DISK_MB "FLOWACTOR_MIN_FREE_DISK_MB", Some("64"), parse::num;

@@ -29,6 +29,12 @@ pub fn iso_micros(micros: Micros) -> String {
     to_datetime(micros).to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 
+/// The UTC calendar date, `YYYY-MM-DD`.
+#[must_use]
+pub fn iso_date(micros: Micros) -> String {
+    to_datetime(micros).format("%Y-%m-%d").to_string()
+}
+
 /// Langflow's message timestamp: `2026-11-23 14:31:21.358976 UTC`.
 #[must_use]
 pub fn message_timestamp(micros: Micros) -> String {

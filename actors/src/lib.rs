@@ -21,6 +21,7 @@ pub mod pg;
 pub mod records;
 pub mod registry;
 pub mod store;
+pub mod usage;
 
 pub use error::RegistryError;
 pub use registry::RegistryActor;

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use flowactor_actors::error::{KeyRefusal, RegistryError};
 use flowactor_actors::records::{KeyGrant, KeyPolicy, Scope, UserRecord};
-use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser, RecordKeyUse};
+use flowactor_actors::registry::{AuthenticateApiKey, FindUser, GetUser};
 use std::future::{ready, Ready};
 use uuid::Uuid;
 
@@ -196,7 +196,6 @@ async fn grant_by_key(state: &AppState, key: &str) -> Result<KeyGrant, RegistryE
     }
     let hash = state.auth_cache.key_hash(key);
     if let Some(grant) = state.auth_cache.grant(&hash) {
-        state.registry.do_send(RecordKeyUse { key_id: grant.key_id });
         return Ok(grant);
     }
     let epoch = state.auth_cache.epoch();

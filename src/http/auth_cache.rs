@@ -5,7 +5,8 @@
 //! before that write is acknowledged, an entry records the epoch read *before* the registry was
 //! asked, and an entry is used only while the epoch is unchanged. So a deleted or rotated key, a
 //! deactivated or deleted user fails on the very next request, as without the cache. Expiry is
-//! checked on every hit. Usage counting still reaches the registry, as a message nobody waits for.
+//! checked on every hit. Usage is recorded by the access policy once the response status is known
+//! (see [`flowactor_actors::usage`]), whether or not the cache answered.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

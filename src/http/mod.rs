@@ -33,6 +33,7 @@ use flowactor_actors::engine::Engine;
 use flowactor_actors::registry::AuthEpoch;
 use flowactor_actors::store::files::Files;
 use flowactor_actors::store::flows::Flows;
+use flowactor_actors::usage::UsageBuffer;
 use flowactor_actors::RegistryActor;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -71,6 +72,9 @@ pub struct AppState {
     pub files: Files,
     /// Recent builds' per-vertex traces (see `routes::monitor_builds`).
     pub build_log: build_log::BuildLog,
+    /// API-key uses, recorded by [`policy::enforce`] once the status is known and stored by the
+    /// registry actor (see [`flowactor_actors::usage`]).
+    pub key_usage: UsageBuffer,
     cli_token: String,
 }
 
@@ -114,7 +118,15 @@ impl AppState {
             cli_token,
             files,
             build_log,
+            key_usage: UsageBuffer::new(false),
         }
+    }
+
+    /// Records API-key uses into `usage` (the buffer the registry actor stores).
+    #[must_use]
+    pub fn with_key_usage(mut self, usage: UsageBuffer) -> Self {
+        self.key_usage = usage;
+        self
     }
 
     /// Drops what belongs to deleted flows outside their records: chat history and compiled

@@ -24,7 +24,10 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 
+use flowactor_actors::clock::{now_micros, Micros};
 use flowactor_actors::records::Scope;
+use flowactor_actors::usage::KeyUse;
+use uuid::Uuid;
 
 use super::auth::{self, Credentials};
 use super::routes::BodyKind;
@@ -234,6 +237,7 @@ async fn decide(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Resu
         }
     };
     if let Some(identity) = &mut identity {
+        note_key(state, req, identity);
         apply_scopes(rule, identity)?;
         if rule.access == Access::Superuser && !identity.user.is_superuser {
             return Err(ApiError::forbidden("The user doesn't have enough privileges"));
@@ -248,29 +252,71 @@ async fn decide(state: &AppState, rule: RouteRule, req: &ServiceRequest) -> Resu
     Ok(identity)
 }
 
+/// The API key a request authenticated with and when, noted (and counted) as soon as it is
+/// known, so that a refusal after authentication (a superuser route, say) is a use of that key.
+#[derive(Debug, Clone, Copy)]
+struct UsedKey(Uuid, Micros);
+
+/// The TCP peer's address (forwarding headers are not trusted).
+fn client(peer: Option<SocketAddr>) -> Option<String> {
+    peer.map(|a| a.ip().to_canonical().to_string())
+}
+
+fn note_key(state: &AppState, req: &ServiceRequest, identity: &auth::Identity) {
+    let Some((key_id, _)) = identity.key else { return };
+    if req.extensions().get::<UsedKey>().is_some() {
+        return;
+    }
+    let at = now_micros();
+    state.key_usage.count(key_id, at, client(req.peer_addr()).as_deref());
+    req.extensions_mut().insert(UsedKey(key_id, at));
+}
+
+/// Adds the request to its API key's recent uses, if it had one, now that the status is known:
+/// the route pattern (never the raw path, which may carry the key), the status, the peer.
+fn record_use<B>(state: &AppState, rule: RouteRule, res: &ServiceResponse<B>) {
+    let req = res.request();
+    let Some(UsedKey(key_id, at)) = req.extensions().get::<UsedKey>().copied() else { return };
+    state.key_usage.finish(
+        key_id,
+        KeyUse {
+            at,
+            method: req.method().to_string(),
+            route: rule.pattern.to_owned(),
+            status: res.status().as_u16(),
+            client: client(req.peer_addr()),
+        },
+    );
+}
+
 /// The route middleware: resolves identity per the route's [`Access`], applies the CSRF rule to
 /// ambient credentials, and stores the identity and the rule in request extensions. A refusal
-/// is answered here, as a response (so the access log sees it), before the handler runs.
+/// is answered here, as a response (so the access log sees it), before the handler runs. Once
+/// the response status is known, a use of the request's API key is recorded.
 pub async fn enforce(
     rule: RouteRule,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     req.extensions_mut().insert(rule);
-    if rule.access != Access::Public {
-        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-            let e = ApiError::internal("application state missing");
-            return Ok(req.into_response(e.error_response()).map_into_right_body());
-        };
-        match decide(&state, rule, &req).await {
-            Ok(Some(identity)) => {
+    if rule.access == Access::Public {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        let e = ApiError::internal("application state missing");
+        return Ok(req.into_response(e.error_response()).map_into_right_body());
+    };
+    let res = match decide(&state, rule, &req).await {
+        Ok(identity) => {
+            if let Some(identity) = identity {
                 req.extensions_mut().insert(identity);
             }
-            Ok(None) => {}
-            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+            next.call(req).await?.map_into_left_body()
         }
-    }
-    Ok(next.call(req).await?.map_into_left_body())
+        Err(e) => req.into_response(e.error_response()).map_into_right_body(),
+    };
+    record_use(&state, rule, &res);
+    Ok(res)
 }
 
 /// Outermost layer: a token-issuing route's answer is never readable by another origin unless

@@ -1,9 +1,10 @@
 //! JSON views of registry records in Langflow's field names and formats (`create_at` sic,
 //! ISO datetimes with `+00:00`, masked keys, `null` credential values).
 
-use flowactor_actors::clock::iso_seconds;
+use flowactor_actors::clock::{iso_micros, iso_seconds};
 use flowactor_actors::crypto::mask_api_key;
 use flowactor_actors::records::{ApiKeyRecord, StoredValue, UserRecord, VariableKind, VariableRecord};
+use flowactor_actors::usage::{day_string, KeyUsage};
 use serde_json::{json, Value};
 
 #[must_use]
@@ -82,5 +83,37 @@ pub fn variable_read(v: &VariableRecord, owner: bool) -> Value {
         "can_manage_shares": owner,
         "created_at": iso_seconds(v.created_at),
         "updated_at": iso_seconds(v.updated_at),
+    })
+}
+
+/// A listing item: [`api_key_read`] with the key's live usage (stored plus not yet flushed).
+#[must_use]
+pub fn api_key_read_with_usage(k: &ApiKeyRecord, u: &KeyUsage) -> Value {
+    let mut v = api_key_read(k);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("total_uses".into(), json!(u.total_uses));
+        obj.insert("last_used_at".into(), json!(u.last_used_at.map(iso_seconds)));
+        obj.insert("last_used_ip".into(), json!(u.last_used_ip));
+    }
+    v
+}
+
+/// `GET /api/v1/api_key/{id}/usage` (schema `schemas/api_key_usage.json`): days and uses newest
+/// first.
+#[must_use]
+pub fn api_key_usage(id: uuid::Uuid, u: &KeyUsage) -> Value {
+    json!({
+        "id": id,
+        "total_uses": u.total_uses,
+        "last_used_at": u.last_used_at.map(iso_seconds),
+        "last_used_ip": u.last_used_ip,
+        "days": u.days.iter().rev().map(|(d, n)| json!({"date": day_string(*d), "count": n})).collect::<Vec<_>>(),
+        "recent": u.recent.iter().rev().map(|r| json!({
+            "at": iso_micros(r.at),
+            "method": r.method,
+            "route": r.route,
+            "status": r.status,
+            "client": r.client,
+        })).collect::<Vec<_>>(),
     })
 }

@@ -428,3 +428,33 @@ fn sigterm_drains_then_answers_what_is_still_running() {
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() >= Duration::from_secs(2), "cut before the grace period");
 }
+
+#[test]
+fn key_usage_survives_sigkill_after_the_flush_window() {
+    const FLUSH_MS: u64 = 200;
+    const USES: u64 = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let flush = FLUSH_MS.to_string();
+    let env = [SU[0], SU[1], ("FLOWACTOR_KEY_USAGE_FLUSH_MS", flush.as_str())];
+    let s = Server::start(dir.path(), &env);
+    let token = s.login("root", "root-password-1").expect("login");
+    let bearer = format!("Bearer {token}");
+    let (st, created) =
+        s.call("POST", "/api/v1/api_key/", &[("Authorization", &bearer)], Some(json!({"name": "audited"})));
+    assert_eq!(st, 200);
+    let (key, key_id) = (created["api_key"].as_str().unwrap().to_owned(), created["id"].as_str().unwrap().to_owned());
+    for _ in 0..USES {
+        assert_eq!(s.call("GET", "/api/v1/users/whoami", &[("x-api-key", &key)], None).0, 200);
+    }
+    // The documented window: one flush interval plus the store's background flush (50 ms).
+    std::thread::sleep(Duration::from_millis(FLUSH_MS + 50 + 500));
+    s.kill();
+
+    let s = Server::start(dir.path(), &env);
+    let (st, usage) = s.call("GET", &format!("/api/v1/api_key/{key_id}/usage"), &[("Authorization", &bearer)], None);
+    assert_eq!(st, 200);
+    assert_eq!(usage["total_uses"], USES);
+    assert_eq!(usage["days"][0]["count"], USES);
+    assert_eq!(usage["recent"].as_array().unwrap().len(), 50);
+    assert_eq!(usage["last_used_ip"], "127.0.0.1");
+}

@@ -21,6 +21,7 @@ mod files;
 mod flows;
 mod inventory;
 mod key_scopes;
+mod key_usage;
 mod llm;
 mod monitor;
 mod monitor_builds;

@@ -26,6 +26,7 @@ use crate::registry::sled::variables::{validate_fields, validate_name, validate_
 use crate::registry::{IdentityRepo, KeyRepo, Registry, UserPatch, UserRepo, VariablePatch, VariableRepo};
 use crate::store::flows::UserFlowsDeletion;
 use crate::store::Store;
+use crate::usage::KeyUsage;
 
 impl From<PgError> for RegistryError {
     fn from(e: PgError) -> Self {
@@ -59,18 +60,15 @@ fn key_from_row(row: &postgres::Row, record: &str, policy: &str) -> Result<ApiKe
 pub struct PgIdentity {
     pg: Pg,
     secrets: Secrets,
-    track_key_usage: bool,
     /// The embedded database that still holds flows and projects: a deleted user's are removed
     /// there after the user's row is gone.
     flows: Option<Store>,
-    /// key id → (uses not yet written, last use)
-    pending_usage: HashMap<Uuid, (u64, Micros)>,
 }
 
 impl PgIdentity {
     #[must_use]
-    pub fn new(pg: Pg, secrets: Secrets, track_key_usage: bool, flows: Option<Store>) -> Self {
-        Self { pg, secrets, track_key_usage, flows, pending_usage: HashMap::new() }
+    pub fn new(pg: Pg, secrets: Secrets, flows: Option<Store>) -> Self {
+        Self { pg, secrets, flows }
     }
 
     fn one<T: serde::de::DeserializeOwned + Send>(
@@ -342,9 +340,7 @@ impl UserRepo for PgIdentity {
     }
 
     fn delete_user(&mut self, id: Uuid) -> Result<(), RegistryError> {
-        // Buffered counters are written first: the user's keys are about to go.
-        self.write_back_usage()?;
-        // Keys and variables go with the row (ON DELETE CASCADE), in the same statement.
+        // Keys (with their usage) and variables go with the row (ON DELETE CASCADE), in the same statement.
         let deleted = self.pg.with(move |c| Ok(c.execute("DELETE FROM users WHERE id = $1", &[&id])?))?;
         if deleted == 0 {
             return Err(RegistryError::NotFound("User not found"));
@@ -409,12 +405,6 @@ impl KeyRepo for PgIdentity {
             Ok(c.query("SELECT record, policy FROM api_keys WHERE user_id = $1 ORDER BY created_at, id", &[&user_id])?)
         })?;
         let mut out = rows.iter().map(|r| key_from_row(r, "record", "policy")).collect::<Result<Vec<_>, _>>()?;
-        for key in &mut out {
-            if let Some((uses, last)) = self.pending_usage.get(&key.id) {
-                key.total_uses += uses;
-                key.last_used_at = Some(*last);
-            }
-        }
         out.sort_by_key(|k| (k.created_at, k.id));
         Ok(out)
     }
@@ -426,7 +416,6 @@ impl KeyRepo for PgIdentity {
         if deleted == 0 {
             return Err(RegistryError::NotFound("API Key not found"));
         }
-        self.pending_usage.remove(&key_id);
         Ok(())
     }
 
@@ -441,7 +430,6 @@ impl KeyRepo for PgIdentity {
                 "grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}"
             )));
         }
-        self.write_back_usage()?;
         let mut old = self.owned_key(user_id, key_id)?;
         let now = now_micros();
         let plaintext = crypto::generate_api_key();
@@ -455,9 +443,6 @@ impl KeyRepo for PgIdentity {
             old.expires_at = Some(old.expires_at.map_or(grace_end, |t| t.min(grace_end)));
         }
         self.commit_keys(&new, Some((&old, remove_old)))?;
-        if remove_old {
-            self.pending_usage.remove(&key_id);
-        }
         Ok((new, plaintext))
     }
 
@@ -491,37 +476,70 @@ impl KeyRepo for PgIdentity {
             return Err(RegistryError::Key(KeyRefusal::Unusable));
         }
         self.mirror(&owner)?;
-        self.record_key_use(key.id);
         Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at, policy: key.policy })
     }
 
-    fn record_key_use(&mut self, key_id: Uuid) {
-        if self.track_key_usage {
-            let now = now_micros();
-            let entry = self.pending_usage.entry(key_id).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = now;
-        }
-    }
-
-    fn write_back_usage(&mut self) -> Result<(), RegistryError> {
-        let pending = std::mem::take(&mut self.pending_usage);
-        if pending.is_empty() {
-            return Ok(());
-        }
+    fn write_usage(&mut self, batch: &HashMap<Uuid, KeyUsage>) -> Result<(), RegistryError> {
+        let batch = batch.clone();
         self.pg.transaction(move |tx| {
-            for (key_id, (uses, last)) in &pending {
-                let Some(row) = tx.query_opt("SELECT record FROM api_keys WHERE id = $1 FOR UPDATE", &[key_id])? else {
+            for (key_id, delta) in &batch {
+                // The key row is locked until commit: a concurrent deletion (another instance)
+                // waits, and two instances merging into the same key take turns.
+                let Some(row) = tx.query_opt(
+                    "SELECT k.record AS key, u.record AS usage FROM api_keys k \
+                     LEFT JOIN api_key_usage u ON u.key_id = k.id WHERE k.id = $1 FOR NO KEY UPDATE OF k",
+                    &[key_id],
+                )?
+                else {
                     continue;
                 };
-                let mut key = codec::decode_api_key(row.get::<_, &[u8]>(0))?;
-                key.total_uses += uses;
-                key.last_used_at = Some(key.last_used_at.map_or(*last, |t| t.max(*last)));
-                tx.execute("UPDATE api_keys SET record = $2 WHERE id = $1", &[key_id, &codec::encode_api_key(&key)?])?;
+                let mut usage: KeyUsage = match row.get::<_, Option<&[u8]>>("usage") {
+                    Some(bytes) => codec::decode(bytes)?,
+                    None => KeyUsage::legacy(&codec::decode_api_key(row.get::<_, &[u8]>("key"))?),
+                };
+                usage.merge(delta);
+                let total = i64::try_from(usage.total_uses).unwrap_or(i64::MAX);
+                tx.execute(
+                    "INSERT INTO api_key_usage (key_id, total_uses, last_used_at, record) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (key_id) DO UPDATE SET total_uses = EXCLUDED.total_uses, \
+                     last_used_at = EXCLUDED.last_used_at, record = EXCLUDED.record",
+                    &[key_id, &total, &usage.last_used_at, &codec::encode(&usage)?],
+                )?;
             }
             Ok(())
         })?;
         Ok(())
+    }
+
+    fn key_usage(&self, user_id: Uuid, key_id: Uuid) -> Result<KeyUsage, RegistryError> {
+        let row = self.pg.with(move |c| {
+            Ok(c.query_opt(
+                "SELECT k.record AS key, u.record AS usage FROM api_keys k \
+                 LEFT JOIN api_key_usage u ON u.key_id = k.id WHERE k.id = $1 AND k.user_id = $2",
+                &[&key_id, &user_id],
+            )?)
+        })?;
+        let row = row.ok_or(RegistryError::NotFound("API Key not found"))?;
+        usage_of_row(&row)
+    }
+
+    fn user_key_usage(&self, user_id: Uuid) -> Result<HashMap<Uuid, KeyUsage>, RegistryError> {
+        let rows = self.pg.with(move |c| {
+            Ok(c.query(
+                "SELECT k.id AS id, k.record AS key, u.record AS usage FROM api_keys k \
+                 LEFT JOIN api_key_usage u ON u.key_id = k.id WHERE k.user_id = $1",
+                &[&user_id],
+            )?)
+        })?;
+        rows.iter().map(|r| Ok((r.get::<_, Uuid>("id"), usage_of_row(r)?))).collect()
+    }
+}
+
+/// The stored usage of a `key, usage` row (a key never flushed starts from its record's counters).
+fn usage_of_row(row: &postgres::Row) -> Result<KeyUsage, RegistryError> {
+    match row.get::<_, Option<&[u8]>>("usage") {
+        Some(bytes) => Ok(codec::decode(bytes)?),
+        None => Ok(KeyUsage::legacy(&codec::decode_api_key(row.get::<_, &[u8]>("key"))?)),
     }
 }
 
@@ -679,7 +697,7 @@ mod tests {
     fn identity(test: &str) -> Option<PgIdentity> {
         let url = test_database(test)?;
         let pg = Pg::open(&url, &PgOptions { pool_size: 2, ..PgOptions::default() }).expect("open");
-        Some(PgIdentity::new(pg, Secrets::derive("test secret"), true, None))
+        Some(PgIdentity::new(pg, Secrets::derive("test secret"), None))
     }
 
     #[test]
@@ -705,8 +723,18 @@ mod tests {
         let u = r.insert_user("k", "argon-hash".into(), true, false, None).expect("user");
         let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None, KeyPolicy::default()).expect("key");
         assert_eq!(r.authenticate_api_key(&key).expect("auth").user.id, u.id);
-        r.write_back_usage().expect("usage");
-        assert_eq!(r.list_api_keys(u.id).expect("list")[0].total_uses, 1);
+        let buffer = crate::usage::UsageBuffer::new(true);
+        let one = crate::usage::KeyUse {
+            at: now_micros(),
+            method: "GET".into(),
+            route: "/r".into(),
+            status: 200,
+            client: None,
+        };
+        buffer.record(rec.id, one);
+        r.write_usage(&buffer.take()).expect("usage");
+        assert_eq!(r.key_usage(u.id, rec.id).expect("usage").total_uses, 1);
+        assert_eq!(r.user_key_usage(u.id).expect("usage")[&rec.id].recent.len(), 1);
         let var = r.create_variable(u.id, "OPENAI", "sk-plain-secret", VariableKind::Credential, vec![]).expect("var");
         assert!(matches!(
             r.create_variable(u.id, "OPENAI", "x", VariableKind::Generic, vec![]),
@@ -778,7 +806,10 @@ mod tests {
         .expect("write old row");
         let grant = r.authenticate_api_key(&old_key).expect("old key authenticates");
         assert_eq!(grant.policy, KeyPolicy::default());
-        r.write_back_usage().expect("usage");
-        assert!(r.list_api_keys(u.id).expect("list").iter().any(|k| k.id == id && k.total_uses == 1));
+        let buffer = crate::usage::UsageBuffer::new(true);
+        buffer.count(id, now_micros(), None);
+        r.write_usage(&buffer.take()).expect("usage of an old-layout key");
+        assert_eq!(r.key_usage(u.id, id).expect("usage").total_uses, 1);
+        assert!(r.list_api_keys(u.id).expect("list").iter().any(|k| k.id == id));
     }
 }

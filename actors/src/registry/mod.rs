@@ -9,12 +9,13 @@
 //! [`sled`] is its implementation on the embedded database, so another database can be put
 //! behind the actor without touching the HTTP front. The actor runs on its own arbiter, never on
 //! an HTTP worker thread, and its mailbox serialises the writes: the same ownership model as the
-//! flow store (see [`crate::store::flows`]). Reads go through the actor too, unlike flows,
-//! because API-key authentication (the identity hot path) buffers usage counters in the owner.
+//! flow store (see [`crate::store::flows`]). Reads go through the actor too, unlike flows; the
+//! actor also stores the API-key uses the HTTP front buffers (see [`crate::usage`]).
 
 mod repo;
 pub mod sled;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,14 +28,15 @@ use crate::crypto::Secrets;
 use crate::error::RegistryError;
 use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy, UserRecord, VariableKind, VariableRecord};
 use crate::store::Store;
+use crate::usage::{KeyUsage, UsageBuffer};
 
 pub use self::sled::users::{UserPatch, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
 pub use self::sled::variables::VariablePatch;
 pub use self::sled::Registry;
 pub use repo::{IdentityRepo, KeyRepo, UserRepo, VariableRepo};
 
-/// How often buffered API-key usage counters are written back.
-const USAGE_WRITEBACK: Duration = Duration::from_secs(1);
+/// Default interval between flushes of buffered API-key usage (`FLOWACTOR_KEY_USAGE_FLUSH_MS`).
+pub const DEFAULT_USAGE_FLUSH: Duration = Duration::from_secs(1);
 
 /// A counter the registry bumps on every identity write, before it answers. Callers that
 /// cache authentication answers keep the epoch they read *before* asking and trust an entry only
@@ -70,7 +72,8 @@ impl AuthEpoch {
 /// Behaviour switches the registry needs from the settings.
 #[derive(Debug, Clone, Default)]
 pub struct RegistryOptions {
-    /// Count `total_uses` / `last_used_at` (off with `LANGFLOW_DISABLE_TRACK_APIKEY_USAGE`).
+    /// `LANGFLOW_DISABLE_TRACK_APIKEY_USAGE` inverted; uses are counted by the
+    /// [`UsageBuffer`] given to [`RegistryActor::with_usage`], which is built from it.
     pub track_key_usage: bool,
     /// Bumped on every identity write (see [`AuthEpoch`]).
     pub epoch: AuthEpoch,
@@ -79,6 +82,9 @@ pub struct RegistryOptions {
 /// The actor that owns an [`IdentityRepo`] (by default the sled [`Registry`]).
 pub struct RegistryActor {
     inner: Box<dyn IdentityRepo>,
+    /// API-key uses recorded by the HTTP front, stored every `usage_flush` (see [`crate::usage`]).
+    usage: UsageBuffer,
+    usage_flush: Duration,
 }
 
 impl RegistryActor {
@@ -90,7 +96,41 @@ impl RegistryActor {
     /// The actor around any identity store.
     #[must_use]
     pub fn with_repo(inner: Box<dyn IdentityRepo>) -> Self {
-        Self { inner }
+        Self { inner, usage: UsageBuffer::new(false), usage_flush: DEFAULT_USAGE_FLUSH }
+    }
+
+    /// Stores the uses `usage` buffers every `flush_every` and when the actor stops.
+    #[must_use]
+    pub fn with_usage(mut self, usage: UsageBuffer, flush_every: Duration) -> Self {
+        self.usage = usage;
+        self.usage_flush = flush_every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Writes the buffered uses in one write; a failed batch goes back to the buffer, so the
+    /// next flush retries it. The stored state and the buffer change within this one actor
+    /// turn, so readers (also actor messages) never see a use twice or not at all.
+    fn flush_usage(&mut self) -> Result<(), RegistryError> {
+        let batch = self.usage.take();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.inner.write_usage(&batch) {
+            self.usage.restore(batch);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Stored plus buffered usage of every key of a user.
+    fn live_usage(&self, user_id: Uuid) -> Result<HashMap<Uuid, KeyUsage>, RegistryError> {
+        let mut all = self.inner.user_key_usage(user_id)?;
+        for (key_id, usage) in &mut all {
+            if let Some(pending) = self.usage.peek(*key_id) {
+                usage.merge(&pending);
+            }
+        }
+        Ok(all)
     }
 
     /// Answers a write: the result is returned only once it is on disk.
@@ -109,15 +149,24 @@ impl Actor for RegistryActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
-        ctx.run_interval(USAGE_WRITEBACK, |act, _| {
-            if let Err(e) = act.inner.write_back_usage() {
-                tracing::warn!(error = %e, "could not write back API key usage");
+        ctx.run_interval(self.usage_flush, |act, ctx| match act.flush_usage() {
+            // Made durable at once rather than at the store's next background flush.
+            Ok(()) => {
+                let durable = act.inner.durable();
+                ctx.spawn(fut::wrap_future(async move {
+                    if let Err(e) = durable.await {
+                        tracing::warn!(error = %e, "could not make API key usage durable");
+                    }
+                }));
             }
+            Err(e) => tracing::warn!(error = %e, "could not store API key usage"),
         });
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        let _ = self.inner.write_back_usage();
+        if let Err(e) = self.flush_usage() {
+            tracing::warn!(error = %e, "could not store API key usage at shutdown");
+        }
         let _ = self.inner.flush();
     }
 }
@@ -223,7 +272,7 @@ pub struct CreateApiKey {
     pub policy: KeyPolicy,
 }
 
-/// The caller's keys, oldest first, with live usage counters.
+/// The caller's keys, oldest first, with live `total_uses` / `last_used_at`.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Vec<ApiKeyRecord>, RegistryError>")]
 pub struct ListApiKeys {
@@ -254,10 +303,18 @@ pub struct AuthenticateApiKey {
     pub key: String,
 }
 
-/// One more use of a key whose authentication the caller answered from its cache.
+/// The caller's keys, oldest first, each with its live usage (stored plus buffered).
 #[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct RecordKeyUse {
+#[rtype(result = "Result<Vec<(ApiKeyRecord, KeyUsage)>, RegistryError>")]
+pub struct ListApiKeyUsage {
+    pub user_id: Uuid,
+}
+
+/// The live usage of one of the caller's keys (404 for someone else's).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<KeyUsage, RegistryError>")]
+pub struct GetKeyUsage {
+    pub user_id: Uuid,
     pub key_id: Uuid,
 }
 
@@ -455,7 +512,13 @@ impl Handler<ResetPassword> for RegistryActor {
 impl Handler<DeleteUser> for RegistryActor {
     type Result = ResponseFuture<Result<(), RegistryError>>;
     fn handle(&mut self, m: DeleteUser, _: &mut Context<Self>) -> Self::Result {
+        let keys = self.inner.list_api_keys(m.id).unwrap_or_default();
         let result = self.inner.delete_user(m.id);
+        if result.is_ok() {
+            for k in &keys {
+                self.usage.forget(k.id);
+            }
+        }
         self.durable(result)
     }
 }
@@ -471,7 +534,15 @@ impl Handler<CreateApiKey> for RegistryActor {
 impl Handler<ListApiKeys> for RegistryActor {
     type Result = Result<Vec<ApiKeyRecord>, RegistryError>;
     fn handle(&mut self, m: ListApiKeys, _: &mut Context<Self>) -> Self::Result {
-        self.inner.list_api_keys(m.user_id)
+        let mut keys = self.inner.list_api_keys(m.user_id)?;
+        let usage = self.live_usage(m.user_id)?;
+        for k in &mut keys {
+            if let Some(u) = usage.get(&k.id) {
+                k.total_uses = u.total_uses;
+                k.last_used_at = u.last_used_at;
+            }
+        }
+        Ok(keys)
     }
 }
 
@@ -479,6 +550,9 @@ impl Handler<DeleteApiKey> for RegistryActor {
     type Result = ResponseFuture<Result<(), RegistryError>>;
     fn handle(&mut self, m: DeleteApiKey, _: &mut Context<Self>) -> Self::Result {
         let result = self.inner.delete_api_key(m.user_id, m.key_id);
+        if result.is_ok() {
+            self.usage.forget(m.key_id);
+        }
         self.durable(result)
     }
 }
@@ -487,14 +561,36 @@ impl Handler<RotateApiKey> for RegistryActor {
     type Result = ResponseFuture<Result<(ApiKeyRecord, String), RegistryError>>;
     fn handle(&mut self, m: RotateApiKey, _: &mut Context<Self>) -> Self::Result {
         let result = self.inner.rotate_api_key(m.user_id, m.key_id, m.grace_seconds);
+        if result.is_ok() && m.grace_seconds == 0 {
+            self.usage.forget(m.key_id);
+        }
         self.durable(result)
     }
 }
 
-impl Handler<RecordKeyUse> for RegistryActor {
-    type Result = ();
-    fn handle(&mut self, m: RecordKeyUse, _: &mut Context<Self>) {
-        self.inner.record_key_use(m.key_id);
+impl Handler<ListApiKeyUsage> for RegistryActor {
+    type Result = Result<Vec<(ApiKeyRecord, KeyUsage)>, RegistryError>;
+    fn handle(&mut self, m: ListApiKeyUsage, _: &mut Context<Self>) -> Self::Result {
+        let keys = self.inner.list_api_keys(m.user_id)?;
+        let mut usage = self.live_usage(m.user_id)?;
+        Ok(keys
+            .into_iter()
+            .map(|k| {
+                let u = usage.remove(&k.id).unwrap_or_else(|| KeyUsage::legacy(&k));
+                (k, u)
+            })
+            .collect())
+    }
+}
+
+impl Handler<GetKeyUsage> for RegistryActor {
+    type Result = Result<KeyUsage, RegistryError>;
+    fn handle(&mut self, m: GetKeyUsage, _: &mut Context<Self>) -> Self::Result {
+        let mut usage = self.inner.key_usage(m.user_id, m.key_id)?;
+        if let Some(pending) = self.usage.peek(m.key_id) {
+            usage.merge(&pending);
+        }
+        Ok(usage)
     }
 }
 

@@ -6,6 +6,7 @@
 //! writes), so they need `Send` but no locking of their own. Password hashing is not here: the
 //! actor runs it on the blocking pool and hands over the hash.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -15,6 +16,7 @@ use super::{UserPatch, VariablePatch};
 use crate::clock::Micros;
 use crate::error::RegistryError;
 use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy, UserRecord, VariableKind, VariableRecord};
+use crate::usage::KeyUsage;
 
 /// Users: accounts, logins, profile changes, deletion with everything they own.
 pub trait UserRepo: Send {
@@ -82,11 +84,16 @@ pub trait KeyRepo: Send {
     /// Resolves a presented key to its owner. Unknown keys cost one hash and one index probe.
     fn authenticate_api_key(&mut self, presented: &str) -> Result<KeyGrant, RegistryError>;
 
-    /// Counts one use of a key (buffered; written back periodically).
-    fn record_key_use(&mut self, key_id: Uuid);
+    /// Merges a batch of buffered uses (see [`crate::usage`]) into the stored usage of each key
+    /// that still exists, in one write; uses of deleted keys are dropped.
+    fn write_usage(&mut self, batch: &HashMap<Uuid, KeyUsage>) -> Result<(), RegistryError>;
 
-    /// Folds buffered usage counters into the stored records (no fsync: counters are advisory).
-    fn write_back_usage(&mut self) -> Result<(), RegistryError>;
+    /// The stored usage of one of the caller's keys (404 whether it is missing or someone
+    /// else's).
+    fn key_usage(&self, user_id: Uuid, key_id: Uuid) -> Result<KeyUsage, RegistryError>;
+
+    /// The stored usage of every key of a user.
+    fn user_key_usage(&self, user_id: Uuid) -> Result<HashMap<Uuid, KeyUsage>, RegistryError>;
 }
 
 /// Global variables (Generic and sealed Credential values) per user.

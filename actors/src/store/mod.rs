@@ -88,6 +88,8 @@ pub struct Store {
     pub project_names: Tree,
     /// user id ++ project id → ()
     pub user_projects: Tree,
+    /// key id → `KeyUsage` (see [`crate::usage`])
+    pub api_key_usage: Tree,
     /// Serialises flow and project writers (the flow store and the user deletion): their
     /// uniqueness checks and name suffixes read indexes before the transaction that writes them.
     flow_writer: Arc<Mutex<()>>,
@@ -163,6 +165,7 @@ impl Store {
             projects: db.open_tree("projects")?,
             project_names: db.open_tree("project_names")?,
             user_projects: db.open_tree("user_projects")?,
+            api_key_usage: db.open_tree("api_key_usage")?,
             flow_writer: Arc::new(Mutex::new(())),
             writer,
             db,

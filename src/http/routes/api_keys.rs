@@ -1,6 +1,6 @@
 //! `/api/v1/api_key`: create (the only response with a full key), list (masked), delete, and
 //! rotate (a flowactor addition: new key, same name and owner, old key retired at once or after
-//! a grace period).
+//! a grace period), and the usage audit of a key (flowactor).
 //!
 //! Scoped keys (a flowactor addition): the create body may carry `scopes`, `flow_ids`,
 //! `endpoint_names` and `rate_limit_per_minute`; without them the key is Langflow's
@@ -10,7 +10,7 @@
 use actix_web::{web, HttpResponse};
 use flowactor_actors::clock::{now_micros, parse_iso};
 use flowactor_actors::records::{KeyPolicy, Scope};
-use flowactor_actors::registry::{CreateApiKey, DeleteApiKey, ListApiKeys, RotateApiKey};
+use flowactor_actors::registry::{CreateApiKey, DeleteApiKey, GetKeyUsage, ListApiKeyUsage, ListApiKeys, RotateApiKey};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Identity;
 use crate::http::body::path_uuid;
 use crate::http::routes::{route, RouteSpec};
-use crate::http::views::{api_key_created, api_key_read};
+use crate::http::views::{api_key_created, api_key_read_with_usage, api_key_usage};
 use crate::http::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -27,6 +27,7 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(Get "/api/v1/api_key/", User, list),
         route!(Delete "/api/v1/api_key/{api_key_id}", User, delete),
         route!(Post "/api/v1/api_key/{api_key_id}/rotate", User, rotate),
+        route!(Get "/api/v1/api_key/{api_key_id}/usage", User, usage),
     ]
 }
 
@@ -179,12 +180,19 @@ async fn create(
 }
 
 async fn list(state: web::Data<AppState>, caller: Identity) -> ApiResult<HttpResponse> {
-    let keys = state.registry.send(ListApiKeys { user_id: caller.user.id }).await??;
+    let keys = state.registry.send(ListApiKeyUsage { user_id: caller.user.id }).await??;
     Ok(HttpResponse::Ok().json(json!({
         "total_count": keys.len(),
         "user_id": caller.user.id,
-        "api_keys": keys.iter().map(api_key_read).collect::<Vec<_>>(),
+        "api_keys": keys.iter().map(|(k, u)| api_key_read_with_usage(k, u)).collect::<Vec<_>>(),
     })))
+}
+
+/// The usage audit of one of the caller's keys (another user's key is "not found" too).
+async fn usage(state: web::Data<AppState>, caller: Identity, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let key_id = path_uuid("api_key_id", &path)?;
+    let usage = state.registry.send(GetKeyUsage { user_id: caller.user.id, key_id }).await??;
+    Ok(HttpResponse::Ok().json(api_key_usage(key_id, &usage)))
 }
 
 async fn delete(state: web::Data<AppState>, caller: Identity, path: web::Path<String>) -> ApiResult<HttpResponse> {

@@ -189,6 +189,7 @@ const SCOPES: &[(Verb, &str, ScopeRule)] = {
         (Get, "/api/v1/api_key/", KEYS),
         (Delete, "/api/v1/api_key/{api_key_id}", KEYS),
         (Post, "/api/v1/api_key/{api_key_id}/rotate", KEYS),
+        (Get, "/api/v1/api_key/{api_key_id}/usage", KEYS),
         // With a caller, user creation is a superuser's act; sign-up is anonymous.
         (Post, "/api/v1/users/", ADMIN),
         (Patch, "/api/v1/users/{user_id}", WRITE),

@@ -13,6 +13,7 @@ use crate::common::{Auth, TestServer};
 
 mod browser;
 mod journeys;
+mod keys;
 mod pages;
 
 // ---------- over HTTP ----------

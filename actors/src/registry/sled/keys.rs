@@ -1,5 +1,7 @@
 //! API keys: creation (plaintext returned once), keyed-hash lookup, revocation, rotation with an
-//! optional grace period, and buffered usage counters.
+//! optional grace period, and the stored usage of each key (see [`crate::usage`]).
+
+use std::collections::HashMap;
 
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
@@ -13,6 +15,7 @@ use crate::crypto::{self, API_KEY_VISIBLE_PREFIX};
 use crate::error::{KeyRefusal, RegistryError};
 use crate::records::{ApiKeyRecord, KeyGrant, KeyPolicy};
 use crate::store::compose;
+use crate::usage::KeyUsage;
 
 /// Longest accepted key name.
 pub const MAX_KEY_NAME_LEN: usize = 255;
@@ -124,11 +127,7 @@ impl KeyRepo for Registry {
         for item in self.store.user_api_keys.scan_prefix(user_id.as_bytes()) {
             let (index_key, _) = item?;
             let Ok(key_id) = Uuid::from_slice(&index_key[16..]) else { continue };
-            if let Some(mut key) = self.get_key(key_id)? {
-                if let Some((uses, last)) = self.pending_usage.get(&key.id) {
-                    key.total_uses += uses;
-                    key.last_used_at = Some(*last);
-                }
+            if let Some(key) = self.get_key(key_id)? {
                 out.push(key);
             }
         }
@@ -148,7 +147,7 @@ impl KeyRepo for Registry {
             })
         })?;
         self.options.epoch.bump();
-        self.pending_usage.remove(&key_id);
+        self.store.api_key_usage.remove(key_id.as_bytes())?;
         Ok(())
     }
 
@@ -163,7 +162,6 @@ impl KeyRepo for Registry {
                 "grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}"
             )));
         }
-        self.write_back_usage()?;
         let mut old = self.owned_key(user_id, key_id)?;
         let now = now_micros();
         let plaintext = crypto::generate_api_key();
@@ -177,7 +175,7 @@ impl KeyRepo for Registry {
         }
         self.commit_keys(&new, Some((&old, remove_old)))?;
         if remove_old {
-            self.pending_usage.remove(&key_id);
+            self.store.api_key_usage.remove(key_id.as_bytes())?;
         }
         Ok((new, plaintext))
     }
@@ -202,29 +200,40 @@ impl KeyRepo for Registry {
         let Some(owner) = owner else {
             return Err(RegistryError::Key(KeyRefusal::Unusable));
         };
-        self.record_key_use(key.id);
         Ok(KeyGrant { user: owner, key_id: key.id, expires_at: key.expires_at, policy: key.policy })
     }
 
-    fn record_key_use(&mut self, key_id: Uuid) {
-        if self.options.track_key_usage {
-            let now = now_micros();
-            let entry = self.pending_usage.entry(key_id).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = now;
+    fn write_usage(&mut self, batch: &HashMap<Uuid, KeyUsage>) -> Result<(), RegistryError> {
+        let mut writes = sled::Batch::default();
+        for (key_id, delta) in batch {
+            let Some(key) = self.get_key(*key_id)? else { continue };
+            let mut usage = self.stored_usage(&key)?;
+            usage.merge(delta);
+            writes.insert(key_id.as_bytes(), codec::encode(&usage)?);
         }
+        let tree = &self.store.api_key_usage;
+        self.store.write(|| tree.apply_batch(writes))?;
+        Ok(())
     }
 
-    fn write_back_usage(&mut self) -> Result<(), RegistryError> {
-        for (key_id, (uses, last)) in std::mem::take(&mut self.pending_usage) {
-            if let Some(mut key) = self.get_key(key_id)? {
-                key.total_uses += uses;
-                key.last_used_at = Some(last);
-                self.store.check_space()?;
-                self.store.api_keys.insert(key_id.as_bytes(), codec::encode_api_key(&key)?)?;
-            }
+    fn key_usage(&self, user_id: Uuid, key_id: Uuid) -> Result<KeyUsage, RegistryError> {
+        let key = self.owned_key(user_id, key_id)?;
+        self.stored_usage(&key)
+    }
+
+    fn user_key_usage(&self, user_id: Uuid) -> Result<HashMap<Uuid, KeyUsage>, RegistryError> {
+        self.list_api_keys(user_id)?.iter().map(|k| Ok((k.id, self.stored_usage(k)?))).collect()
+    }
+}
+
+impl Registry {
+    /// A key's stored usage; a key never flushed since usage got its own tree starts from the
+    /// counters its record carried.
+    fn stored_usage(&self, key: &ApiKeyRecord) -> Result<KeyUsage, RegistryError> {
+        match self.store.api_key_usage.get(key.id.as_bytes())? {
+            Some(bytes) => Ok(codec::decode(&bytes)?),
+            None => Ok(KeyUsage::legacy(key)),
         }
-        Ok(())
     }
 }
 
@@ -232,6 +241,7 @@ impl KeyRepo for Registry {
 mod tests {
     use super::*;
     use crate::registry::sled::users::tests::registry;
+    use crate::usage::KeyUse;
 
     #[test]
     fn keys_authenticate_until_revoked_and_count_uses() {
@@ -239,13 +249,22 @@ mod tests {
         let u = r.insert_user("k", "h".into(), true, false, None).expect("user");
         let (rec, key) = r.create_api_key(u.id, Some("ci".into()), None, KeyPolicy::default()).expect("key");
         assert_eq!(r.authenticate_api_key(&key).expect("auth").user.id, u.id);
-        r.authenticate_api_key(&key).expect("auth");
-        let listed = r.list_api_keys(u.id).expect("list");
-        assert_eq!(listed[0].total_uses, 2);
-        r.write_back_usage().expect("writeback");
-        assert_eq!(r.list_api_keys(u.id).expect("list")[0].total_uses, 2);
+        let buffer = crate::usage::UsageBuffer::new(true);
+        for status in [200, 404] {
+            let at = now_micros();
+            buffer.record(rec.id, KeyUse { at, method: "GET".into(), route: "/r".into(), status, client: None });
+        }
+        r.write_usage(&buffer.take()).expect("write usage");
+        r.write_usage(&HashMap::from([(rec.id, r.key_usage(u.id, rec.id).expect("usage"))])).expect("again");
+        let usage = r.key_usage(u.id, rec.id).expect("usage");
+        assert_eq!(usage.total_uses, 4);
+        assert_eq!(usage.recent.len(), 4);
+        assert!(matches!(r.key_usage(Uuid::new_v4(), rec.id), Err(RegistryError::NotFound(NOT_FOUND))));
         r.delete_api_key(u.id, rec.id).expect("delete");
         assert!(matches!(r.authenticate_api_key(&key), Err(RegistryError::Key(KeyRefusal::Unknown))));
+        assert!(r.store.api_key_usage.is_empty(), "usage goes with its key");
+        r.write_usage(&HashMap::from([(rec.id, usage)])).expect("deleted key");
+        assert!(r.store.api_key_usage.is_empty(), "uses of a deleted key are dropped");
     }
 
     #[test]
@@ -291,9 +310,15 @@ mod tests {
     fn deleting_a_user_removes_their_keys() {
         let mut r = registry();
         let u = r.insert_user("gone", "h".into(), true, false, None).expect("user");
-        let (_, key) = r.create_api_key(u.id, None, None, KeyPolicy::default()).expect("key");
+        let (rec, key) = r.create_api_key(u.id, None, None, KeyPolicy::default()).expect("key");
+        let used = KeyUse { at: now_micros(), method: "GET".into(), route: "/r".into(), status: 200, client: None };
+        let buffer = crate::usage::UsageBuffer::new(true);
+        buffer.record(rec.id, used);
+        r.write_usage(&buffer.take()).expect("usage");
+        assert_eq!(r.store.api_key_usage.len(), 1);
         r.delete_user(u.id).expect("delete");
         assert!(matches!(r.authenticate_api_key(&key), Err(RegistryError::Key(KeyRefusal::Unknown))));
+        assert!(r.store.api_key_usage.is_empty(), "usage goes with the user");
         assert!(r.store.api_keys.is_empty());
         assert!(r.store.api_key_hashes.is_empty());
     }

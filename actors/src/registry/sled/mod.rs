@@ -5,15 +5,11 @@ pub(crate) mod keys;
 pub(crate) mod users;
 pub(crate) mod variables;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use uuid::Uuid;
-
 use super::repo::IdentityRepo;
 use super::RegistryOptions;
-use crate::clock::Micros;
 use crate::crypto::Secrets;
 use crate::error::RegistryError;
 use crate::store::Store;
@@ -23,14 +19,12 @@ pub struct Registry {
     store: Store,
     secrets: Secrets,
     options: RegistryOptions,
-    /// key id → (uses not yet written, last use)
-    pending_usage: HashMap<Uuid, (u64, Micros)>,
 }
 
 impl Registry {
     #[must_use]
     pub fn new(store: Store, secrets: Secrets, options: RegistryOptions) -> Self {
-        Self { store, secrets, options, pending_usage: HashMap::new() }
+        Self { store, secrets, options }
     }
 
     #[must_use]

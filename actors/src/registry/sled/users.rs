@@ -316,10 +316,9 @@ impl UserRepo for Registry {
             })
         })?;
         self.options.epoch.bump();
+        // Usage of the deleted keys: a crash before this leaves only records no key reaches.
         for (_, key_id, _) in &keys {
-            if let Ok(key_id) = Uuid::from_slice(key_id) {
-                self.pending_usage.remove(&key_id);
-            }
+            self.store.api_key_usage.remove(key_id.as_slice())?;
         }
         Ok(())
     }
