@@ -107,3 +107,27 @@ pub fn path_uuid(name: &str, raw: &str) -> Result<Uuid, ApiError> {
 pub fn json_config(limit_bytes: usize, limit_mb: u64) -> web::JsonConfig {
     web::JsonConfig::default().limit(limit_bytes).content_type_required(false).error_handler(json_error(limit_mb))
 }
+
+/// An integer query parameter of at least `min` (FastAPI's `ge=`), with its 422 items; `None`
+/// when absent or empty.
+///
+/// # Errors
+/// 422 `int_parsing` or `greater_than_equal`.
+pub fn query_int(name: &str, raw: Option<&str>, min: i64) -> Result<Option<usize>, ApiError> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(None) };
+    let n: i64 = raw.trim().parse().map_err(|_| {
+        ApiError::validation(
+            "int_parsing",
+            &["query", name],
+            "Input should be a valid integer, unable to parse string as an integer",
+        )
+    })?;
+    if n < min {
+        return Err(ApiError::validation(
+            "greater_than_equal",
+            &["query", name],
+            format!("Input should be greater than or equal to {min}"),
+        ));
+    }
+    Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
+}

@@ -13,7 +13,9 @@ pub fn trace(name: &str) -> Value {
 
 /// A user with an API key, `OPENAI_BASE_URL` pointing at the mock, and the flow uploaded.
 pub fn setup(s: &TestServer, mock: &MockLlm, flow: &Value) -> (String, String) {
-    let (_, t) = s.user("agent-user");
+    static USERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = USERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let (_, t) = s.user(&format!("agent-user-{n}"));
     let (_, key) = s.api_key(&t, "k");
     s.post(
         "/api/v1/variables/",

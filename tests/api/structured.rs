@@ -4,43 +4,13 @@
 //! Deal Finder), compared with the recorded traces, plus their error cases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::agent_helpers::{agent_tweak as model_tweak, message, setup, trace};
 use crate::common::{events, fixture, Auth, TestServer};
 use crate::mock_llm::MockLlm;
 use serde_json::{json, Value};
 
-fn trace(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("actors/tests/fixtures/agent").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// A user with an API key, `OPENAI_BASE_URL` pointing at the mock, and the flow uploaded.
-fn setup(s: &TestServer, mock: &MockLlm, flow: &Value) -> (String, String) {
-    static USERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = USERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let (_, t) = s.user(&format!("structured-user-{n}"));
-    let (_, key) = s.api_key(&t, "k");
-    s.post(
-        "/api/v1/variables/",
-        Auth::Key(&key),
-        &json!({"name": "OPENAI_BASE_URL", "value": mock.openai_base(), "type": "Generic", "default_fields": []}),
-    )
-    .expect(201);
-    let mut body = flow.clone();
-    body["name"] = json!("structured flow");
-    let id = s.post("/api/v1/flows/", Auth::Key(&key), &body).json["id"].as_str().unwrap().to_owned();
-    (key, id)
-}
-
-fn model_tweak() -> Value {
-    json!({"model": [{"name": "gpt-4o-mini", "provider": "OpenAI", "metadata": {}}], "api_key": "sk-mock"})
-}
-
 fn run(s: &TestServer, key: &str, id: &str, input: &str, tweaks: &Value) -> crate::common::Resp {
-    s.post(
-        &format!("/api/v1/run/{id}"),
-        Auth::Key(key),
-        &json!({"input_value": input, "session_id": "structured", "tweaks": tweaks}),
-    )
+    crate::agent_helpers::run(s, key, id, input, "structured", tweaks)
 }
 
 /// Tool-call ids vary between runs: each becomes `<id>`.
@@ -57,10 +27,6 @@ fn normalise(v: &Value) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(normalise).collect()),
         other => other.clone(),
     }
-}
-
-fn message(r: &Value) -> &Value {
-    &r["outputs"][0]["outputs"][0]["results"]["message"]
 }
 
 /// The JSON inside a Chat Output's "```json … ```" block.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::model_call::{base_url, checked_key, positive, protocol};
+use super::model_call::{endpoint, positive, protocol};
 use super::{
     BoxFuture, Component, ComponentContext, ComponentError, Data, Inputs, Message, Mode, Outputs, Source, Value,
 };
@@ -122,8 +122,7 @@ async fn message_response(
     let params = ctx.params();
     let choice = choice(params).map_err(ComponentError::Failed)?;
     let provider = choice.provider;
-    let (base, base_from_environment) = base_url(ctx, &choice);
-    let key = checked_key(ctx, provider, &base, base_from_environment)?;
+    let (base, key) = endpoint(ctx, &choice)?;
     let a = ctx.args(inputs);
     let input = a.value(&INPUT_VALUE);
     let input_text = a.text(&INPUT_VALUE).into_owned();
@@ -249,8 +248,7 @@ async fn structured_records(
     let params = ctx.params();
     let choice = choice(params).map_err(ComponentError::Failed)?;
     let provider = choice.provider;
-    let (base, base_from_environment) = base_url(ctx, &choice);
-    let key = checked_key(ctx, provider, &base, base_from_environment)?;
+    let (base, key) = endpoint(ctx, &choice)?;
     let a = ctx.args(inputs);
     let input_text = a.text(&INPUT_VALUE).into_owned();
     let input_id = match a.value(&INPUT_VALUE) {

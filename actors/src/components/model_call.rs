@@ -190,6 +190,13 @@ pub(crate) fn base_url(ctx: &ComponentContext, choice: &ModelChoice) -> (String,
     }
 }
 
+/// Where a choice's calls go and with which key: [`base_url`] then [`checked_key`].
+pub(crate) fn endpoint(ctx: &ComponentContext, choice: &ModelChoice) -> Result<(String, ResolvedKey), ComponentError> {
+    let (base, base_from_environment) = base_url(ctx, choice);
+    let key = checked_key(ctx, choice.provider, &base, base_from_environment)?;
+    Ok((base, key))
+}
+
 /// The API key, refused when it is the operator's and the owner chose where it goes.
 pub(crate) fn checked_key(
     ctx: &ComponentContext,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::model_call::{base_url, checked_key, protocol};
+use super::model_call::{endpoint, protocol};
 use super::{BoxFuture, Component, ComponentContext, ComponentError, Data, Inputs, Outputs, Value};
 use crate::agent::structured::{
     envelope_schema, fields_from_table, record_schema, validate_record, Envelope, SchemaField,
@@ -155,8 +155,7 @@ async fn run(ctx: &ComponentContext, inputs: &Inputs) -> Result<Outputs, Compone
     }
     let choice = choice(ctx.params()).map_err(ComponentError::Failed)?;
     let provider: Provider = choice.provider;
-    let (base, base_from_environment) = base_url(ctx, &choice);
-    let key = checked_key(ctx, provider, &base, base_from_environment)?;
+    let (base, key) = endpoint(ctx, &choice)?;
     let name = a.text(&SCHEMA_NAME).trim().to_owned();
     let name = if name.is_empty() { DEFAULT_SCHEMA_NAME.to_owned() } else { name };
     let description = format!("A list of {name}.");

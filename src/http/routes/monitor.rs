@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Identity;
-use crate::http::body::path_uuid;
+use crate::http::body::{path_uuid, query_int};
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
@@ -66,26 +66,6 @@ struct ListQuery {
     offset: Option<String>,
 }
 
-/// A `ge=0` integer query parameter, with FastAPI's 422 items.
-fn query_count(name: &str, raw: Option<&str>) -> ApiResult<Option<usize>> {
-    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(None) };
-    let n: i64 = raw.trim().parse().map_err(|_| {
-        ApiError::validation(
-            "int_parsing",
-            &["query", name],
-            "Input should be a valid integer, unable to parse string as an integer",
-        )
-    })?;
-    if n < 0 {
-        return Err(ApiError::validation(
-            "greater_than_equal",
-            &["query", name],
-            "Input should be greater than or equal to 0",
-        ));
-    }
-    Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
-}
-
 fn sort_key(order_by: &str) -> ApiResult<fn(&MessageRecord, &MessageRecord) -> std::cmp::Ordering> {
     Ok(match order_by {
         "timestamp" => |a, b| a.timestamp.cmp(&b.timestamp),
@@ -110,11 +90,11 @@ async fn list(state: web::Data<AppState>, caller: Identity, q: web::Query<ListQu
         "DESC" => true,
         _ => return Err(ApiError::bad_request(format!("Invalid order direction: {direction}"))),
     };
-    let limit = match query_count("limit", q.limit.as_deref())? {
+    let limit = match query_int("limit", q.limit.as_deref(), 0)? {
         None | Some(0) => MESSAGES_DEFAULT_LIMIT,
         Some(n) => n.min(MESSAGES_MAX_LIMIT),
     };
-    let offset = query_count("offset", q.offset.as_deref())?.unwrap_or(0);
+    let offset = query_int("offset", q.offset.as_deref(), 0)?.unwrap_or(0);
     let flows = scoped_flows(&state, &caller, q.flow_id.as_deref())?;
     let mut out = state.engine.messages().newest_page(
         &flows,

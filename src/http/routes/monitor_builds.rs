@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Identity;
-use crate::http::body::path_uuid;
+use crate::http::body::{path_uuid, query_int};
 use crate::http::routes::{route, RouteSpec};
 use crate::http::AppState;
 
@@ -147,22 +147,7 @@ async fn delete_vertex_builds(
 
 /// A paging parameter: an integer in `1..=max`, FastAPI's 422 otherwise.
 fn page_param(name: &str, raw: Option<&str>, default: usize, max: Option<usize>) -> ApiResult<usize> {
-    let Some(raw) = raw else { return Ok(default) };
-    let n: i64 = raw.trim().parse().map_err(|_| {
-        ApiError::validation(
-            "int_parsing",
-            &["query", name],
-            "Input should be a valid integer, unable to parse string as an integer",
-        )
-    })?;
-    if n < 1 {
-        return Err(ApiError::validation(
-            "greater_than_equal",
-            &["query", name],
-            "Input should be greater than or equal to 1",
-        ));
-    }
-    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    let n = query_int(name, raw, 1)?.unwrap_or(default);
     match max {
         Some(max) if n > max => Err(ApiError::validation(
             "less_than_equal",
