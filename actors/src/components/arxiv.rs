@@ -64,7 +64,11 @@ fn arxiv_fields(xml: &str) -> Vec<[Json; 3]> {
         .map(|m| {
             let entry = m.as_str();
             let capture = |re: &Regex| re.captures(entry).and_then(|c| c.get(1)).map(|g| unescape(g.as_str()));
-            [text_or_null(capture(&COMMENT)), text_or_null(capture(&JOURNAL_REF)), text_or_null(capture(&PRIMARY_CATEGORY))]
+            [
+                text_or_null(capture(&COMMENT)),
+                text_or_null(capture(&JOURNAL_REF)),
+                text_or_null(capture(&PRIMARY_CATEGORY)),
+            ]
         })
         .collect()
 }
@@ -83,7 +87,10 @@ fn parse(body: &[u8]) -> Result<Vec<Map<String, Json>>, String> {
         .enumerate()
         .map(|(i, e)| {
             let link = |rel: &str| {
-                e.links.iter().find(|l| l.rel.as_deref() == Some(rel)).map_or(Json::Null, |l| Json::String(l.href.clone()))
+                e.links
+                    .iter()
+                    .find(|l| l.rel.as_deref() == Some(rel))
+                    .map_or(Json::Null, |l| Json::String(l.href.clone()))
             };
             let [comment, journal_ref, primary_category] =
                 extras.get(i).cloned().unwrap_or([Json::Null, Json::Null, Json::Null]);
@@ -95,7 +102,12 @@ fn parse(body: &[u8]) -> Result<Vec<Map<String, Json>>, String> {
             row.insert("updated".into(), timestamp(e.updated));
             row.insert(
                 "authors".into(),
-                Json::Array(e.authors.iter().map(|a| Json::String(a.name.as_deref().unwrap_or_default().trim().to_owned())).collect()),
+                Json::Array(
+                    e.authors
+                        .iter()
+                        .map(|a| Json::String(a.name.as_deref().unwrap_or_default().trim().to_owned()))
+                        .collect(),
+                ),
             );
             row.insert("arxiv_url".into(), link("alternate"));
             row.insert("pdf_url".into(), link("related"));
