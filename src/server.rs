@@ -396,6 +396,7 @@ fn tool_settings(settings: &Settings) -> flowactor_actors::components::ToolSetti
     let mut tools = flowactor_actors::components::ToolSettings::default();
     tools.web_search_url.clone_from(&settings.web_search_url);
     tools.news_search_url.clone_from(&settings.news_search_url);
+    tools.arxiv_url.clone_from(&settings.arxiv_url);
     tools.max_page_bytes = settings.url_max_page_bytes;
     tools.max_fetch_bytes = settings.url_max_fetch_bytes;
     tools.max_pages = settings.url_max_pages;

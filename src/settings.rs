@@ -210,6 +210,8 @@ settings! {
     web_search_url: String = WEB_SEARCH_URL "FLOWACTOR_WEB_SEARCH_URL", Some("https://html.duckduckgo.com/html/"), parse::text;
     /// Web Search's News-mode RSS search endpoint (`FLOWACTOR_NEWS_SEARCH_URL`, default Google News').
     news_search_url: String = NEWS_SEARCH_URL "FLOWACTOR_NEWS_SEARCH_URL", Some("https://news.google.com/rss/search"), parse::text;
+    /// arXiv's Atom query API (`FLOWACTOR_ARXIV_URL`, default arXiv's own).
+    arxiv_url: String = ARXIV_URL "FLOWACTOR_ARXIV_URL", Some("https://export.arxiv.org/api/query"), parse::text;
     /// Largest response body a tool request reads (`FLOWACTOR_URL_MAX_PAGE_BYTES`, default 10 MiB).
     url_max_page_bytes: usize = URL_MAX_PAGE_BYTES "FLOWACTOR_URL_MAX_PAGE_BYTES", Some("10485760"), parse::num;
     /// Largest total of bodies one URL crawl reads (`FLOWACTOR_URL_MAX_FETCH_BYTES`, default 100 MiB).

@@ -537,3 +537,42 @@ fn simple_agent_fetches_a_page_through_its_url_tool() {
     assert_eq!(steps[0]["header"]["title"], "Executed **fetch_content**");
     assert_eq!(steps[0]["tool_input"], json!({"urls": [page]}));
 }
+
+/// Simple Agent whose URL node is the Research Translation Loop's arXiv node in tool mode (its
+/// Web Search node removed): the arXiv search is the agent's tool through its declaration alone.
+#[test]
+fn arxiv_is_an_agent_tool_in_tool_mode() {
+    let pages = crate::pages::Pages::start();
+    let s = TestServer::start_with(&[("FLOWACTOR_ARXIV_URL", &format!("{}/arxiv/query", pages.url()))]);
+    let research = fixture("research_translation_loop__lf1.13.0.json");
+    let arxiv = research["data"]["nodes"].as_array().unwrap().iter().find(|n| n["data"]["type"] == "ArXivComponent");
+    let arxiv = arxiv.unwrap()["data"]["node"].clone();
+    let mut flow = simple_agent_with_combine_text_tool();
+    for n in flow["data"]["nodes"].as_array_mut().unwrap() {
+        if n["id"] == "URLComponent-Tjh8k" {
+            n["data"]["type"] = json!("ArXivComponent");
+            n["data"]["node"] = arxiv.clone();
+            n["data"]["node"]["outputs"] =
+                json!([{"name": "component_as_tool", "types": ["Tool"], "method": "to_toolkit"}]);
+        }
+    }
+    let mock = MockLlm::start();
+    mock.set_script(json!({"mode": "tool", "tool": "search_papers_dataframe", "args": {"search_query": "qubits"}}));
+    let (key, id) = setup(&s, &mock, &flow);
+    let r = run(&s, &key, &id, "find papers", "ax", &tweaks(&[SIMPLE_AGENT], &json!({})));
+    r.expect(200);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    let tool = &sent[0].body["tools"][0]["function"];
+    assert_eq!(tool["name"], "search_papers_dataframe");
+    assert_eq!(tool["parameters"]["properties"]["search_query"]["type"], "string", "{tool}");
+    let line = pages.requests().into_iter().find(|l| l.starts_with("GET /arxiv/query?")).unwrap();
+    assert!(line.contains("search_query=qubits&max_results=3"), "{line}");
+    let result = sent[1].body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+    // The tool's answer is the table as Langflow prints a DataFrame: all three papers' rows.
+    for n in 1..=3 {
+        assert!(result.contains(&format!("http://arxiv.org/abs/2601.0000{n}v1")), "{result}");
+    }
+    assert!(result.ends_with("[3 rows x 12 columns]"), "{result}");
+    assert!(message(&r.json)["text"].as_str().unwrap().starts_with(&format!("{FINAL_PREFIX}1. Last tool result")));
+}

@@ -447,12 +447,11 @@ fn custom_component_generator_offers_url_and_memory_base() {
 /// error naming every component type flowactor lacks (and the nodes of each).
 #[test]
 fn starters_that_need_external_services_are_refused_naming_every_missing_type() {
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("document_q_a__lf1.13.0.json", &["Knowledge"]),
         ("hybrid_search_rag__lf1.13.0.json", &["AstraDB"]),
         ("knowledge_retrieval__lf1.13.0.json", &["Knowledge"]),
         ("meeting_summary__lf1.13.0.json", &["AssemblyAITranscriber"]),
-        ("research_translation_loop__lf1.13.0.json", &["ArXivComponent"]),
         ("vector_store_rag__lf1.13.0.json", &["Knowledge"]),
         ("content_aggregator__lf1.13.0.json", &["BatchRunComponent"]),
     ];
@@ -494,6 +493,43 @@ fn starters_that_need_external_services_are_refused_naming_every_missing_type() 
             .expect_detail(400, &expected);
     }
     assert!(mock.requests().is_empty(), "nothing ran");
+}
+
+/// Research Translation Loop: arXiv (the local Atom endpoint) → Loop over the papers → Parser
+/// (`Title: {title}\nSummary: {summary}`) → Language Model per paper → the Loop's `done` table
+/// to the Chat Output.
+#[test]
+fn research_translation_loop_translates_every_paper_arxiv_returns() {
+    let pages = crate::pages::Pages::start();
+    let s = TestServer::start_with(&[("FLOWACTOR_ARXIV_URL", &format!("{}/arxiv/query", pages.url()))]);
+    let mock = MockLlm::start();
+    let mut st = Starter::start_on(s, &mock, "research_translation_loop__lf1.13.0.json");
+    st.tweaks["LanguageModelComponent-ps5yd"] =
+        json!({"model": [{"name": "gpt-4o-mini", "provider": "OpenAI", "metadata": {}}], "api_key": "sk-mock"});
+    let r = st.run("quantum error correction", "rtl");
+    let line = pages.requests().into_iter().find(|l| l.starts_with("GET /arxiv/query?")).unwrap();
+    // The starter's own settings: every field, three results.
+    assert!(line.contains("search_query=quantum+error+correction&max_results=3"), "{line}");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 3, "one model call per paper");
+    for (i, req) in sent.iter().enumerate() {
+        let n = i + 1;
+        let parsed = format!(
+            "Title: Paper {n} on\n  quantum error correction\nSummary: Abstract {n} about quantum error correction & more."
+        );
+        let msgs = req.body["messages"].as_array().unwrap();
+        assert_eq!(msgs.last().unwrap(), &json!({"role": "user", "content": parsed}), "{}", req.body);
+    }
+    // The Loop's `done` table of the three replies (Chat Output's `clean_data` flattens lines).
+    let rows: String = (1..=3)
+        .map(|n| {
+            format!(
+                "\n| {REPLY_PREFIX}Title: Paper {n} on   quantum error correction Summary: Abstract {n} about quantum \
+                 error correction & more. |"
+            )
+        })
+        .collect();
+    assert_eq!(output_texts(&r), [format!("| text |\n|---|{rows}")]);
 }
 
 /// Image Sentiment Analysis: its Language Model (no Agent) with the starter's system message.

@@ -371,3 +371,61 @@ fn sql_runs_sqlite_queries_with_bounds() {
     assert!(err.contains("FLOWACTOR_SQL_TIMEOUT_SECONDS"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// The arXiv component's rows for `query` from the endpoint `FLOWACTOR_ARXIV_URL` names.
+fn arxiv(f: &Fixture, query: &str, extra: Value) -> Vec<Value> {
+    let mut fields = json!({"search_query": "", "search_type": "all", "max_results": 10});
+    fields.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let built =
+        build(&f.s, &f.token, &flow("ArXivComponent-a", "ArXivComponent", fields, "search_query", "dataframe"), query);
+    output(&built, "ArXivComponent-a", "dataframe").unwrap().as_array().unwrap().clone()
+}
+
+#[test]
+fn arxiv_reads_the_configured_atom_endpoint_into_langflows_rows() {
+    let pages = Pages::start();
+    let endpoint = format!("{}/arxiv/query", pages.url());
+    let f = start(&[("FLOWACTOR_ARXIV_URL", &endpoint)]);
+    let rows = arxiv(&f, "neural translation", json!({"search_type": "title", "max_results": 2}));
+    let line = pages.requests().into_iter().find(|l| l.starts_with("GET /arxiv/query?")).unwrap();
+    assert!(line.contains("search_query=ti%3Aneural+translation&max_results=2"), "{line}");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0],
+        json!({
+            "id": "http://arxiv.org/abs/2601.00001v1",
+            "title": "Paper 1 on\n  ti:neural translation",
+            "summary": "Abstract 1 about ti:neural translation & more.",
+            "published": "2026-01-01T09:00:00Z",
+            "updated": "2026-01-01T10:00:00Z",
+            "authors": ["Ada Lovelace", "Alan Turing 1"],
+            "arxiv_url": "http://arxiv.org/abs/2601.00001v1",
+            "pdf_url": "http://arxiv.org/pdf/2601.00001v1",
+            "comment": "12 pages, 3 figures",
+            "journal_ref": null,
+            "primary_category": "cs.CL",
+            "categories": ["cs.CL", "cs.AI"],
+        })
+    );
+    assert_eq!(rows[1]["comment"], Value::Null);
+    assert_eq!(rows[1]["title"], "Paper 2 on\n  ti:neural translation");
+    // "all" searches every field: no prefix.
+    arxiv(&f, "qubits", json!({}));
+    assert!(pages.requests().iter().any(|l| l.starts_with("GET /arxiv/query?search_query=qubits&max_results=10")));
+}
+
+#[test]
+fn arxiv_failures_are_error_rows_and_refused_endpoints_are_never_contacted() {
+    let f = start(&[("FLOWACTOR_ARXIV_URL", "http://10.0.0.1/api/query")]);
+    let rows = arxiv(&f, "qubits", json!({}));
+    assert_eq!(
+        rows,
+        [json!({"error": "Request error: SSRF Protection: Hostname 10.0.0.1 resolves to blocked IP address(es): \
+                          10.0.0.1. To allow this hostname, add it to LANGFLOW_SSRF_ALLOWED_HOSTS environment variable."})]
+    );
+    drop(f);
+    let pages = Pages::start();
+    let f = start(&[("FLOWACTOR_ARXIV_URL", &format!("{}/status500", pages.url()))]);
+    let rows = arxiv(&f, "qubits", json!({}));
+    assert_eq!(rows, [json!({"error": "Request error: HTTP Error 500: Internal Server Error"})]);
+}

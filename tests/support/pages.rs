@@ -21,6 +21,8 @@
 //! | `/rss.xml`         | an RSS 2.0 feed with two items                                      |
 //! | `/news/search?q=…` | an RSS feed whose item echoes the query                             |
 //! | `/empty.xml`       | a feed with no items                                                |
+//! | `/arxiv/query?search_query=…&max_results=N` | an arXiv-style Atom answer: `min(N, 3)` papers  |
+//! |                    | whose titles echo the query (the first with `arxiv:comment`)        |
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -256,6 +258,37 @@ async fn serve(mut socket: TcpStream, state: Arc<State>, addr: std::net::SocketA
         "/empty.xml" => {
             let body = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Empty</title></channel></rss>";
             respond(&mut socket, "200 OK", "content-type: application/rss+xml\r\n", body).await
+        }
+        "/arxiv/query" => {
+            let q = escape_xml(&query_param(&target, "search_query"));
+            let n = query_param(&target, "max_results").parse::<usize>().unwrap_or(10).min(3);
+            let entries: String = (1..=n)
+                .map(|i| {
+                    let comment = if i == 1 { "<arxiv:comment>12 pages, 3 figures</arxiv:comment>" } else { "" };
+                    format!(
+                        "<entry><id>http://arxiv.org/abs/2601.0000{i}v1</id>\
+                         <updated>2026-01-0{i}T10:00:00Z</updated><published>2026-01-0{i}T09:00:00Z</published>\
+                         <title>Paper {i} on\n  {q}</title>\
+                         <summary>  Abstract {i} about {q} &amp; more.\n</summary>\
+                         <author><name>Ada Lovelace</name></author><author><name>Alan Turing {i}</name></author>\
+                         {comment}\
+                         <link href=\"http://arxiv.org/abs/2601.0000{i}v1\" rel=\"alternate\" type=\"text/html\"/>\
+                         <link title=\"pdf\" href=\"http://arxiv.org/pdf/2601.0000{i}v1\" rel=\"related\" \
+                         type=\"application/pdf\"/>\
+                         <arxiv:primary_category xmlns:arxiv=\"http://arxiv.org/schemas/atom\" term=\"cs.CL\" \
+                         scheme=\"http://arxiv.org/schemas/atom\"/>\
+                         <category term=\"cs.CL\" scheme=\"http://arxiv.org/schemas/atom\"/>\
+                         <category term=\"cs.AI\" scheme=\"http://arxiv.org/schemas/atom\"/></entry>"
+                    )
+                })
+                .collect();
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+                 <feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:arxiv=\"http://arxiv.org/schemas/atom\">\
+                 <id>http://arxiv.org/api/x</id><title>arXiv Query: {q}</title>\
+                 <updated>2026-01-05T00:00:00Z</updated>{entries}</feed>"
+            );
+            respond(&mut socket, "200 OK", "content-type: application/atom+xml; charset=utf-8\r\n", &body).await
         }
         _ => respond(&mut socket, "404 Not Found", html, "<p>not found</p>").await,
     }

@@ -90,6 +90,8 @@ kinds! {
     Calculator => tools::calculator::SPEC,
     /// Web Search: web, news or an RSS feed (tool `perform_search`).
     WebSearch => tools::web_search::SPEC,
+    /// arXiv: paper search over arXiv's Atom API (tool `search_papers_dataframe`).
+    ArXiv => tools::arxiv::SPEC,
     /// SQL Database: SQLite or PostgreSQL (tool `run_sql_query`).
     SqlDatabase => tools::sql::SPEC,
     /// Memory Base: vector-store memory retrieval (tool `retrieve_memory`).

@@ -187,3 +187,35 @@ pub mod sql {
         outputs: &[RUN_SQL_QUERY],
     };
 }
+
+/// arXiv: searches arXiv's Atom API (`FLOWACTOR_ARXIV_URL`) for papers (tool
+/// `search_papers_dataframe`).
+pub mod arxiv {
+    use super::*;
+
+    pub const SEARCH_QUERY: Input = Input::message("search_query", "Search Query")
+        .tool_mode()
+        .info("The search query for arXiv papers (e.g., 'quantum computing')");
+    pub const SEARCH_TYPE: Input =
+        Input::dropdown("search_type", "Search Field", &["all", "title", "abstract", "author", "cat"])
+            .value("all")
+            .info("The field to search in");
+    pub const MAX_RESULTS: Input =
+        Input::int("max_results", "Max Results", 10).info("Maximum number of results to return");
+
+    pub const DATAFRAME: Output = Output::new("dataframe", "Table", &["Table"], "search_papers_dataframe");
+
+    pub const SPEC: ComponentSpec = ComponentSpec {
+        type_name: "ArXivComponent",
+        aliases: &[],
+        class_name: "ArXivComponent",
+        category: "arxiv",
+        display_name: "arXiv",
+        description: "Search and retrieve papers from arXiv.org.",
+        icon: "arXiv",
+        role: Role::Other,
+        test_only: false,
+        inputs: &[SEARCH_QUERY, SEARCH_TYPE, MAX_RESULTS],
+        outputs: &[DATAFRAME],
+    };
+}

@@ -13,6 +13,7 @@
 //! asks of the engine, running a Loop's body, goes through [`BodyRunner`].
 
 mod agent;
+mod arxiv;
 mod build;
 mod burn;
 mod calculator;
@@ -231,6 +232,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::Url => &url::Url,
         ComponentKind::Calculator => &calculator::Calculator,
         ComponentKind::WebSearch => &web_search::WebSearch,
+        ComponentKind::ArXiv => &arxiv::ArXiv,
         ComponentKind::SqlDatabase => &sql::SqlDatabase,
         ComponentKind::MemoryBase => &memory_base::MemoryBase,
         ComponentKind::StructuredOutput => &structured_output::StructuredOutput,

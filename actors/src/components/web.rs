@@ -30,6 +30,9 @@ pub struct ToolSettings {
     /// Web Search's News mode endpoint (`FLOWACTOR_NEWS_SEARCH_URL`): a Google-News-compatible
     /// RSS search URL; `q`, `hl`, `gl` and `ceid` are appended.
     pub news_search_url: String,
+    /// arXiv's Atom query API (`FLOWACTOR_ARXIV_URL`); `search_query` and `max_results` are
+    /// appended.
+    pub arxiv_url: String,
     /// Largest response body one request may read (`FLOWACTOR_URL_MAX_PAGE_BYTES`).
     pub max_page_bytes: usize,
     /// Largest total of bodies one URL crawl may read (`FLOWACTOR_URL_MAX_FETCH_BYTES`).
@@ -49,12 +52,15 @@ pub struct ToolSettings {
 pub const DEFAULT_WEB_SEARCH_URL: &str = "https://html.duckduckgo.com/html/";
 /// Langflow's News mode endpoint.
 pub const DEFAULT_NEWS_SEARCH_URL: &str = "https://news.google.com/rss/search";
+/// arXiv's query API.
+pub const DEFAULT_ARXIV_URL: &str = "https://export.arxiv.org/api/query";
 
 impl Default for ToolSettings {
     fn default() -> Self {
         Self {
             web_search_url: DEFAULT_WEB_SEARCH_URL.to_owned(),
             news_search_url: DEFAULT_NEWS_SEARCH_URL.to_owned(),
+            arxiv_url: DEFAULT_ARXIV_URL.to_owned(),
             max_page_bytes: 10 * 1024 * 1024,
             max_fetch_bytes: 100 * 1024 * 1024,
             max_pages: 100,
