@@ -13,6 +13,7 @@
 //! asks of the engine, running a Loop's body, goes through [`BodyRunner`].
 
 mod agent;
+mod batch_run;
 mod build;
 mod burn;
 mod calculator;
@@ -234,6 +235,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::SqlDatabase => &sql::SqlDatabase,
         ComponentKind::MemoryBase => &memory_base::MemoryBase,
         ComponentKind::StructuredOutput => &structured_output::StructuredOutput,
+        ComponentKind::BatchRun => &batch_run::BatchRun,
     }
 }
 
