@@ -57,25 +57,51 @@ fn py_str(v: Option<&Json>) -> String {
     }
 }
 
-/// A TOML basic string, escaped as the Python `toml` package writes it (from `repr`).
+/// Characters Python's `repr` writes as `\xNN` (the non-printable ones below U+0100).
+fn hex_escaped(c: char) -> bool {
+    let n = c as u32;
+    n < 0x20 || (0x7f..=0xa0).contains(&n) || n == 0xad
+}
+
+/// A TOML basic string as the Python `toml` package writes one: Python's `repr` of the text,
+/// requoted with `"`, and each `\xNN` escape rewritten by the package's own rule (which drops
+/// the backslash of an unescaped `\xNN` and collapses doubled backslashes before one).
 fn toml_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut body = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
+            '\\' => body.push_str("\\\\"),
+            '\n' => body.push_str("\\n"),
+            '\r' => body.push_str("\\r"),
+            '\t' => body.push_str("\\t"),
+            // Single-quoted reprs escape `'`; the package turns that back and escapes `"`.
+            '"' if quote == '\'' => body.push_str("\\\""),
+            c if hex_escaped(c) => body.push_str(&format!("\\x{:02x}", c as u32)),
+            c => body.push(c),
         }
     }
-    out.push('"');
-    out
+    let mut parts: Vec<String> = body.split("\\x").map(str::to_owned).collect();
+    while parts.len() > 1 {
+        if parts[0].is_empty() {
+            parts.remove(0);
+            if parts.len() < 2 {
+                break;
+            }
+        }
+        parts[0] = parts[0].replace("\\\\", "\\");
+        let head = parts[0].as_bytes();
+        let mut i = head.len();
+        let mut join_x = head.last() != Some(&b'\\');
+        while i > 1 && head[i - 1] == b'\\' {
+            join_x = !join_x;
+            i -= 1;
+        }
+        let joiner = if join_x { "x" } else { "u00" };
+        let rest = parts.remove(1);
+        parts[0] = format!("{}{joiner}{rest}", parts[0]);
+    }
+    format!("\"{}\"", parts.concat())
 }
 
 /// A table name: bare when it is `[A-Za-z0-9_-]+`, quoted otherwise.
@@ -234,6 +260,12 @@ mod tests {
         let rows = [row(json!({"b": 1.5})), row(json!({"a": "x", "b": 2}))];
         let cols = columns(&rows);
         assert_eq!(cols, ["b", "a"]);
+        // As the package writes them (its `\\xNN` rule included).
+        let texts = ["a\\b", "tab\there", "cr\r", "é ü", "del\u{7f}", "ctl\u{1}", "it's", "a\\b\u{1}"];
+        let want = ["\"a\\\\b\"", "\"tab\\there\"", "\"cr\\r\"", "\"é ü\"", "\"delx7f\"", "\"ctlx01\"", "\"it's\"", "\"a\\bx01\""];
+        for (t, w) in texts.iter().zip(want) {
+            assert_eq!(toml_str(t), w, "{t:?}");
+        }
         assert_eq!(row_as_toml(&cols, &rows[0]), "[b]\nvalue = \"1.5\"\n\n[a]\nvalue = \"nan\"\n");
     }
 }
