@@ -89,8 +89,7 @@ pub mod batch_run {
         class_name: "BatchRunComponent",
         category: "llm_operations",
         display_name: "Batch Run",
-        description:
-            "Runs an LLM on each row of a DataFrame column. If no column is specified, all columns are used.",
+        description: "Runs an LLM on each row of a DataFrame column. If no column is specified, all columns are used.",
         icon: "List",
         role: Role::Other,
         test_only: false,

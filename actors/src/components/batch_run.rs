@@ -262,7 +262,16 @@ mod tests {
         assert_eq!(cols, ["b", "a"]);
         // As the package writes them (its `\\xNN` rule included).
         let texts = ["a\\b", "tab\there", "cr\r", "é ü", "del\u{7f}", "ctl\u{1}", "it's", "a\\b\u{1}"];
-        let want = ["\"a\\\\b\"", "\"tab\\there\"", "\"cr\\r\"", "\"é ü\"", "\"delx7f\"", "\"ctlx01\"", "\"it's\"", "\"a\\bx01\""];
+        let want = [
+            "\"a\\\\b\"",
+            "\"tab\\there\"",
+            "\"cr\\r\"",
+            "\"é ü\"",
+            "\"delx7f\"",
+            "\"ctlx01\"",
+            "\"it's\"",
+            "\"a\\bx01\"",
+        ];
         for (t, w) in texts.iter().zip(want) {
             assert_eq!(toml_str(t), w, "{t:?}");
         }
