@@ -13,6 +13,7 @@ mod agent;
 mod agent_helpers;
 mod api_keys;
 mod auth;
+mod batch_run;
 mod binary;
 mod build;
 mod console;

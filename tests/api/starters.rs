@@ -453,7 +453,6 @@ fn starters_that_need_external_services_are_refused_naming_every_missing_type() 
         ("knowledge_retrieval__lf1.13.0.json", &["Knowledge"]),
         ("meeting_summary__lf1.13.0.json", &["AssemblyAITranscriber"]),
         ("vector_store_rag__lf1.13.0.json", &["Knowledge"]),
-        ("content_aggregator__lf1.13.0.json", &["BatchRunComponent"]),
     ];
     let mock = MockLlm::start();
     let s = TestServer::start();
@@ -546,6 +545,48 @@ fn image_sentiment_analysis_answers_through_its_language_model() {
     let system =
         template_field("image_sentiment_analysis__lf1.13.0.json", "LanguageModelComponent-KHx2J", "system_message");
     assert_eq!(sent[0].body["messages"][0], json!({"role": "system", "content": system}));
+}
+
+/// Content Aggregator: Web Search's News mode (the local feed) → Batch Run, one model call per
+/// news item on its `summary` column into `brief` → Parser → the Agent → Chat Output and Save File.
+#[test]
+fn content_aggregator_briefs_each_news_item_then_aggregates() {
+    let file = "content_aggregator__lf1.13.0.json";
+    let pages = crate::pages::Pages::start();
+    let mock = MockLlm::start();
+    let s = TestServer::start_with(&[("FLOWACTOR_NEWS_SEARCH_URL", &format!("{}/news/search", pages.url()))]);
+    let mut st = Starter::start_on(s, &mock, file);
+    st.tweaks["BatchRun-ca"] =
+        json!({"model": [{"name": "gpt-4o-mini", "provider": "OpenAI", "metadata": {}}], "api_key": "sk-mock"});
+    let query = "latest developments in artificial intelligence";
+    let r = st.run(query, "news");
+    assert!(
+        pages.requests().iter().any(|l| l.starts_with("GET /news/search?") && l.contains("latest")),
+        "{:?}",
+        pages.requests()
+    );
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2, "one Batch Run call for the one news item, then the Agent");
+    let batch = sent[0].body["messages"].as_array().unwrap();
+    assert_eq!(batch[0], json!({"role": "system", "content": template_field(file, "BatchRun-ca", "system_message")}));
+    assert_eq!(batch[1]["role"], "user");
+    assert_ne!(sent[0].body["stream"], true, "Batch Run asks for whole answers");
+    // The feed item's description is its `summary` cell.
+    let summary = batch[1]["content"].as_str().unwrap();
+    assert!(summary.starts_with("hl=") && summary.contains("ceid=US:en"), "{summary}");
+    // Parser's pattern `## {title}\n{brief}\n_{published}_ - {link}\n` over the Batch Run row.
+    let agent_turn = sent[1].body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(agent_turn["role"], "user");
+    let agent_text = agent_turn["content"].as_str().unwrap();
+    assert!(agent_text.starts_with(&format!("## News about {query}\n{REPLY_PREFIX}{summary}\n_")), "{agent_text}");
+    assert!(agent_text.ends_with(&format!("_ - {}/page2.html\n", pages.url())), "{agent_text}");
+    let texts = output_texts(&r);
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].starts_with(REPLY_PREFIX), "{}", texts[0]);
+    // Save File wrote the Chat Output's message into the user's files.
+    let files = st.s.get("/api/v2/files", Auth::Key(&st.key));
+    files.expect(200);
+    assert!(files.json.as_array().unwrap().iter().any(|f| f["name"] == "news-aggregated"), "{}", files.json);
 }
 
 /// A template field's value of a node of a flow.

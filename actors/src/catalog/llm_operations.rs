@@ -51,3 +51,49 @@ pub mod structured_output {
         outputs: &[STRUCTURED_OUTPUT, DATAFRAME_OUTPUT],
     };
 }
+
+/// Batch Run: the model answers every row of a DataFrame, one conversation per row.
+pub mod batch_run {
+    use super::*;
+
+    pub const MODEL: Input = Input::of_type("model", "Language Model", InputType::Model)
+        .accepts(&["LanguageModel"])
+        .required()
+        .info("Select your model provider");
+    pub const API_KEY: Input = Input::secret("api_key", "API Key")
+        .advanced()
+        .info("Overrides global provider settings. Leave blank to use your pre-configured API Key.");
+    pub const SYSTEM_MESSAGE: Input = Input::message("system_message", "Instructions")
+        .multiline()
+        .info("Multi-line system instruction for all rows in the DataFrame.");
+    pub const DF: Input = Input::handle("df", "Table", &["DataFrame", "Table"])
+        .required()
+        .info("The DataFrame whose column (specified by 'column_name') we'll treat as text messages.");
+    pub const COLUMN_NAME: Input = Input::message("column_name", "Column Name").info(
+        "The name of the DataFrame column to treat as text messages. If empty, all columns will be formatted in TOML.",
+    );
+    pub const OUTPUT_COLUMN_NAME: Input = Input::message("output_column_name", "Output Column Name")
+        .value("model_response")
+        .advanced()
+        .info("Name of the column where the model's response will be stored.");
+    pub const ENABLE_METADATA: Input = Input::bool("enable_metadata", "Enable Metadata", false)
+        .advanced()
+        .info("If True, add metadata to the output DataFrame.");
+
+    pub const BATCH_RESULTS: Output = Output::new("batch_results", "LLM Results", &["DataFrame", "Table"], "run_batch")
+        .info("A DataFrame with all original columns plus the model's response column.");
+
+    pub const SPEC: ComponentSpec = ComponentSpec {
+        type_name: "BatchRunComponent",
+        aliases: &[],
+        class_name: "BatchRunComponent",
+        category: "llm_operations",
+        display_name: "Batch Run",
+        description: "Runs an LLM on each row of a DataFrame column. If no column is specified, all columns are used.",
+        icon: "List",
+        role: Role::Other,
+        test_only: false,
+        inputs: &[MODEL, API_KEY, SYSTEM_MESSAGE, DF, COLUMN_NAME, OUTPUT_COLUMN_NAME, ENABLE_METADATA],
+        outputs: &[BATCH_RESULTS],
+    };
+}

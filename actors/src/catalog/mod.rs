@@ -98,6 +98,8 @@ kinds! {
     MemoryBase => files::memory_base::SPEC,
     /// Structured Output: a model fills an output schema (forced function calling).
     StructuredOutput => llm_operations::structured_output::SPEC,
+    /// Batch Run: a model answers every row of a DataFrame.
+    BatchRun => llm_operations::batch_run::SPEC,
 }
 
 impl ComponentKind {

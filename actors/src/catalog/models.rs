@@ -378,7 +378,9 @@ pub fn choice_for(kind: super::ComponentKind, params: &Params) -> Option<Result<
         ComponentKind::OpenAIModel => Ok(openai::choice(params)),
         ComponentKind::LanguageModel => language_model::choice(params),
         ComponentKind::AnthropicModel => Ok(anthropic::choice(params)),
-        ComponentKind::Agent | ComponentKind::StructuredOutput => super::agent::choice(params),
+        ComponentKind::Agent | ComponentKind::StructuredOutput | ComponentKind::BatchRun => {
+            super::agent::choice(params)
+        }
         _ => return None,
     })
 }

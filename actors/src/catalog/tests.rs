@@ -69,6 +69,7 @@ fn type_names_and_aliases_resolve_as_before() {
         ("MemoryBase", K::MemoryBase),
         ("StructuredOutput", K::StructuredOutput),
         ("StructuredOutputComponent", K::StructuredOutput),
+        ("BatchRunComponent", K::BatchRun),
     ];
     for (name, kind) in table {
         assert_eq!(ComponentKind::from_type_name(name), Some(*kind), "{name}");
@@ -117,6 +118,7 @@ fn roles_flags_and_default_outputs_are_as_before() {
         (K::SqlDatabase, &["run_sql_query"]),
         (K::MemoryBase, &["retrieve_data"]),
         (K::StructuredOutput, &["structured_output", "dataframe_output"]),
+        (K::BatchRun, &["batch_results"]),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, names) in table {

@@ -14,6 +14,7 @@
 
 mod agent;
 mod arxiv;
+mod batch_run;
 mod build;
 mod burn;
 mod calculator;
@@ -236,6 +237,7 @@ pub fn implementation(kind: ComponentKind) -> &'static dyn Component {
         ComponentKind::SqlDatabase => &sql::SqlDatabase,
         ComponentKind::MemoryBase => &memory_base::MemoryBase,
         ComponentKind::StructuredOutput => &structured_output::StructuredOutput,
+        ComponentKind::BatchRun => &batch_run::BatchRun,
     }
 }
 

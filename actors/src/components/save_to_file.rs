@@ -103,6 +103,17 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// The `name` of the chosen option when the field holds Langflow 1.13's sortable list (its
+/// first entry) or one option object; `None` for a plain text value.
+fn selected_location(value: Option<&Json>) -> Option<std::borrow::Cow<'_, str>> {
+    let option = match value? {
+        Json::Array(items) => items.first()?,
+        o @ Json::Object(_) => o,
+        _ => return None,
+    };
+    Some(std::borrow::Cow::Borrowed(option.get("name").and_then(Json::as_str).unwrap_or_default()))
+}
+
 fn save(ctx: &ComponentContext, inputs: &Inputs) -> Result<String, ComponentError> {
     let a = ctx.args(inputs);
     let name = a.text(&FILE_NAME).trim().to_owned();
@@ -112,7 +123,8 @@ fn save(ctx: &ComponentContext, inputs: &Inputs) -> Result<String, ComponentErro
     if !is_bare_name(&name) || name.contains(':') {
         return Err(ComponentError::failed(BARE_NAME_ONLY));
     }
-    let location = a.param_or_default(&STORAGE_LOCATION);
+    let location =
+        selected_location(a.param(&STORAGE_LOCATION)).unwrap_or_else(|| a.param_or_default(&STORAGE_LOCATION));
     if !location.is_empty() && location != "Local" {
         return Err(ComponentError::failed(format!("Unsupported storage location: {location}")));
     }
