@@ -447,7 +447,7 @@ fn custom_component_generator_offers_url_and_memory_base() {
 /// error naming every component type flowactor lacks (and the nodes of each).
 #[test]
 fn starters_that_need_external_services_are_refused_naming_every_missing_type() {
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 5] = [
         ("document_q_a__lf1.13.0.json", &["Knowledge"]),
         ("hybrid_search_rag__lf1.13.0.json", &["AstraDB"]),
         ("knowledge_retrieval__lf1.13.0.json", &["Knowledge"]),
