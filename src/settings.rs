@@ -148,16 +148,16 @@ settings! {
     job_event_retention_bytes: usize = JOB_EVENT_RETENTION_BYTES "FLOWACTOR_JOB_EVENT_RETENTION_BYTES", Some("8388608"), parse::num;
     /// Vertex records of recent builds kept for `/api/v1/monitor/builds`, `/transactions` and
     /// the timeline route, whole builds dropped oldest first; 0 turns recording off
-    /// (`FLOWACTOR_MONITOR_MAX_VERTICES`, default 100000).
-    monitor_max_vertices: usize = MONITOR_MAX_VERTICES "FLOWACTOR_MONITOR_MAX_VERTICES", Some("100000"), parse::num;
+    /// (`FLOWACTOR_MONITOR_MAX_VERTICES`, default 20000).
+    monitor_max_vertices: usize = MONITOR_MAX_VERTICES "FLOWACTOR_MONITOR_MAX_VERTICES", Some("20000"), parse::num;
     /// How long a build whose resuming reader disconnected keeps running without a reader
     /// (`FLOWACTOR_JOB_RESUME_GRACE_SECONDS`, default 30).
     job_resume_grace_seconds: u64 = JOB_RESUME_GRACE_SECONDS "FLOWACTOR_JOB_RESUME_GRACE_SECONDS", Some("30"), parse::num;
     /// Background flush interval for chat messages in ms (`FLOWACTOR_MESSAGE_FLUSH_MS`, default 50).
     message_flush_ms: u64 = MESSAGE_FLUSH_MS "FLOWACTOR_MESSAGE_FLUSH_MS", Some("50"), parse::num;
-    /// Bound of the embedded database's page cache in MB (`FLOWACTOR_SLED_CACHE_MB`, default 64;
+    /// Bound of the embedded database's page cache in MB (`FLOWACTOR_SLED_CACHE_MB`, default 16;
     /// 0 keeps sled's default of 1 GiB).
-    sled_cache_mb: u64 = SLED_CACHE_MB "FLOWACTOR_SLED_CACHE_MB", Some("64"), parse::num;
+    sled_cache_mb: u64 = SLED_CACHE_MB "FLOWACTOR_SLED_CACHE_MB", Some("16"), parse::num;
     /// Interval in ms between writes of buffered API-key usage (`FLOWACTOR_KEY_USAGE_FLUSH_MS`, default 1000).
     key_usage_flush_ms: u64 = KEY_USAGE_FLUSH_MS "FLOWACTOR_KEY_USAGE_FLUSH_MS", Some("1000"), parse::num;
     /// Free disk space in MB below which writes are refused with 507 (`FLOWACTOR_MIN_FREE_DISK_MB`,
