@@ -341,12 +341,8 @@ async fn the_deadline_cancels_with_an_error_event() {
 #[actix_rt::test]
 async fn graph_errors_are_reported_before_running() {
     let engine = engine_with(EngineSettings { max_vertices: 6, ..settings() });
-    let err =
-        engine.compile(Uuid::new_v4(), [0; 32], &fixture("research_translation_loop__lf1.13.0.json")).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "Component type 'ArXivComponent' (node ArXivComponent-zGqWh) is not supported by flowactor"
-    );
+    let err = engine.compile(Uuid::new_v4(), [0; 32], &fixture("knowledge_retrieval__lf1.13.0.json")).unwrap_err();
+    assert_eq!(err.to_string(), "Component type 'Knowledge' (node Knowledge-Y8gm2) is not supported by flowactor");
     let err = engine.compile(Uuid::new_v4(), [0; 32], &fixture("wide_16__lf1.13.0.json")).unwrap_err();
     assert_eq!(err, GraphError::TooLarge { vertices: 33, limit: 6 });
 

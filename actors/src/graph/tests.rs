@@ -68,7 +68,7 @@ fn llm_starters_parse_and_name_their_variables() {
 
 #[test]
 fn unsupported_components_are_named() {
-    let (file, node, ty) = ("research_translation_loop__lf1.13.0.json", "ArXivComponent-zGqWh", "ArXivComponent");
+    let (file, node, ty) = ("knowledge_retrieval__lf1.13.0.json", "Knowledge-Y8gm2", "Knowledge");
     let err = CompiledGraph::parse(&fixture(file)).unwrap_err();
     assert_eq!(err, GraphError::UnsupportedComponent { node_id: node.into(), type_name: ty.into() });
     assert_eq!(err.to_string(), format!("Component type '{ty}' (node {node}) is not supported by flowactor"));
