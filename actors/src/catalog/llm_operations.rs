@@ -2,18 +2,19 @@
 
 use super::{ComponentSpec, DefaultValue, Input, InputType, Output, Role};
 
+/// The provider key both components take (unlike the Agent's, not read from a variable name).
+const API_KEY: Input = Input::secret("api_key", "API Key")
+    .advanced()
+    .info("Overrides global provider settings. Leave blank to use your pre-configured API Key.");
+
 /// Structured Output: the model fills the `output_schema` records from the input text, through
 /// one forced function call (Langflow's trustcall extractor).
 pub mod structured_output {
     use super::*;
 
-    pub const MODEL: Input = Input::of_type("model", "Language Model", InputType::Model)
-        .accepts(&["LanguageModel"])
-        .required()
-        .info("Select your model provider");
-    pub const API_KEY: Input = Input::secret("api_key", "API Key")
-        .advanced()
-        .info("Overrides global provider settings. Leave blank to use your pre-configured API Key.");
+    /// The Agent's model input, unchanged.
+    pub const MODEL: Input = super::super::agent::MODEL;
+    pub const API_KEY: Input = super::API_KEY;
     pub const INPUT_VALUE: Input = Input::message("input_value", "Input Message")
         .multiline()
         .required()
@@ -56,13 +57,9 @@ pub mod structured_output {
 pub mod batch_run {
     use super::*;
 
-    pub const MODEL: Input = Input::of_type("model", "Language Model", InputType::Model)
-        .accepts(&["LanguageModel"])
-        .required()
-        .info("Select your model provider");
-    pub const API_KEY: Input = Input::secret("api_key", "API Key")
-        .advanced()
-        .info("Overrides global provider settings. Leave blank to use your pre-configured API Key.");
+    /// The Agent's model input, unchanged.
+    pub const MODEL: Input = super::super::agent::MODEL;
+    pub const API_KEY: Input = super::API_KEY;
     pub const SYSTEM_MESSAGE: Input = Input::message("system_message", "Instructions")
         .multiline()
         .info("Multi-line system instruction for all rows in the DataFrame.");
