@@ -2,7 +2,7 @@
 //! (a table of lines) → Batch Run → Parser → Chat Output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{Auth, TestServer};
+use crate::common::TestServer;
 use crate::mock_llm::{MockLlm, REPLY_PREFIX};
 use serde_json::{json, Value};
 
@@ -47,26 +47,9 @@ fn flow(batch: &Value, pattern: &str) -> Value {
 
 /// A user whose `OPENAI_BASE_URL` is the mock, running `flow` on `input`.
 fn run(s: &TestServer, mock: &MockLlm, flow: &Value, input: &str) -> crate::common::Resp {
-    static USERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = USERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let (_, t) = s.user(&format!("batch-user-{n}"));
-    let (_, key) = s.api_key(&t, "k");
-    s.post(
-        "/api/v1/variables/",
-        Auth::Key(&key),
-        &json!({"name": "OPENAI_BASE_URL", "value": mock.openai_base(), "type": "Generic", "default_fields": []}),
-    )
-    .expect(201);
-    let mut body = flow.clone();
-    body["name"] = json!("batch flow");
-    let id = s.post("/api/v1/flows/", Auth::Key(&key), &body).json["id"].as_str().unwrap().to_owned();
-    let tweaks = json!({"BatchRunComponent-1":
-        {"model": [{"name": "gpt-4o-mini", "provider": "OpenAI", "metadata": {}}], "api_key": "sk-mock"}});
-    s.post(
-        &format!("/api/v1/run/{id}"),
-        Auth::Key(&key),
-        &json!({"input_value": input, "session_id": "batch", "tweaks": tweaks}),
-    )
+    let (key, id) = crate::agent_helpers::setup(s, mock, flow);
+    let tweaks = json!({"BatchRunComponent-1": crate::agent_helpers::agent_tweak()});
+    crate::agent_helpers::run(s, &key, &id, input, "batch", &tweaks)
 }
 
 fn output_text(r: &Value) -> String {
